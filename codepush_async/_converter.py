@@ -1,0 +1,175 @@
+"""One cattrs converter for every model: camelCase on the wire, snake_case in Python.
+
+Unknown wire fields are ignored; a body that does not fit raises ``ResponseDecodeError``
+naming the field, never a bare ``KeyError``/``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._exceptions import ResponseDecodeError
+from ._models import AccessKey
+
+__all__ = ["converter", "decode", "encode_package_info", "to_camel"]
+
+T = TypeVar("T")
+
+_HIDDEN_KEY = "(hidden)"
+
+
+def to_camel(name: str) -> str:
+    """``is_mandatory`` -> ``isMandatory``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, bool):
+        raise TypeError(f"expected epoch milliseconds or ISO-8601, got {value!r}")
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    raise TypeError(f"expected epoch milliseconds or ISO-8601, got {value!r}")
+
+
+def _unstructure_datetime(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    raise TypeError(f"expected a boolean, got {value!r}")
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _is_homogeneous_sequence(tp: Any) -> bool:
+    origin = get_origin(tp)
+    return origin is list or (origin is tuple and get_args(tp)[1:] == (...,))
+
+
+def _strict_sequence_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[..., Any]]:
+    """Lists and tuples accept a JSON array only (a string is not a list of letters)."""
+
+    def factory(tp: Any) -> Callable[..., Any]:
+        if get_origin(tp) is tuple:
+            base = homogenous_tuple_structure_factory(tp, conv)
+        else:
+            base = list_structure_factory(tp, conv)
+
+        def structure(value: Any, cls: Any) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return base(value, cls)
+
+        return structure
+
+    return factory
+
+
+def _camel_structure_factory(conv: cattrs.Converter) -> Callable[[type], Callable[..., Any]]:
+    def factory(cls: type) -> Callable[..., Any]:
+        renames = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cls)}
+        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    return factory
+
+
+def _camel_unstructure_factory(conv: cattrs.Converter) -> Callable[[type], Callable[..., Any]]:
+    def factory(cls: type) -> Callable[..., Any]:
+        renames = {
+            f.name: override(rename=to_camel(f.name), omit_if_default=True)
+            for f in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    return factory
+
+
+def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], AccessKey]:
+    # On the wire ``name`` is the secret (or "(hidden)") and ``friendlyName`` the handle.
+    base = make_dict_structure_fn(
+        AccessKey,
+        conv,
+        name=override(rename="friendlyName"),
+        key=override(rename="name"),
+        created_time=override(rename="createdTime"),
+        created_by=override(rename="createdBy"),
+        is_session=override(rename="isSession"),
+    )
+
+    def structure(value: Any, cls: type) -> AccessKey:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        data = dict(value)
+        if data.get("name") == _HIDDEN_KEY:
+            del data["name"]
+        if data.get("friendlyName") is None and isinstance(data.get("description"), str):
+            data["friendlyName"] = data["description"]
+        if data.get("isSession") is None:
+            data.pop("isSession", None)
+        return base(data, cls)
+
+    return structure
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook_factory(_is_homogeneous_sequence, _strict_sequence_factory(conv))
+    conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
+    conv.register_unstructure_hook_factory(attrs.has, _camel_unstructure_factory(conv))
+    conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
+    return conv
+
+
+converter = _make_converter()
+
+
+def decode(payload: Any, tp: type[T], *, where: str, status_code: int) -> T:
+    """Structure ``payload`` (found at ``where`` in the body) into ``tp`` or raise."""
+    try:
+        return converter.structure(payload, tp)
+    except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as exc:
+        detail = cattrs.transform_error(exc, path=where) if isinstance(
+            exc, cattrs.BaseValidationError
+        ) else [f"{exc} @ {where}"]
+        first = detail[0] if detail else f"invalid value @ {where}"
+        reason, _, field = first.rpartition(" @ ")
+        raise ResponseDecodeError(
+            f"Unexpected response from the server: {reason or first} at {field or where}",
+            status_code,
+            field=field or where,
+        ) from None
+
+
+def encode_package_info(**fields: Any) -> dict[str, Any]:
+    """The camelCase ``packageInfo`` object, leaving out every field that is ``None``."""
+    return {to_camel(name): value for name, value in fields.items() if value is not None}

@@ -1,0 +1,105 @@
+"""Route tables: for each dialect, where every operation goes and what it answers.
+
+A dialect is data, not code: adding one means writing a new table here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+__all__ = ["CLASSIC", "DIALECTS", "Dialect", "Route", "get_dialect"]
+
+ErrorFormat = Literal["text", "json-envelope"]
+
+
+@attrs.frozen
+class Route:
+    """One operation on the wire.
+
+    ``path`` holds ``{name}`` placeholders, each filled with a percent-encoded
+    parameter; ``body_params`` are parameters that travel in the JSON body
+    instead; ``body_key`` wraps the body in a one-key object; ``unwrap`` is the
+    key of the one-key success envelope (``None``: the answer carries no value).
+    """
+
+    method: str
+    path: str
+    unwrap: str | None = None
+    body_key: str | None = None
+    body_params: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Dialect:
+    """A wire dialect: its base path, its routes and how it spells errors."""
+
+    name: str
+    base_path: str
+    routes: Mapping[str, Route]
+    error_format: ErrorFormat
+
+    def route(self, operation: str) -> Route | None:
+        return self.routes.get(operation)
+
+
+_APP = "/apps/{app}"
+_DEP = _APP + "/deployments/{deployment}"
+
+CLASSIC = Dialect(
+    name="classic",
+    base_path="",
+    error_format="text",
+    routes={
+        "account.get": Route("GET", "/account", unwrap="account"),
+        "account.authenticated": Route("GET", "/authenticated", unwrap="authenticated"),
+        "tokens.list": Route("GET", "/accessKeys", unwrap="accessKeys"),
+        "tokens.create": Route("POST", "/accessKeys", unwrap="accessKey"),
+        "tokens.get": Route("GET", "/accessKeys/{name}", unwrap="accessKey"),
+        "tokens.update": Route("PATCH", "/accessKeys/{name}", unwrap="accessKey"),
+        "tokens.remove": Route("DELETE", "/accessKeys/{name}"),
+        "tokens.remove_session": Route("DELETE", "/sessions/{machine}"),
+        "apps.list": Route("GET", "/apps", unwrap="apps"),
+        "apps.create": Route("POST", "/apps", unwrap="app"),
+        "apps.get": Route("GET", _APP, unwrap="app"),
+        "apps.rename": Route("PATCH", _APP, unwrap="app"),
+        "apps.remove": Route("DELETE", _APP),
+        "apps.transfer": Route("POST", _APP + "/transfer/{email}"),
+        "collaborators.list": Route("GET", _APP + "/collaborators", unwrap="collaborators"),
+        "collaborators.add": Route("POST", _APP + "/collaborators/{email}"),
+        "collaborators.remove": Route("DELETE", _APP + "/collaborators/{email}"),
+        "deployments.list": Route("GET", _APP + "/deployments", unwrap="deployments"),
+        "deployments.create": Route("POST", _APP + "/deployments", unwrap="deployment"),
+        "deployments.get": Route("GET", _DEP, unwrap="deployment"),
+        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment"),
+        "deployments.remove": Route("DELETE", _DEP),
+        "deployments.metrics": Route("GET", _DEP + "/metrics", unwrap="metrics"),
+        "releases.release": Route("POST", _DEP + "/release", unwrap="package"),
+        "releases.history": Route("GET", _DEP + "/history", unwrap="history"),
+        "releases.clear_history": Route("DELETE", _DEP + "/history"),
+        "releases.patch": Route(
+            "PATCH",
+            _DEP + "/release",
+            unwrap="package",
+            body_key="packageInfo",
+            body_params=("label",),
+        ),
+        "releases.promote": Route(
+            "POST", _DEP + "/promote/{destination}", unwrap="package", body_key="packageInfo"
+        ),
+        "releases.rollback": Route("POST", _DEP + "/rollback", unwrap="package"),
+        "releases.rollback_to": Route("POST", _DEP + "/rollback/{label}", unwrap="package"),
+    },
+)
+
+DIALECTS: Mapping[str, Dialect] = {CLASSIC.name: CLASSIC}
+
+
+def get_dialect(name: str) -> Dialect:
+    """The dialect called ``name``; a clear ``ValueError`` for an unknown one."""
+    if not isinstance(name, str) or name not in DIALECTS:
+        known = ", ".join(repr(n) for n in DIALECTS)
+        raise ValueError(f"dialect must be one of {known}, got {name!r}")
+    return DIALECTS[name]

@@ -1,0 +1,162 @@
+"""Map an error response to its typed ``CodePushError``, keeping the server's own words."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any
+
+from ._dialects import ErrorFormat
+from ._exceptions import (
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    ServerError,
+    UnauthorizedError,
+)
+from ._wire import WireResponse
+
+__all__ = ["error_from_response", "parse_retry_after", "redact"]
+
+_BY_STATUS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    429: RateLimitError,
+}
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_MAX_MESSAGE = 1000
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced, so no key reaches a message or log."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _status_class(status: int) -> type[APIStatusError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else APIStatusError
+
+
+def _plain_text(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    if text[:1] == "<" and _TAG.search(text):
+        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+
+
+def _field_errors(payload: Any) -> list[FieldError]:
+    if not isinstance(payload, list):
+        return []
+    errors = []
+    for item in payload:
+        if isinstance(item, dict) and isinstance(item.get("field"), str):
+            errors.append(FieldError(item["field"], str(item.get("message", ""))))
+    return errors
+
+
+def _message_and_fields(content: bytes, error_format: ErrorFormat) -> tuple[str, list[FieldError]]:
+    text = _plain_text(content)
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        return text, []
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        envelope = payload["error"]
+        message = envelope.get("message")
+        return (message if isinstance(message, str) and message else text), []
+    if error_format == "text" and isinstance(payload, dict) and isinstance(
+        payload.get("message"), str
+    ):
+        return payload["message"], []
+    return text, _field_errors(payload)
+
+
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    try:
+        return float(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _server_now(headers: Mapping[str, str], now: float) -> float:
+    """The server's clock per its ``Date`` header, else ours."""
+    try:
+        return parsedate_to_datetime(headers["date"]).timestamp()
+    except (KeyError, TypeError, ValueError, IndexError):
+        return now
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait per ``Retry-After`` (seconds or HTTP-date), else ``X-RateLimit-Reset``."""
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            return max(0.0, when - _server_now(headers, now))
+    reset = _header_float(headers, "x-ratelimit-reset")
+    if reset is not None:
+        return max(0.0, reset - _server_now(headers, now))
+    return None
+
+
+def error_from_response(
+    response: WireResponse,
+    *,
+    error_format: ErrorFormat,
+    now: float,
+    secrets: Iterable[str] = (),
+) -> APIStatusError:
+    """The typed error for a non-2xx ``response``."""
+    status = response.status_code
+    message, fields = _message_and_fields(response.content, error_format)
+    if not message:
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = f"HTTP {status}"
+    message = redact(message, secrets)
+    cls = _status_class(status)
+    headers = response.headers
+    if cls is BadRequestError:
+        return BadRequestError(message, status, headers=headers, field_errors=fields)
+    if cls is RateLimitError:
+        limit = _header_float(headers, "x-ratelimit-limit")
+        remaining = _header_float(headers, "x-ratelimit-remaining")
+        reset = _header_float(headers, "x-ratelimit-reset")
+        return RateLimitError(
+            message,
+            status,
+            headers=headers,
+            retry_after=parse_retry_after(headers, now),
+            limit=None if limit is None else int(limit),
+            remaining=None if remaining is None else int(remaining),
+            reset_at=None if reset is None else datetime.fromtimestamp(reset, tz=timezone.utc),
+        )
+    return cls(message, status, headers=headers)

@@ -1,0 +1,192 @@
+"""The error hierarchy: every failure the SDK raises is a ``CodePushError``.
+
+The seed's contract (``message`` + ``status_code`` and the five constants) is kept;
+subclasses per status family let callers write ``except NotFoundError:``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import attrs
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "BadRequestError",
+    "CodePushError",
+    "ConflictError",
+    "FieldError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "UnauthorizedError",
+    "UnsupportedOperationError",
+]
+
+
+class _StatusConstants:
+    """The seed SDK's status constants, shared by ``CodePushError`` and ``AsyncCodePush``."""
+
+    ERROR_GATEWAY_TIMEOUT = 504
+    ERROR_INTERNAL_SERVER = 500
+    ERROR_NOT_FOUND = 404
+    ERROR_CONFLICT = 409
+    ERROR_UNAUTHORIZED = 401
+
+
+class CodePushError(_StatusConstants, Exception):
+    """Base of every SDK error: a user-facing ``message`` and an HTTP-like ``status_code``."""
+
+    default_status_code: int = 500
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = self.default_status_code if status_code is None else status_code
+
+    @property
+    def statusCode(self) -> int:
+        """The seed's camelCase spelling of ``status_code``."""
+        return self.status_code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(message={self.message!r}, status_code={self.status_code})"
+
+
+class APIStatusError(CodePushError):
+    """The server answered with an error status; ``headers`` are the response's headers."""
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, status_code)
+        self.headers: Mapping[str, str] = dict(headers or {})
+
+
+@attrs.frozen
+class FieldError:
+    """One entry of a validation failure: which request field and why."""
+
+    field: str
+    message: str
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the request's content; ``field_errors`` lists the fields."""
+
+    default_status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        field_errors: Sequence[FieldError] = (),
+    ) -> None:
+        super().__init__(message, status_code, headers=headers)
+        self.field_errors: tuple[FieldError, ...] = tuple(field_errors)
+
+
+class UnauthorizedError(APIStatusError):
+    """401: the access key is missing, invalid or expired."""
+
+    default_status_code = 401
+
+
+class ForbiddenError(APIStatusError):
+    """403: the account lacks the permission (e.g. Owner) the action needs."""
+
+    default_status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    """404: the app, deployment, release, key or account does not exist."""
+
+    default_status_code = 404
+
+
+class ConflictError(APIStatusError):
+    """409: the resource exists already, or the release/rollout rules forbid the change."""
+
+    default_status_code = 409
+
+
+class PayloadTooLargeError(APIStatusError):
+    """413: the request body or package is over the server's size limit."""
+
+    default_status_code = 413
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` says how long the server asks us to wait."""
+
+    default_status_code = 429
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        limit: int | None = None,
+        remaining: int | None = None,
+        reset_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message, status_code, headers=headers)
+        self.retry_after = retry_after
+        self.limit = limit
+        self.remaining = remaining
+        self.reset_at = reset_at
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed internally or is temporarily unavailable."""
+
+    default_status_code = 500
+
+
+class APIConnectionError(CodePushError):
+    """No response: the connection failed or broke (the seed's ERROR_GATEWAY_TIMEOUT).
+
+    ``request_sent`` is ``False`` only when the request provably never reached the server.
+    """
+
+    default_status_code = 504
+    request_sent: bool = True
+
+
+class APITimeoutError(APIConnectionError):
+    """No response in time: a connect, read, write or pool timeout."""
+
+
+class ResponseDecodeError(CodePushError):
+    """The server answered, but the body does not fit the documented shape.
+
+    ``field`` names where it went wrong (e.g. ``$.apps[0].name``); ``status_code``
+    is the HTTP status the body came with.
+    """
+
+    def __init__(self, message: str, status_code: int | None = None, *, field: str = "$") -> None:
+        super().__init__(message, status_code)
+        self.field = field
+
+
+class UnsupportedOperationError(CodePushError):
+    """The selected dialect or server has no such operation; raised before any request."""
+
+    default_status_code = 501

@@ -1,0 +1,1 @@
+"""Thin resource sub-clients: validate arguments, name the operation, type the answer."""

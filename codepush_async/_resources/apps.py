@@ -1,0 +1,55 @@
+"""``cp.apps``: create, list, rename, transfer and remove apps."""
+
+from __future__ import annotations
+
+from .._models import App
+from .._validate import check_bool, check_email, check_name, check_optional_str
+from ._base import Resource
+
+__all__ = ["AppsResource"]
+
+
+class AppsResource(Resource):
+    """Apps the account owns or collaborates on."""
+
+    async def create(
+        self,
+        name: str,
+        *,
+        os: str | None = None,
+        platform: str | None = None,
+        manually_provision_deployments: bool = False,
+    ) -> App:
+        """Create an app with Staging and Production deployments (none if manually provisioned)."""
+        body: dict[str, object] = {"name": check_name(name, "name")}
+        if check_optional_str(os, "os") is not None:
+            body["os"] = os
+        if check_optional_str(platform, "platform") is not None:
+            body["platform"] = platform
+        if check_bool(manually_provision_deployments, "manually_provision_deployments"):
+            body["manuallyProvisionDeployments"] = True
+        return await self._get(App, "apps.create", body=body)
+
+    async def get(self, name: str) -> App:
+        """One app (an app shared under a clashing name is ``owner@example.com:Name``)."""
+        return await self._get(App, "apps.get", {"app": check_name(name, "name")})
+
+    async def list(self) -> list[App]:
+        """Every app the account can see."""
+        apps: list[App] = await self._get(list[App], "apps.list")
+        return apps
+
+    async def rename(self, name: str, new_name: str) -> App:
+        """Rename an app (Owner only)."""
+        check_name(name, "name")
+        body = {"name": check_name(new_name, "new_name")}
+        return await self._get(App, "apps.rename", {"app": name}, body)
+
+    async def remove(self, name: str) -> None:
+        """Delete an app with its deployments and history (Owner only)."""
+        await self._send("apps.remove", {"app": check_name(name, "name")})
+
+    async def transfer(self, name: str, email: str) -> None:
+        """Make the account registered as ``email`` the app's owner (Owner only)."""
+        check_name(name, "name")
+        await self._send("apps.transfer", {"app": name, "email": check_email(email)})

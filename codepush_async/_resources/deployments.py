@@ -1,0 +1,52 @@
+"""``cp.deployments``: an app's deployments, their keys and install metrics."""
+
+from __future__ import annotations
+
+from .._models import Deployment, UpdateMetrics
+from .._validate import check_name, check_optional_name
+from ._base import Resource
+
+__all__ = ["DeploymentsResource"]
+
+
+class DeploymentsResource(Resource):
+    """Deployments (``Staging``, ``Production``, ...) of an app."""
+
+    async def create(self, app: str, name: str, *, key: str | None = None) -> Deployment:
+        """Create a deployment; the server makes its key unless ``key`` is given."""
+        check_name(app, "app")
+        body = {"name": check_name(name, "name")}
+        if check_optional_name(key, "key") is not None:
+            body["key"] = key  # type: ignore[assignment]
+        return await self._get(Deployment, "deployments.create", {"app": app}, body)
+
+    async def get(self, app: str, name: str) -> Deployment:
+        """One deployment with its current package (``None`` before the first release)."""
+        params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
+        return await self._get(Deployment, "deployments.get", params)
+
+    async def list(self, app: str) -> list[Deployment]:
+        """The app's deployments, sorted by name."""
+        result: list[Deployment] = await self._get(
+            list[Deployment], "deployments.list", {"app": check_name(app, "app")}
+        )
+        return result
+
+    async def rename(self, app: str, name: str, new_name: str) -> Deployment:
+        """Rename a deployment (Owner only); its key stays the same."""
+        params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
+        body = {"name": check_name(new_name, "new_name")}
+        return await self._get(Deployment, "deployments.rename", params, body)
+
+    async def remove(self, app: str, name: str) -> None:
+        """Delete a deployment and its history (Owner only)."""
+        params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
+        await self._send("deployments.remove", params)
+
+    async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
+        """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept."""
+        params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
+        result: dict[str, UpdateMetrics] = await self._get(
+            dict[str, UpdateMetrics], "deployments.metrics", params
+        )
+        return result

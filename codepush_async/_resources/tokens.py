@@ -1,0 +1,93 @@
+"""``cp.tokens``: access keys and the CLI's login sessions."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from datetime import timedelta
+
+from .._models import AccessKey, Session
+from .._validate import check_name, check_optional_name, check_optional_str, check_ttl
+from ._base import Resource
+
+__all__ = ["TokensResource"]
+
+
+class TokensResource(Resource):
+    """Access keys (``ttl`` is milliseconds or a ``timedelta``)."""
+
+    async def create(
+        self,
+        friendly_name: str,
+        *,
+        ttl: int | timedelta | None = None,
+        created_by: str | None = None,
+    ) -> AccessKey:
+        """Create a key; the returned ``AccessKey.key`` is its secret, shown only this once."""
+        body = {
+            "friendlyName": check_name(friendly_name, "friendly_name"),
+            "ttl": check_ttl(ttl),
+            "createdBy": check_optional_str(created_by, "created_by"),
+        }
+        return await self._get(AccessKey, "tokens.create", body=_present(body))
+
+    async def get(self, name: str) -> AccessKey:
+        """One key's metadata, by friendly name (the secret is never returned)."""
+        return await self._get(AccessKey, "tokens.get", {"name": check_name(name, "name")})
+
+    async def list(self, *, include_sessions: bool = False) -> builtins.list[AccessKey]:
+        """The account's keys; CLI session keys are left out unless asked for (as in the seed)."""
+        keys = await self._get(builtins.list[AccessKey], "tokens.list")
+        return keys if include_sessions else [k for k in keys if not k.is_session]
+
+    async def update(
+        self,
+        name: str,
+        *,
+        friendly_name: str | None = None,
+        ttl: int | timedelta | None = None,
+    ) -> AccessKey:
+        """Rename a key and/or give it a new TTL from now (``ttl=0`` expires it at once)."""
+        check_name(name, "name")
+        body = {
+            "friendlyName": check_optional_name(friendly_name, "friendly_name"),
+            "ttl": check_ttl(ttl, allow_zero=True),
+        }
+        if not _present(body):
+            raise ValueError("update needs friendly_name or ttl: there is nothing to change")
+        return await self._get(AccessKey, "tokens.update", {"name": name}, _present(body))
+
+    async def remove(self, name: str) -> None:
+        """Delete a key by friendly name."""
+        await self._send("tokens.remove", {"name": check_name(name, "name")})
+
+    async def sessions(self) -> builtins.list[Session]:
+        """Unexpired login sessions, one per machine (the newest login of each)."""
+        keys = await self._get(builtins.list[AccessKey], "tokens.list")
+        now = self._client._now()
+        by_machine: dict[str, Session] = {}
+        for key in keys:
+            if not key.is_session or key.created_by is None:
+                continue
+            if key.expires is not None and key.expires.timestamp() <= now:
+                continue
+            known = by_machine.get(key.created_by)
+            if known is None or _later(key, known):
+                by_machine[key.created_by] = Session(key.created_by, key.created_time)
+        return list(by_machine.values())
+
+    async def remove_session(self, machine_name: str) -> None:
+        """Log out every session created by ``machine_name``."""
+        await self._send(
+            "tokens.remove_session", {"machine": check_name(machine_name, "machine_name")}
+        )
+
+
+def _later(key: AccessKey, known: Session) -> bool:
+    if key.created_time is None:
+        return False
+    return known.logged_in_time is None or key.created_time > known.logged_in_time
+
+
+def _present(body: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in body.items() if v is not None}

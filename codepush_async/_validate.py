@@ -1,0 +1,93 @@
+"""Argument checks run before any request, so bad input never reaches the server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+__all__ = [
+    "check_access_key",
+    "check_bool",
+    "check_email",
+    "check_name",
+    "check_optional_name",
+    "check_optional_str",
+    "check_rollout",
+    "check_ttl",
+]
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def check_name(value: Any, arg: str) -> str:
+    """A non-empty string naming an app, deployment, key, label or machine."""
+    if not isinstance(value, str):
+        raise ValueError(f"{arg} must be a string, got {_kind(value)}")
+    if not value.strip():
+        raise ValueError(f"{arg} must not be empty")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError(f"{arg} must not contain control characters")
+    return value
+
+
+def check_optional_name(value: Any, arg: str) -> str | None:
+    return None if value is None else check_name(value, arg)
+
+
+def check_email(value: Any, arg: str = "email") -> str:
+    check_name(value, arg)
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or any(ch.isspace() for ch in value):
+        raise ValueError(f"{arg} must be an e-mail address, got {value!r}")
+    return str(value)
+
+
+def check_optional_str(value: Any, arg: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{arg} must be a string or None, got {_kind(value)}")
+    return value
+
+
+def check_bool(value: Any, arg: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{arg} must be True, False or None, got {value!r}")
+    return value
+
+
+def check_rollout(value: Any, arg: str = "rollout") -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{arg} must be an integer percentage from 1 to 100, got {value!r}")
+    if not 1 <= value <= 100:
+        raise ValueError(f"{arg} must be from 1 to 100, got {value}")
+    return value
+
+
+def check_ttl(value: Any, arg: str = "ttl", *, allow_zero: bool = False) -> int | None:
+    """A time-to-live as milliseconds (the wire unit), from an int of ms or a ``timedelta``."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        millis = round(value.total_seconds() * 1000)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        millis = value
+    else:
+        raise ValueError(f"{arg} must be milliseconds (int) or a timedelta, got {_kind(value)}")
+    if millis < 0 or (millis == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{arg} must be {bound}, got {millis} ms")
+    return millis
+
+
+def check_access_key(value: Any) -> str:
+    """A non-empty key with no whitespace; the value itself is never echoed."""
+    if not isinstance(value, str):
+        raise ValueError(f"access_key must be a string, got {_kind(value)}")
+    if not value:
+        raise ValueError("access_key must not be empty")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError("access_key must not contain whitespace or control characters")
+    return value

@@ -1,0 +1,132 @@
+"""The pure wire layer: operation + parameters -> request bytes, response bytes -> value.
+
+Nothing here does I/O, so every rule about paths, headers, bodies and envelopes
+can be tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from ._dialects import Dialect, Route
+from ._exceptions import ResponseDecodeError, UnsupportedOperationError
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "WireRequest",
+    "WireResponse",
+    "build_request",
+    "encode_json",
+    "route_for",
+    "unwrap_response",
+]
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+@attrs.frozen
+class WireRequest:
+    """A request ready to send: ``path`` is percent-encoded and relative to the server URL."""
+
+    operation: str
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes = b""
+
+
+@attrs.frozen
+class WireResponse:
+    """What came back; header names are lower-case."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact UTF-8 JSON, the bytes the server receives."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def route_for(dialect: Dialect, operation: str) -> Route:
+    """The route of ``operation`` or ``UnsupportedOperationError`` (before any request)."""
+    route = dialect.route(operation)
+    if route is None:
+        raise UnsupportedOperationError(
+            f"{operation} is not supported by the {dialect.name!r} dialect"
+        )
+    return route
+
+
+def _fill_path(template: str, params: Mapping[str, str]) -> str:
+    encoded = {name: quote(value, safe="") for name, value in params.items()}
+    try:
+        return template.format_map(encoded)
+    except KeyError as exc:  # a programming error in a resource module, not user input
+        raise AssertionError(f"missing path parameter {exc} for {template}") from None
+
+
+def build_request(
+    dialect: Dialect,
+    operation: str,
+    params: Mapping[str, str | None] | None = None,
+    body: Mapping[str, Any] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> WireRequest:
+    """Build the request for ``operation``; ``None`` parameters and body fields are not sent."""
+    route = route_for(dialect, operation)
+    present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
+    payload: dict[str, Any] | None = None if body is None else dict(body)
+    moved = {k: present.pop(k) for k in route.body_params if k in present}
+    if moved:
+        payload = {**moved, **(payload or {})}
+    if route.body_key is not None:
+        payload = {route.body_key: payload or {}}
+    all_headers = dict(headers or {})
+    content = b""
+    if payload is not None:
+        content = encode_json(payload)
+        all_headers["Content-Type"] = JSON_CONTENT_TYPE
+    return WireRequest(
+        operation=operation,
+        method=route.method,
+        path=dialect.base_path + _fill_path(route.path, present),
+        headers=tuple(all_headers.items()),
+        content=content,
+    )
+
+
+def unwrap_response(route: Route, response: WireResponse) -> Any:
+    """The value inside a success envelope; ``None`` for an answer that carries none.
+
+    Call only for a 2xx response; errors are mapped by ``_errors.error_from_response``.
+    """
+    if route.unwrap is None or response.status_code == 204 or not response.content.strip():
+        return None
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        raise ResponseDecodeError(
+            f"Unexpected response from the server: expected a JSON object with "
+            f"{route.unwrap!r}, got {_preview(response.content)!r}",
+            response.status_code,
+        ) from None
+    if not isinstance(payload, dict) or route.unwrap not in payload:
+        raise ResponseDecodeError(
+            f"Unexpected response from the server: required field missing at $.{route.unwrap}",
+            response.status_code,
+            field=f"$.{route.unwrap}",
+        )
+    return payload[route.unwrap]
+
+
+def _preview(content: bytes, limit: int = 80) -> str:
+    text = content.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,76 @@
+"""Shared fixtures: a recording transport that answers with scripted responses."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from codepush_async import AsyncCodePush
+
+ACCESS_KEY = "k3y_Secret-0123456789"
+SERVER = "https://codepush.example.com"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Recorder:
+    """An httpx transport handler that records each request and pops a scripted reply."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self._replies: deque[httpx.Response | Exception] = deque()
+
+    def reply(
+        self,
+        status: int = 200,
+        *,
+        json_body: Any = None,
+        text: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
+            hdrs = {"content-type": "application/json; charset=utf-8", **(headers or {})}
+        else:
+            content = (text or "").encode()
+            hdrs = {"content-type": "text/html; charset=utf-8", **(headers or {})}
+        self._replies.append(httpx.Response(status, headers=hdrs, content=content))
+
+    def fail(self, exc: Exception) -> None:
+        self._replies.append(exc)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        if not self._replies:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        reply = self._replies.popleft()
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    @property
+    def last(self) -> httpx.Request:
+        assert self.requests, "no request was sent"
+        return self.requests[-1]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def cp(recorder: Recorder) -> AsyncIterator[AsyncCodePush]:
+    async with AsyncCodePush(
+        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder)
+    ) as client:
+        yield client
