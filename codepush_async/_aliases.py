@@ -16,6 +16,8 @@ from ._models import (
     Session,
     UpdateMetrics,
 )
+from ._package import ReleaseContents
+from ._progress import ProgressCallback
 
 if TYPE_CHECKING:
     from ._resources.account import AccountResource
@@ -176,6 +178,37 @@ class FlatAliases:
             destination_deployment_name,
             label=label,
             **fields,
+        )
+
+    async def release(
+        self,
+        app_name: str,
+        deployment_name: str,
+        update_contents_path: ReleaseContents,
+        target_binary_version: str,
+        update_metadata: PackageInfo | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Package:
+        _info_fields(update_metadata)
+        info = update_metadata or PackageInfo()
+        if info.label is not None:
+            raise ValueError("update_metadata.label cannot be set on a new release")
+        if info.app_version not in (None, target_binary_version):
+            raise ValueError(
+                "update_metadata.app_version differs from target_binary_version: "
+                "pass the version once"
+            )
+        return await self.releases.release(
+            app_name,
+            deployment_name,
+            update_contents_path,
+            target_binary_version,
+            description=info.description,
+            is_mandatory=info.is_mandatory,
+            is_disabled=info.is_disabled,
+            rollout=info.rollout,
+            on_progress=on_progress,
         )
 
     async def rollback(

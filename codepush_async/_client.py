@@ -14,6 +14,8 @@ from ._clock import Clock, SystemClock
 from ._dialects import get_dialect
 from ._errors import error_from_response
 from ._exceptions import CodePushError, _StatusConstants
+from ._package import DEFAULT_MAX_PACKAGE_SIZE
+from ._progress import StreamingContent
 from ._resources._base import Answer
 from ._resources.account import AccountResource
 from ._resources.apps import AppsResource
@@ -29,7 +31,7 @@ from ._transport import (
     TimeoutTypes,
     httpx_version,
 )
-from ._validate import check_access_key
+from ._validate import check_access_key, check_size_limit
 from ._version import __version__
 from ._wire import build_request, route_for, unwrap_response
 
@@ -63,8 +65,10 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
     ) -> None:
         self._access_key = check_access_key(access_key)
+        self.max_package_size = check_size_limit(max_package_size)
         self._dialect = get_dialect(dialect)
         self._clock: Clock = clock or SystemClock()
         self._http = HttpSession(
@@ -118,9 +122,13 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         operation: str,
         params: Mapping[str, str | None] | None = None,
         body: Mapping[str, Any] | None = None,
+        *,
+        stream: StreamingContent | None = None,
     ) -> Answer:
         route = route_for(self._dialect, operation)
-        request = build_request(self._dialect, operation, params, body, headers=self._headers)
+        request = build_request(
+            self._dialect, operation, params, body, headers=self._headers, stream=stream
+        )
         if self._http.is_closed:
             raise CodePushError("This AsyncCodePush client is closed; create a new one.", 500)
         started = time.monotonic()

@@ -87,8 +87,12 @@ class HttpSession:
     async def send(self, request: WireRequest) -> WireResponse:
         """Send ``request`` and read the whole answer, mapping transport failures to 504s."""
         url = self.url_for(request.path)
+        body = request.content
         http_request = self._client.build_request(
-            request.method, url, headers=list(request.headers), content=request.content
+            request.method,
+            url,
+            headers=list(request.headers),
+            content=body if isinstance(body, bytes) else body.stream(),
         )
         try:
             response = await self._client.send(http_request)

@@ -13,6 +13,7 @@ __all__ = [
     "check_optional_name",
     "check_optional_str",
     "check_rollout",
+    "check_size_limit",
     "check_ttl",
 ]
 
@@ -90,4 +91,11 @@ def check_access_key(value: Any) -> str:
         raise ValueError("access_key must not be empty")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError("access_key must not contain whitespace or control characters")
+    return value
+
+
+def check_size_limit(value: Any, arg: str = "max_package_size") -> int:
+    """A positive byte count."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{arg} must be a positive number of bytes, got {value!r}")
     return value

@@ -15,6 +15,7 @@ import attrs
 
 from ._dialects import Dialect, Route
 from ._exceptions import ResponseDecodeError, UnsupportedOperationError
+from ._progress import StreamingContent
 
 __all__ = [
     "JSON_CONTENT_TYPE",
@@ -31,13 +32,16 @@ JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
 @attrs.frozen
 class WireRequest:
-    """A request ready to send: ``path`` is percent-encoded and relative to the server URL."""
+    """A request ready to send: ``path`` is percent-encoded and relative to the server URL.
+
+    ``content`` is bytes, or a body streamed in chunks (an upload) that can be re-read.
+    """
 
     operation: str
     method: str
     path: str
     headers: tuple[tuple[str, str], ...] = ()
-    content: bytes = b""
+    content: bytes | StreamingContent = attrs.field(default=b"", repr=False)
 
 
 @attrs.frozen
@@ -79,8 +83,12 @@ def build_request(
     body: Mapping[str, Any] | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    stream: StreamingContent | None = None,
 ) -> WireRequest:
-    """Build the request for ``operation``; ``None`` parameters and body fields are not sent."""
+    """Build the request for ``operation``; ``None`` parameters and body fields are not sent.
+
+    ``stream`` is a streamed body (a multipart upload) sent instead of JSON.
+    """
     route = route_for(dialect, operation)
     present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
     payload: dict[str, Any] | None = None if body is None else dict(body)
@@ -90,8 +98,14 @@ def build_request(
     if route.body_key is not None:
         payload = {route.body_key: payload or {}}
     all_headers = dict(headers or {})
-    content = b""
-    if payload is not None:
+    content: bytes | StreamingContent = b""
+    if stream is not None:
+        if payload is not None:
+            raise AssertionError(f"{operation}: a streamed body cannot also carry JSON")
+        content = stream
+        all_headers["Content-Type"] = stream.content_type
+        all_headers["Content-Length"] = str(stream.length)
+    elif payload is not None:
         content = encode_json(payload)
         all_headers["Content-Type"] = JSON_CONTENT_TYPE
     return WireRequest(

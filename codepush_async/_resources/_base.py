@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 
 from .._converter import decode
+from .._progress import StreamingContent
 
 __all__ = ["Answer", "Requester", "Resource"]
 
@@ -31,9 +32,14 @@ class Requester(Protocol):
         operation: str,
         params: Mapping[str, str | None] | None = None,
         body: Mapping[str, Any] | None = None,
+        *,
+        stream: StreamingContent | None = None,
     ) -> Answer: ...
 
     def _now(self) -> float: ...
+
+    @property
+    def max_package_size(self) -> int: ...
 
 
 class Resource:
@@ -48,9 +54,11 @@ class Resource:
         operation: str,
         params: Mapping[str, str | None] | None = None,
         body: Mapping[str, Any] | None = None,
+        *,
+        stream: StreamingContent | None = None,
     ) -> T:
         """Call ``operation`` and decode its value as ``tp`` (a missing value is an error)."""
-        answer = await self._client._call(operation, params, body)
+        answer = await self._client._call(operation, params, body, stream=stream)
         return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
 
     async def _get_optional(

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Literal, overload
 
 from .._converter import encode_package_info
+from .._exceptions import ConflictError
 from .._models import Package
+from .._multipart import MultipartBody
+from .._package import ReleaseContents, check_contents, prepared_package
+from .._progress import ProgressCallback, with_progress
+from .._semver import is_valid_range
 from .._validate import (
     check_bool,
     check_name,
     check_optional_name,
     check_optional_str,
     check_rollout,
+    check_size_limit,
 )
+from .._wire import encode_json
 from ._base import Resource
 
-__all__ = ["ReleasesResource"]
+__all__ = ["ReleasesResource", "check_app_version"]
+
+logger = logging.getLogger("codepush_async")
+
+
+def check_app_version(value: Any, arg: str) -> str:
+    """A semver range the server accepts: ``1.2.3``, ``1.2.x``, ``^1.2``, ``>=1.0 <2``, ``*``."""
+    check_name(value, arg)
+    if not is_valid_range(value):
+        raise ValueError(
+            f"{arg} must be a semver version or range such as '1.2.3', '1.2.x', '^1.2.0' "
+            f"or '>=1.0.0 <2.0.0', got {value!r}"
+        )
+    return str(value)
+
+
+def is_identical_release(error: ConflictError) -> bool:
+    """The server's answer to a release whose content equals the current one."""
+    return "identical" in error.message.lower()
 
 
 def _package_info(
@@ -30,7 +56,7 @@ def _package_info(
     """The checked ``packageInfo`` fields that are set (``None`` = leave unchanged)."""
     return encode_package_info(
         label=check_optional_name(label, "label"),
-        app_version=check_optional_name(app_version, "app_version"),
+        app_version=None if app_version is None else check_app_version(app_version, "app_version"),
         description=check_optional_str(description, "description"),
         is_mandatory=check_bool(is_mandatory, "is_mandatory"),
         is_disabled=check_bool(is_disabled, "is_disabled"),
@@ -44,6 +70,87 @@ def _deployment(app: Any, deployment: Any) -> dict[str, str | None]:
 
 class ReleasesResource(Resource):
     """Releases of one deployment."""
+
+    @overload
+    async def release(
+        self,
+        app: str,
+        deployment: str,
+        contents: ReleaseContents,
+        target_binary_version: str,
+        *,
+        description: str | None = ...,
+        is_mandatory: bool | None = ...,
+        is_disabled: bool | None = ...,
+        rollout: int | None = ...,
+        on_progress: ProgressCallback | None = ...,
+        no_duplicate_release_error: Literal[False] = ...,
+        max_package_size: int | None = ...,
+    ) -> Package: ...
+
+    @overload
+    async def release(
+        self,
+        app: str,
+        deployment: str,
+        contents: ReleaseContents,
+        target_binary_version: str,
+        *,
+        description: str | None = ...,
+        is_mandatory: bool | None = ...,
+        is_disabled: bool | None = ...,
+        rollout: int | None = ...,
+        on_progress: ProgressCallback | None = ...,
+        no_duplicate_release_error: bool,
+        max_package_size: int | None = ...,
+    ) -> Package | None: ...
+
+    async def release(
+        self,
+        app: str,
+        deployment: str,
+        contents: ReleaseContents,
+        target_binary_version: str,
+        *,
+        description: str | None = None,
+        is_mandatory: bool | None = None,
+        is_disabled: bool | None = None,
+        rollout: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        no_duplicate_release_error: bool = False,
+        max_package_size: int | None = None,
+    ) -> Package | None:
+        """Upload a new release: a directory (zipped), a file (sent as-is) or bytes.
+
+        Everything is checked before the first byte is sent; the upload streams from
+        disk, and ``on_progress(sent, total)`` (sync or async) follows it. With
+        ``no_duplicate_release_error=True`` a release identical to the current one is
+        logged and ``None`` returned instead of raising ``ConflictError``.
+        """
+        params = _deployment(app, deployment)
+        info = _package_info(
+            app_version=check_app_version(target_binary_version, "target_binary_version"),
+            description=description,
+            is_mandatory=is_mandatory,
+            is_disabled=is_disabled,
+            rollout=rollout,
+        )
+        check_bool(no_duplicate_release_error, "no_duplicate_release_error")
+        limit = self._client.max_package_size
+        if max_package_size is not None:
+            limit = check_size_limit(max_package_size)
+        source = check_contents(contents)
+        if on_progress is not None and not callable(on_progress):
+            raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
+        async with prepared_package(source, limit) as package:
+            body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
+            try:
+                return await self._get(Package, "releases.release", params, stream=body)
+            except ConflictError as error:
+                if not (no_duplicate_release_error and is_identical_release(error)):
+                    raise
+                logger.warning("release to %s/%s skipped: %s", app, deployment, error.message)
+                return None
 
     async def history(self, app: str, deployment: str) -> list[Package]:
         """Every release of the deployment, oldest first."""

@@ -1,0 +1,120 @@
+"""Turn a release's ``contents`` (directory, file or bytes) into a sendable package."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Union
+
+import anyio
+
+from ._multipart import PackageSource
+from ._zip import collect_files, zip_directory
+
+__all__ = ["DEFAULT_MAX_PACKAGE_SIZE", "ReleaseContents", "check_contents", "prepared_package"]
+
+DEFAULT_MAX_PACKAGE_SIZE = 200 * 1024 * 1024  # the official server's limit
+ZIP_TYPE = "application/zip"
+OCTET_TYPE = "application/octet-stream"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+ReleaseContents = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+
+
+def check_contents(contents: Any) -> Path | bytes:
+    """A path that exists, or non-empty bytes; a clear ``ValueError`` otherwise."""
+    if isinstance(contents, (bytes, bytearray, memoryview)):
+        data = bytes(contents)
+        if not data:
+            raise ValueError("contents must not be empty bytes")
+        return data
+    if isinstance(contents, (str, os.PathLike)):
+        path = Path(contents)
+        if not str(contents):
+            raise ValueError("contents must not be an empty path")
+        if not path.exists():
+            raise ValueError(f"contents: {path} does not exist")
+        if not (path.is_dir() or path.is_file()):
+            raise ValueError(f"contents: {path} is neither a directory nor a regular file")
+        return path
+    raise ValueError(
+        f"contents must be a directory path, a file path or bytes, got {type(contents).__name__}"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _check_size(size: int, max_size: int, what: str) -> None:
+    if size == 0:
+        raise ValueError(f"contents: {what} is empty")
+    if size > max_size:
+        raise ValueError(
+            f"contents: {what} is {_megabytes(size)}, over max_package_size "
+            f"({_megabytes(max_size)}); the server would refuse it"
+        )
+
+
+def _describe_file(path: Path) -> PackageSource:
+    with path.open("rb") as handle:
+        is_zip = handle.read(4) in _ZIP_MAGIC or path.suffix.lower() == ".zip"
+    return PackageSource(
+        filename=path.name,
+        content_type=ZIP_TYPE if is_zip else OCTET_TYPE,
+        size=path.stat().st_size,
+        path=path,
+    )
+
+
+def _zip_source(directory: Path, archive: Path) -> PackageSource:
+    return PackageSource(
+        filename=f"{directory.resolve().name}.zip",
+        content_type=ZIP_TYPE,
+        size=archive.stat().st_size,
+        path=archive,
+    )
+
+
+@asynccontextmanager
+async def prepared_package(contents: Path | bytes, max_size: int) -> AsyncIterator[PackageSource]:
+    """Yield the package to upload; a directory is zipped to a temp file removed on exit."""
+    if isinstance(contents, bytes):
+        _check_size(len(contents), max_size, "the bytes")
+        is_zip = contents[:4] in _ZIP_MAGIC
+        yield PackageSource(
+            filename="package.zip" if is_zip else "package",
+            content_type=ZIP_TYPE if is_zip else OCTET_TYPE,
+            size=len(contents),
+            data=contents,
+        )
+        return
+    if not await anyio.to_thread.run_sync(contents.is_dir):
+        package = await anyio.to_thread.run_sync(_describe_file, contents)
+        _check_size(package.size, max_size, str(contents))
+        yield package
+        return
+    files = await anyio.to_thread.run_sync(collect_files, contents)
+    fd, name = tempfile.mkstemp(prefix="codepush-release-", suffix=".zip")
+    try:
+        cancelled = threading.Event()
+        handle = os.fdopen(fd, "wb")
+        try:
+            await anyio.to_thread.run_sync(
+                zip_directory, files, handle, cancelled, abandon_on_cancel=True
+            )
+        except BaseException:
+            cancelled.set()
+            raise
+        package = await anyio.to_thread.run_sync(_zip_source, contents, Path(name))
+        _check_size(package.size, max_size, f"the zip of {contents}")
+        yield package
+    finally:
+        # Synchronous on purpose: it must run even in a cancelled scope.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
