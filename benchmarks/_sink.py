@@ -1,0 +1,64 @@
+"""A minimal HTTP/1.1 sink on 127.0.0.1: reads each request body, answers 201 JSON.
+
+Run as a separate process by the benchmarks so the server's work is not the client's.
+Prints its port on the first line.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import sys
+
+REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","size":0}}'
+REPLY = (
+    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+    b"Content-Length: " + str(len(REPLY_BODY)).encode() + b"\r\n\r\n" + REPLY_BODY
+)
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        while True:
+            headers = {}
+            line = self.rfile.readline()
+            if not line:
+                return
+            while True:
+                line = self.rfile.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if headers.get("expect", "").lower() == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+            remaining = int(headers.get("content-length", "0"))
+            buffer = bytearray(1024 * 1024)
+            view = memoryview(buffer)
+            while remaining:
+                got = self.rfile.readinto(view[: min(remaining, len(buffer))])
+                if not got:
+                    return
+                remaining -= got
+            self.wfile.write(REPLY)
+            self.wfile.flush()
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main() -> None:
+    with Server(("127.0.0.1", 0), Handler) as server:
+        server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        print(server.server_address[1], flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Upload a 200 MB package to a local server: SDK peak RSS and wall time vs ``curl -F``.
+
+Prints, from one run: the SDK's peak RSS over its own baseline (target <= 32 MB) and
+its median wall time divided by curl's (target <= 1.15x). Usage:
+``python benchmarks/release_upload.py [--size-mb 200] [--rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+CHILD = r"""
+import asyncio, json, resource, sys, time
+from codepush_async import AsyncCodePush
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+async def main(url, path):
+    async with AsyncCodePush("benchmark-key-0123456789", url) as cp:
+        await cp.releases.release("App", "Staging", b"warm-up", "1.0.0")
+        baseline = peak_mb()
+        started = time.perf_counter()
+        await cp.releases.release("App", "Staging", path, "1.0.0", description="bench")
+        elapsed = time.perf_counter() - started
+    print(json.dumps({"baseline_mb": baseline, "peak_mb": peak_mb(), "seconds": elapsed}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def make_package(path: Path, size_mb: int) -> None:
+    """``size_mb`` decimal megabytes of incompressible bytes (under the 200 MiB limit)."""
+    block = os.urandom(1_000_000)
+    with path.open("wb") as handle:
+        for index in range(size_mb):
+            handle.write(block[index % 7 :] + block[: index % 7])
+
+
+def run_sdk(url: str, package: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, url, str(package)], capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.exit(f"the SDK run failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_curl(url: str, package: Path) -> float:
+    info = json.dumps({"appVersion": "1.0.0", "description": "bench"})
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "curl", "-sS", "-o", os.devnull, "-H", "Authorization: Bearer benchmark-key-0123456789",
+            "-F", f"package=@{package};type=application/zip",
+            "-F", f"packageInfo={info}",
+            f"{url}/apps/App/deployments/Staging/release",
+        ],
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        sys.exit("curl is needed for the baseline")
+
+    workdir = Path(tempfile.mkdtemp(prefix="codepush-bench-"))
+    sink = subprocess.Popen(
+        [sys.executable, str(HERE / "_sink.py")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert sink.stdout is not None
+        url = f"http://127.0.0.1:{sink.stdout.readline().strip()}"
+        package = workdir / "package.zip"
+        make_package(package, args.size_mb)
+        sdk_runs, curl_runs = [], []
+        for _ in range(args.rounds):  # interleaved, so both see the same machine state
+            curl_runs.append(run_curl(url, package))
+            sdk_runs.append(run_sdk(url, package))
+        sdk_seconds = statistics.median(r["seconds"] for r in sdk_runs)
+        curl_seconds = statistics.median(curl_runs)
+        rss_growth = max(r["peak_mb"] - r["baseline_mb"] for r in sdk_runs)
+        print(f"package: {args.size_mb} MB, rounds: {args.rounds}")
+        print(f"curl -F median wall time: {curl_seconds:.3f} s")
+        print(f"SDK release median wall time: {sdk_seconds:.3f} s")
+        print(f"SDK / curl wall time: {sdk_seconds / curl_seconds:.3f}x (target <= 1.15x)")
+        print(f"SDK peak RSS over baseline: {rss_growth:.1f} MB (target <= 32 MB)")
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
