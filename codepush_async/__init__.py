@@ -12,6 +12,7 @@ from ._exceptions import (
     FieldError,
     ForbiddenError,
     NotFoundError,
+    OutcomeUnknownError,
     PayloadTooLargeError,
     RateLimitError,
     ResponseDecodeError,
@@ -33,6 +34,8 @@ from ._models import (
     Session,
     UpdateMetrics,
 )
+from ._retry import RetryPolicy
+from ._timeouts import Timeouts
 from ._version import __version__
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "Package",
     "PackageInfo",
     "PayloadTooLargeError",
@@ -60,9 +64,11 @@ __all__ = [
     "RateLimitError",
     "ReleaseMethod",
     "ResponseDecodeError",
+    "RetryPolicy",
     "ServerError",
     "Session",
     "SystemClock",
+    "Timeouts",
     "UnauthorizedError",
     "UnsupportedOperationError",
     "UpdateMetrics",

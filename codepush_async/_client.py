@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import platform
 import time
@@ -12,10 +13,18 @@ from typing import Any
 from ._aliases import FlatAliases
 from ._clock import Clock, SystemClock
 from ._dialects import get_dialect
-from ._errors import error_from_response
-from ._exceptions import CodePushError, _StatusConstants
+from ._errors import error_from_response, parse_retry_after
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    CodePushError,
+    NotFoundError,
+    OutcomeUnknownError,
+    _StatusConstants,
+)
 from ._package import DEFAULT_MAX_PACKAGE_SIZE
 from ._progress import StreamingContent
+from ._ratelimit import RateLimiter
 from ._resources._base import Answer
 from ._resources.account import AccountResource
 from ._resources.apps import AppsResource
@@ -23,17 +32,12 @@ from ._resources.collaborators import CollaboratorsResource
 from ._resources.deployments import DeploymentsResource
 from ._resources.releases import ReleasesResource
 from ._resources.tokens import TokensResource
-from ._transport import (
-    DEFAULT_TIMEOUT,
-    AsyncBaseTransport,
-    AsyncHTTPClient,
-    HttpSession,
-    TimeoutTypes,
-    httpx_version,
-)
+from ._retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
+from ._timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
+from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession, httpx_version
 from ._validate import check_access_key, check_size_limit
 from ._version import __version__
-from ._wire import build_request, route_for, unwrap_response
+from ._wire import WireRequest, WireResponse, build_request, route_for, unwrap_response
 
 __all__ = ["AsyncCodePush"]
 
@@ -44,6 +48,14 @@ USER_AGENT = (
     f"codepush-async/{__version__} "
     f"({platform.python_implementation()} {platform.python_version()}; httpx {httpx_version})"
 )
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+_UNSET: Any = object()
+
+
+def _check_retry(retry: Any) -> RetryPolicy | None:
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise ValueError(f"retry must be a RetryPolicy or None, got {type(retry).__name__}")
+    return retry
 
 
 class AsyncCodePush(_StatusConstants, FlatAliases):
@@ -59,7 +71,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         server_url: str = "http://localhost:3000",
         *,
         dialect: str = "classic",
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        timeout: Timeouts | float | None = DEFAULT_TIMEOUTS,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
         transport: AsyncBaseTransport | None = None,
         http_client: AsyncHTTPClient | None = None,
         proxy: str | None = None,
@@ -69,10 +82,13 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
     ) -> None:
         self._access_key = check_access_key(access_key)
         self.max_package_size = check_size_limit(max_package_size)
+        self.timeouts = to_timeouts(timeout)
+        self.retry_policy = _check_retry(retry)
         self._dialect = get_dialect(dialect)
         self._clock: Clock = clock or SystemClock()
+        self._limiter = RateLimiter(self._clock)
         self._http = HttpSession(
-            server_url, timeout=timeout, transport=transport, http_client=http_client, proxy=proxy
+            server_url, transport=transport, http_client=http_client, proxy=proxy
         )
         self._headers = {
             **dict(headers or {}),
@@ -81,12 +97,36 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             "X-CodePush-SDK-Version": __version__,
             "Authorization": f"Bearer {self._access_key}",
         }
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.tokens = TokensResource(self)
         self.apps = AppsResource(self)
         self.collaborators = CollaboratorsResource(self)
         self.deployments = DeploymentsResource(self)
         self.releases = ReleasesResource(self)
         self.account = AccountResource(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeouts | float | None = _UNSET,
+        retry: RetryPolicy | None = _UNSET,
+        max_package_size: int = _UNSET,
+    ) -> AsyncCodePush:
+        """A view of this client with other options, sharing its connections and limits.
+
+        For one call: ``await cp.with_options(timeout=5).apps.list()``. Close the original.
+        """
+        view = copy.copy(self)
+        if timeout is not _UNSET:
+            view.timeouts = to_timeouts(timeout)
+        if retry is not _UNSET:
+            view.retry_policy = _check_retry(retry)
+        if max_package_size is not _UNSET:
+            view.max_package_size = check_size_limit(max_package_size)
+        view._bind_resources()
+        return view
 
     @property
     def server_url(self) -> str:
@@ -117,6 +157,9 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
     def _now(self) -> float:
         return self._clock.now()
 
+    async def _sleep(self, seconds: float) -> None:
+        await self._clock.sleep(seconds)
+
     async def _call(
         self,
         operation: str,
@@ -124,28 +167,99 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         body: Mapping[str, Any] | None = None,
         *,
         stream: StreamingContent | None = None,
+        timeout: Timeouts | None = None,
     ) -> Answer:
+        """Send one operation, retrying what is safe to retry; return its unwrapped value."""
         route = route_for(self._dialect, operation)
         request = build_request(
             self._dialect, operation, params, body, headers=self._headers, stream=stream
         )
         if self._http.is_closed:
             raise CodePushError("This AsyncCodePush client is closed; create a new one.", 500)
-        started = time.monotonic()
-        response = await self._http.send(request)
-        logger.debug(
-            "%s %s -> %s in %.3fs",
-            request.method,
-            request.path,
-            response.status_code,
-            time.monotonic() - started,
-        )
-        if not 200 <= response.status_code < 300:
-            raise error_from_response(
-                response,
-                error_format=self._dialect.error_format,
-                now=self._clock.now(),
-                secrets=(self._access_key,),
+        policy = self.retry_policy
+        max_wait = (policy or DEFAULT_RETRY).max_wait
+        idempotent = route.method in _IDEMPOTENT_METHODS
+        key = self._dialect.rate_limit_key(operation)
+        maybe_done = False  # an earlier attempt may have acted (matters for DELETE)
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._limiter.acquire(key, max_wait=max_wait)
+            outcome = await self._attempt(request, timeout or self.timeouts, attempt)
+            self._limiter.observe(
+                key, outcome.headers if isinstance(outcome, WireResponse) else None
             )
-        value = unwrap_response(route, response)
-        return Answer(value, f"$.{route.unwrap}", response.status_code)
+            if isinstance(outcome, WireResponse) and 200 <= outcome.status_code < 300:
+                return Answer(
+                    unwrap_response(route, outcome), f"$.{route.unwrap}", outcome.status_code
+                )
+            error = (
+                outcome
+                if isinstance(outcome, APIConnectionError)
+                else error_from_response(
+                    outcome,
+                    error_format=self._dialect.error_format,
+                    now=self._clock.now(),
+                    secrets=(self._access_key,),
+                )
+            )
+            if maybe_done and route.method == "DELETE" and isinstance(error, NotFoundError):
+                logger.info("%s %s: gone after an unanswered attempt; taken as done",
+                            request.method, request.path)
+                return Answer(None, f"$.{route.unwrap}", error.status_code)
+            wait = self._retry_wait(error, request, idempotent)
+            maybe_done = maybe_done or not (
+                isinstance(error, APIConnectionError) and not error.request_sent
+            )
+            if policy is None or attempt >= policy.max_attempts:
+                raise error
+            if wait is None:
+                wait = policy.backoff(attempt)
+            elif wait > policy.max_wait:
+                raise error
+            logger.info(
+                "%s %s: attempt %d failed (%s); retrying in %.3fs",
+                request.method, request.path, attempt, error.status_code, wait,
+            )
+            await self._clock.sleep(wait)
+
+    async def _attempt(
+        self, request: WireRequest, timeout: Timeouts, attempt: int
+    ) -> WireResponse | APIConnectionError:
+        started = time.monotonic()
+        try:
+            response = await self._http.send(request, timeout)
+        except APIConnectionError as error:
+            logger.debug("%s %s -> no response (attempt %d, %.3fs): %s", request.method,
+                         request.path, attempt, time.monotonic() - started, error.message)
+            return error
+        logger.debug("%s %s -> %s (attempt %d, %.3fs)", request.method, request.path,
+                     response.status_code, attempt, time.monotonic() - started)
+        return response
+
+    def _retry_wait(
+        self, error: CodePushError, request: WireRequest, idempotent: bool
+    ) -> float | None:
+        """The server's requested wait (``None``: use backoff) if ``error`` may be retried.
+
+        Raises ``error`` when it is final, or ``OutcomeUnknownError`` for a write that
+        was sent and may have been acted on.
+        """
+        policy = self.retry_policy or DEFAULT_RETRY
+        if isinstance(error, APIConnectionError):
+            if idempotent or not error.request_sent:
+                return None
+            raise _outcome_unknown(request, error) from error
+        if not isinstance(error, APIStatusError) or error.status_code not in policy.retry_statuses:
+            raise error
+        if not idempotent and error.status_code not in SAFE_WRITE_STATUSES:
+            raise _outcome_unknown(request, error) from error
+        return parse_retry_after(error.headers, self._clock.now())
+
+
+def _outcome_unknown(request: WireRequest, error: CodePushError) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        f"{request.method} {request.path} was sent but no usable answer came back "
+        f"({error.message}); it may or may not have taken effect, so it was not resent.",
+        error.status_code,
+    )

@@ -40,9 +40,14 @@ class Dialect:
     base_path: str
     routes: Mapping[str, Route]
     error_format: ErrorFormat
+    shared_rate_limit: bool = False
 
     def route(self, operation: str) -> Route | None:
         return self.routes.get(operation)
+
+    def rate_limit_key(self, operation: str) -> str:
+        """Which budget ``operation`` draws on: its own, or the dialect's single one."""
+        return "*" if self.shared_rate_limit else operation
 
 
 _APP = "/apps/{app}"

@@ -26,7 +26,7 @@ from ._exceptions import (
 )
 from ._wire import WireResponse
 
-__all__ = ["error_from_response", "parse_retry_after", "redact"]
+__all__ = ["error_from_response", "parse_retry_after", "redact", "server_now"]
 
 _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -98,7 +98,7 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
         return None
 
 
-def _server_now(headers: Mapping[str, str], now: float) -> float:
+def server_now(headers: Mapping[str, str], now: float) -> float:
     """The server's clock per its ``Date`` header, else ours."""
     try:
         return parsedate_to_datetime(headers["date"]).timestamp()
@@ -119,10 +119,10 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
         except (TypeError, ValueError, IndexError):
             when = None
         if when is not None:
-            return max(0.0, when - _server_now(headers, now))
+            return max(0.0, when - server_now(headers, now))
     reset = _header_float(headers, "x-ratelimit-reset")
     if reset is not None:
-        return max(0.0, reset - _server_now(headers, now))
+        return max(0.0, reset - server_now(headers, now))
     return None
 
 

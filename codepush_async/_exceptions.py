@@ -21,6 +21,7 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PayloadTooLargeError",
     "RateLimitError",
     "ResponseDecodeError",
@@ -172,6 +173,14 @@ class APIConnectionError(CodePushError):
 
 class APITimeoutError(APIConnectionError):
     """No response in time: a connect, read, write or pool timeout."""
+
+
+class OutcomeUnknownError(APIConnectionError):
+    """A write was sent but no usable answer came back: it may or may not have happened.
+
+    The SDK never resends such a write on its own; check the server's state (or, for a
+    release, let the SDK's reconciliation do it) before trying again.
+    """
 
 
 class ResponseDecodeError(CodePushError):

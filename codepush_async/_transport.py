@@ -11,24 +11,14 @@ from typing import TypeAlias
 import httpx
 
 from ._exceptions import APIConnectionError, APITimeoutError
+from ._timeouts import Timeouts
 from ._wire import WireRequest, WireResponse
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "AsyncBaseTransport",
-    "AsyncHTTPClient",
-    "HttpSession",
-    "Timeout",
-    "TimeoutTypes",
-    "httpx_version",
-]
+__all__ = ["AsyncBaseTransport", "AsyncHTTPClient", "HttpSession", "httpx_version"]
 
 AsyncBaseTransport: TypeAlias = httpx.AsyncBaseTransport
 AsyncHTTPClient: TypeAlias = httpx.AsyncClient
-Timeout: TypeAlias = httpx.Timeout
-TimeoutTypes: TypeAlias = "float | httpx.Timeout | None"
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 httpx_version: str = httpx.__version__
 
 # Failures where the request provably never reached the server.
@@ -56,7 +46,6 @@ class HttpSession:
         self,
         server_url: str,
         *,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         proxy: str | None = None,
@@ -69,7 +58,6 @@ class HttpSession:
         self._client = http_client or httpx.AsyncClient(
             transport=transport,
             proxy=proxy,
-            timeout=timeout,
             follow_redirects=False,
         )
 
@@ -84,7 +72,7 @@ class HttpSession:
     def url_for(self, path: str) -> httpx.URL:
         return self._base.copy_with(raw_path=(self._base_path + path).encode("ascii"))
 
-    async def send(self, request: WireRequest) -> WireResponse:
+    async def send(self, request: WireRequest, timeouts: Timeouts) -> WireResponse:
         """Send ``request`` and read the whole answer, mapping transport failures to 504s."""
         url = self.url_for(request.path)
         body = request.content
@@ -93,6 +81,12 @@ class HttpSession:
             url,
             headers=list(request.headers),
             content=body if isinstance(body, bytes) else body.stream(),
+            timeout=httpx.Timeout(
+                connect=timeouts.connect,
+                read=timeouts.read,
+                write=timeouts.write,
+                pool=timeouts.pool,
+            ),
         )
         try:
             response = await self._client.send(http_request)

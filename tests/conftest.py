@@ -68,9 +68,30 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+class FakeClock:
+    """Time that moves only when the SDK sleeps; records every wait."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.time = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.time += seconds
+
+
 @pytest.fixture
-async def cp(recorder: Recorder) -> AsyncIterator[AsyncCodePush]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def cp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePush]:
+    """A client with retries off: one scripted reply per call, asserted on the wire."""
     async with AsyncCodePush(
-        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder)
+        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=None, clock=clock
     ) as client:
         yield client

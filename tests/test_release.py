@@ -62,7 +62,8 @@ def parse_multipart(request: httpx.Request) -> dict[str, tuple[dict[str, str], b
     assert body.endswith(b"--" + boundary + b"--\r\n")
     parts = {}
     for chunk in body.split(b"--" + boundary)[1:-1]:
-        assert chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")
+        assert chunk.startswith(b"\r\n")
+        assert chunk.endswith(b"\r\n")
         head, _, data = chunk[2:-2].partition(b"\r\n\r\n")
         headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
         name = headers["Content-Disposition"].split('name="', 1)[1].split('"', 1)[0]
@@ -252,13 +253,16 @@ async def test_cancellation_mid_upload_leaves_no_temp_file(
                 await anyio.sleep_forever()
             raise AssertionError("unreachable")
 
-    async with AsyncCodePush(ACCESS_KEY, "http://x", transport=StallingTransport()) as cp:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(cp.releases.release, "A", "S", bundle, "1.0.0")
-            await started.wait()
-            tg.cancel_scope.cancel()
+    async with (
+        AsyncCodePush(ACCESS_KEY, "http://x", transport=StallingTransport()) as cp,
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(cp.releases.release, "A", "S", bundle, "1.0.0")
+        await started.wait()
+        tg.cancel_scope.cancel()
 
-    assert len(saw_temp_zip) == 1 and saw_temp_zip[0].endswith(".zip")
+    assert len(saw_temp_zip) == 1
+    assert saw_temp_zip[0].endswith(".zip")
     # the autouse fixture asserts the temp dir is empty again
 
 

@@ -9,6 +9,8 @@ import attrs
 
 from .._converter import decode
 from .._progress import StreamingContent
+from .._retry import RetryPolicy
+from .._timeouts import Timeouts
 
 __all__ = ["Answer", "Requester", "Resource"]
 
@@ -34,12 +36,21 @@ class Requester(Protocol):
         body: Mapping[str, Any] | None = None,
         *,
         stream: StreamingContent | None = None,
+        timeout: Timeouts | None = None,
     ) -> Answer: ...
 
     def _now(self) -> float: ...
 
+    async def _sleep(self, seconds: float) -> None: ...
+
     @property
     def max_package_size(self) -> int: ...
+
+    @property
+    def timeouts(self) -> Timeouts: ...
+
+    @property
+    def retry_policy(self) -> RetryPolicy | None: ...
 
 
 class Resource:
@@ -56,9 +67,12 @@ class Resource:
         body: Mapping[str, Any] | None = None,
         *,
         stream: StreamingContent | None = None,
+        timeout: Timeouts | None = None,
     ) -> T:
         """Call ``operation`` and decode its value as ``tp`` (a missing value is an error)."""
-        answer = await self._client._call(operation, params, body, stream=stream)
+        answer = await self._client._call(
+            operation, params, body, stream=stream, timeout=timeout
+        )
         return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
 
     async def _get_optional(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal, overload
 
+import anyio
+
 from .._converter import encode_package_info
-from .._exceptions import ConflictError
-from .._models import Package
-from .._multipart import MultipartBody
+from .._exceptions import ConflictError, OutcomeUnknownError
+from .._hashing import package_hash
+from .._models import Deployment, Package
+from .._multipart import MultipartBody, PackageSource
 from .._package import ReleaseContents, check_contents, prepared_package
 from .._progress import ProgressCallback, with_progress
 from .._semver import is_valid_range
@@ -37,6 +40,12 @@ def check_app_version(value: Any, arg: str) -> str:
             f"or '>=1.0.0 <2.0.0', got {value!r}"
         )
     return str(value)
+
+
+def _hash_of(package: PackageSource) -> str:
+    source = package.path if package.path is not None else package.data
+    assert source is not None
+    return package_hash(source)
 
 
 def is_identical_release(error: ConflictError) -> bool:
@@ -144,13 +153,53 @@ class ReleasesResource(Resource):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
         async with prepared_package(source, limit) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
-            try:
-                return await self._get(Package, "releases.release", params, stream=body)
-            except ConflictError as error:
-                if not (no_duplicate_release_error and is_identical_release(error)):
-                    raise
-                logger.warning("release to %s/%s skipped: %s", app, deployment, error.message)
-                return None
+            timeout = self._client.timeouts.for_upload(body.length)
+            attempt, resent = 1, False
+            sent_hash: str | None = None
+            while True:
+                try:
+                    return await self._get(
+                        Package, "releases.release", params, stream=body, timeout=timeout
+                    )
+                except OutcomeUnknownError:
+                    # The server may have stored it: look before sending it again.
+                    if sent_hash is None:
+                        sent_hash = await anyio.to_thread.run_sync(_hash_of, package)
+                    found = await self._released(params, sent_hash, attempt)
+                    if found is not None:
+                        return found
+                    policy = self._client.retry_policy
+                    if policy is None or attempt >= policy.max_attempts:
+                        raise
+                    attempt, resent = attempt + 1, True
+                    logger.warning("release to %s/%s was not stored; sending it again",
+                                   app, deployment)
+                except ConflictError as error:
+                    if not is_identical_release(error):
+                        raise
+                    if resent and sent_hash is not None:
+                        # Identical to the current release: an earlier attempt of ours landed.
+                        found = await self._released(params, sent_hash, attempt)
+                        if found is not None:
+                            return found
+                    if not no_duplicate_release_error:
+                        raise
+                    logger.warning("release to %s/%s skipped: %s", app, deployment,
+                                   error.message)
+                    return None
+
+    async def _released(
+        self, params: dict[str, str | None], sent_hash: str, attempt: int
+    ) -> Package | None:
+        """The deployment's current release if it is the package we sent, else ``None``."""
+        policy = self._client.retry_policy
+        if policy is not None:
+            await self._client._sleep(policy.backoff(attempt))
+        current = await self._get(Deployment, "deployments.get", params)
+        if current.package is not None and current.package.package_hash == sent_hash:
+            logger.info("release was stored despite the lost answer: %s", current.package.label)
+            return current.package
+        return None
 
     async def history(self, app: str, deployment: str) -> list[Package]:
         """Every release of the deployment, oldest first."""

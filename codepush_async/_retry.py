@@ -1,0 +1,59 @@
+"""When and how long to retry: the policy value object and the backoff it computes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["DEFAULT_RETRY", "RETRYABLE_STATUSES", "SAFE_WRITE_STATUSES", "RetryPolicy"]
+
+RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+# Statuses proving the server did not act on a write, so resending it is safe.
+SAFE_WRITE_STATUSES = frozenset({429, 503})
+
+
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"RetryPolicy.{attribute.name} must be a number >= 0, got {value!r}")
+
+
+def _attempts(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"RetryPolicy.{attribute.name} must be an integer >= 1, got {value!r}")
+
+
+def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    _positive(_, attribute, value)
+    if value > 1:
+        raise ValueError(f"RetryPolicy.{attribute.name} must be from 0 to 1, got {value!r}")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Exponential backoff with jitter and a cap; server hints (``Retry-After``) win.
+
+    ``max_attempts`` counts the first try. A server-requested wait over ``max_wait``
+    seconds is not slept: the error (``RateLimitError`` for a 429) is raised with it.
+    ``jitter`` is the fraction of each backoff that is randomised (0 = deterministic).
+    """
+
+    max_attempts: int = attrs.field(default=4, validator=_attempts)
+    initial_backoff: float = attrs.field(default=0.5, validator=_positive)
+    max_backoff: float = attrs.field(default=30.0, validator=_positive)
+    multiplier: float = attrs.field(default=2.0, validator=_positive)
+    jitter: float = attrs.field(default=0.5, validator=_fraction)
+    max_wait: float = attrs.field(default=120.0, validator=_positive)
+    retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=frozenset)
+    random: Callable[[], float] = attrs.field(
+        default=random.random, repr=False, eq=False
+    )
+
+    def backoff(self, retry_number: int) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        base = min(self.max_backoff, self.initial_backoff * self.multiplier ** (retry_number - 1))
+        return base * (1 - self.jitter * self.random())
+
+
+DEFAULT_RETRY = RetryPolicy()
