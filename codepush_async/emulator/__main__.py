@@ -1,0 +1,64 @@
+"""``python -m codepush_async.emulator``: serve the emulator on a local port with a ready key."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._emulator import DIALECTS, CodePushEmulator
+from ._serve import base_url, bind_socket, make_server
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m codepush_async.emulator",
+        description="Serve an in-memory CodePush management server for local development.",
+    )
+    parser.add_argument("--port", type=int, default=3000, help="port (0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
+    parser.add_argument("--email", default="dev@example.com", help="e-mail of the ready account")
+    parser.add_argument("--name", default=None, help="display name of the ready account")
+    parser.add_argument("--dialect", default="classic", choices=DIALECTS)
+    parser.add_argument(
+        "--rate-limit", type=int, default=100, help="requests per window (0 disables)"
+    )
+    parser.add_argument("--rate-limit-window", type=float, default=900.0, help="seconds")
+    parser.add_argument(
+        "--max-package-size-mb", type=float, default=200.0, help="release upload limit"
+    )
+    parser.add_argument("--storage-dir", default=None, help="keep uploaded packages here")
+    parser.add_argument("--log-level", default="warning")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the URL and an access key (flushed), then serve until interrupted."""
+    args = _parser().parse_args(argv)
+    emulator = CodePushEmulator(
+        args.dialect,
+        rate_limit=args.rate_limit or None,
+        rate_limit_window=args.rate_limit_window,
+        max_package_size=int(args.max_package_size_mb * 1024 * 1024),
+        storage_dir=args.storage_dir,
+    )
+    key = emulator.create_account(args.email, args.name)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    url = base_url(args.host, sock.getsockname()[1])
+    print(f"CodePush emulator ({args.dialect}) listening on {url}", flush=True)
+    print(f"Account: {args.email}", flush=True)
+    print(f"Access key: {key}", flush=True)
+    server = make_server(emulator.app, log_level=args.log_level)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

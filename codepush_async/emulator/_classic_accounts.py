@@ -1,0 +1,136 @@
+"""Classic routes for the account, access keys and login sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from ._classic_base import DEFAULT_ACCESS_KEY_TTL_MS, ClassicBase, Ctx
+from ._classic_validation import validate_access_key_request
+from ._classic_wire import (
+    HIDDEN_KEY,
+    HTTPError,
+    created_access_key,
+    json_response,
+    location,
+    send_status,
+    stored_access_key,
+    validation_error,
+)
+from ._js import js_parse_int, js_string, js_truthy
+from ._store import AccessKey, generate_secure_key
+
+
+class AccountRoutes(ClassicBase):
+    """``/account``, ``/accessKeys`` and ``/sessions``."""
+
+    async def _get_account(self, ctx: Ctx) -> Response:
+        account = ctx.account
+        return json_response(
+            {"account": {"name": account.name, "email": account.email, "linkedProviders": []}}
+        )
+
+    async def _list_access_keys(self, ctx: Ctx) -> Response:
+        keys = sorted(self.store.access_keys_of(ctx.account.id), key=lambda k: k.created_time)
+        return json_response(
+            {"accessKeys": [stored_access_key(k, secret=HIDDEN_KEY) for k in keys]}
+        )
+
+    @staticmethod
+    def _access_key_request(body: dict[str, Any]) -> dict[str, object]:
+        request: dict[str, object] = {}
+        if "createdBy" in body:
+            request["createdBy"] = body["createdBy"]
+        if "ttl" in body:
+            ttl = js_parse_int(body["ttl"])
+            request["ttl"] = float("nan") if ttl is None else ttl
+        if "name" in body:
+            request["name"] = body["name"]
+        friendly = body["friendlyName"] if "friendlyName" in body else body.get("description")
+        if isinstance(friendly, str):
+            friendly = friendly.strip()
+        request["friendlyName"] = friendly
+        request["description"] = friendly
+        return request
+
+    async def _create_access_key(self, ctx: Ctx) -> Response:
+        request = self._access_key_request(ctx.body)
+        if not js_truthy(request.get("name")):
+            request["name"] = generate_secure_key(ctx.account.id)
+        if not js_truthy(request.get("createdBy")):
+            request["createdBy"] = ctx.client_ip
+        errors = validate_access_key_request(request, is_update=False)
+        if errors:
+            return validation_error(errors, as_json=True)
+        secret, friendly = str(request["name"]), str(request["friendlyName"])
+        ttl = request.get("ttl")
+        now = self._now()
+        expires = now + (int(ttl) if isinstance(ttl, int) and ttl else DEFAULT_ACCESS_KEY_TTL_MS)
+        keys = self.store.access_keys_of(ctx.account.id)
+        for candidate in (secret, friendly):
+            if any(candidate in (k.name, k.friendly_name) for k in keys):
+                raise HTTPError(409, f'The access key "{candidate}" already exists.')
+        if self.store.key_by_secret(secret) is not None:
+            raise HTTPError(409, f'The access key "{secret}" already exists.')
+        created_by = request["createdBy"]
+        key = self.store.add_access_key(
+            ctx.account.id,
+            name=secret,
+            friendly_name=friendly,
+            created_by=created_by if isinstance(created_by, str) else js_string(created_by),
+            created_time=now,
+            expires=expires,
+        )
+        return json_response(
+            {"accessKey": created_access_key(key)},
+            status=201,
+            headers={"Location": location(f"/accessKeys/{friendly}")},
+        )
+
+    def _find_key_or_404(self, ctx: Ctx, message: str) -> AccessKey:
+        name = ctx.params["accessKeyName"]
+        key = self.store.find_access_key(ctx.account.id, name)
+        if key is None:
+            raise HTTPError(404, message.format(name=name))
+        return key
+
+    async def _get_access_key(self, ctx: Ctx) -> Response:
+        key = self._find_key_or_404(ctx, 'Access key "{name}" does not exist.')
+        return json_response({"accessKey": stored_access_key(key, secret=None)})
+
+    async def _patch_access_key(self, ctx: Ctx) -> Response:
+        request = self._access_key_request(ctx.body)
+        errors = validate_access_key_request(request, is_update=True)
+        if errors:
+            return validation_error(errors, as_json=True)
+        key = self._find_key_or_404(ctx, 'The access key "{name}" does not exist.')
+        friendly = request.get("friendlyName")
+        if isinstance(friendly, str) and friendly:
+            keys = self.store.access_keys_of(ctx.account.id)
+            if any(friendly in (k.name, k.friendly_name) for k in keys):
+                raise HTTPError(409, f'The access key "{friendly}" already exists.')
+            key.friendly_name = friendly
+            key.description = friendly
+        ttl = request.get("ttl")
+        if isinstance(ttl, int):
+            key.expires = self._now() + ttl
+        return json_response({"accessKey": stored_access_key(key, secret=None)})
+
+    async def _delete_access_key(self, ctx: Ctx) -> Response:
+        key = self._find_key_or_404(ctx, 'Access key "{name}" does not exist.')
+        self.store.remove_access_key(key.id)
+        return send_status(204)
+
+    async def _delete_sessions(self, ctx: Ctx) -> Response:
+        machine = ctx.params["createdBy"]
+        sessions = [
+            k
+            for k in self.store.access_keys_of(ctx.account.id)
+            if k.is_session and k.created_by == machine
+        ]
+        if not sessions:
+            raise HTTPError(404, f'There are no sessions associated with "{machine}."')
+        for key in sessions:
+            self.store.remove_access_key(key.id)
+        return send_status(204)

@@ -1,0 +1,211 @@
+"""Classic routes for apps, collaborators, transfer and deployments."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ._classic_base import (
+    DEFAULT_DEPLOYMENTS,
+    MSG_UNREGISTERED,
+    PROTOTYPE_KEYS,
+    ClassicBase,
+    Ctx,
+    require_permission,
+)
+from ._classic_validation import validate_app, validate_deployment
+from ._classic_wire import (
+    HTTPError,
+    collaborator_map,
+    display_names,
+    json_response,
+    listed_deployment,
+    location,
+    rest_app,
+    rest_deployment,
+    send_status,
+    validation_error,
+)
+from ._js import js_string, js_truthy, locale_key
+from ._store import COLLABORATOR, OWNER, Collaborator, generate_secure_key
+
+
+class AppRoutes(ClassicBase):
+    """``/apps`` and everything under it except releases."""
+
+    async def _list_apps(self, ctx: Ctx) -> Response:
+        apps = self.store.apps_of(ctx.account.id)
+        return json_response(
+            {
+                "apps": [
+                    rest_app(app, name, self._deployment_names(app), ctx.account.id)
+                    for app, name in display_names(apps, ctx.account.id)
+                ]
+            }
+        )
+
+    async def _create_app(self, ctx: Ctx) -> Response:
+        name = ctx.body.get("name")
+        errors = validate_app({"name": name}, is_update=False)
+        if errors:
+            return validation_error(errors)
+        assert isinstance(name, str)
+        if self._owns_app_named(ctx.account.id, name):
+            raise HTTPError(409, f"An app named '{name}' already exists.")
+        now = self._now()
+        os_name, platform = ctx.body.get("os"), ctx.body.get("platform")
+        app = self.store.add_app(
+            ctx.account,
+            name,
+            now,
+            os=os_name if isinstance(os_name, str) else None,
+            platform=platform if isinstance(platform, str) else None,
+        )
+        names: list[str] | None = None
+        if not js_truthy(ctx.body.get("manuallyProvisionDeployments")):
+            names = []
+            for deployment_name in DEFAULT_DEPLOYMENTS:
+                key = generate_secure_key(ctx.account.id)
+                self.store.add_deployment(app.id, deployment_name, key, now)
+                names.append(deployment_name)
+        return json_response(
+            {"app": rest_app(app, app.name, names, None)},
+            status=201,
+            headers={"Location": location(f"/apps/{name}")},
+        )
+
+    async def _get_app(self, ctx: Ctx) -> Response:
+        app = self._resolve_app(ctx)
+        names = self._deployment_names(app)
+        return json_response({"app": rest_app(app, ctx.params["appName"], names, ctx.account.id)})
+
+    async def _patch_app(self, ctx: Ctx) -> Response:
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, OWNER)
+        new_name = ctx.body.get("name")
+        candidate: object = app.name
+        if (js_truthy(new_name) or new_name == "") and new_name != app.name:
+            if self._owns_app_named(ctx.account.id, new_name):
+                raise HTTPError(409, f"An app named '{js_string(new_name)}' already exists.")
+            candidate = new_name
+        errors = validate_app({"name": candidate}, is_update=True)
+        if errors:
+            return validation_error(errors)
+        app.name = str(candidate)
+        names = self._deployment_names(app)
+        return json_response({"app": rest_app(app, app.name, names, ctx.account.id)})
+
+    async def _delete_app(self, ctx: Ctx) -> Response:
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, OWNER)
+        self.store.remove_app(app.id)
+        return send_status(204)
+
+    def _email_param(self, ctx: Ctx) -> str:
+        email = ctx.params["email"]
+        if email in PROTOTYPE_KEYS:
+            raise HTTPError(400, "Invalid email parameter")
+        return email
+
+    async def _transfer_app(self, ctx: Ctx) -> Response:
+        email = self._email_param(ctx)
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, OWNER)
+        target = self.store.account_by_email(email)
+        if target is None:
+            raise HTTPError(404, MSG_UNREGISTERED)
+        requester = app.email_of(ctx.account.id)
+        if requester == target.email:
+            raise HTTPError(409, "The given account already owns the app.")
+        if self._owns_app_named(target.id, app.name):
+            raise HTTPError(
+                409,
+                f'Cannot transfer ownership. An app with name "{app.name}" already exists '
+                "for the given collaborator.",
+            )
+        if requester is not None:
+            app.collaborators[requester].permission = COLLABORATOR
+        member = app.collaborators.get(target.email)
+        if member is not None:
+            member.permission = OWNER
+        else:
+            app.collaborators[target.email] = Collaborator(target.id, OWNER)
+        return send_status(201)
+
+    async def _add_collaborator(self, ctx: Ctx) -> Response:
+        email = self._email_param(ctx)
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, OWNER)
+        target = self.store.account_by_email(email)
+        if target is None:
+            raise HTTPError(404, MSG_UNREGISTERED)
+        if target.email in app.collaborators:
+            raise HTTPError(409, "The given account is already a collaborator for this app.")
+        app.collaborators[target.email] = Collaborator(target.id, COLLABORATOR)
+        return send_status(201)
+
+    async def _list_collaborators(self, ctx: Ctx) -> Response:
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, COLLABORATOR)
+        return json_response({"collaborators": collaborator_map(app, ctx.account.id)})
+
+    async def _remove_collaborator(self, ctx: Ctx) -> Response:
+        email = self._email_param(ctx)
+        app = self._resolve_app(ctx)
+        member = app.collaborators.get(email)
+        removing_self = member is not None and member.account_id == ctx.account.id
+        require_permission(app, ctx.account, COLLABORATOR if removing_self else OWNER)
+        if member is None:
+            raise HTTPError(404, "The given email is not a collaborator for this app.")
+        if member.permission == OWNER:
+            raise HTTPError(409, "Cannot remove the owner of the app from collaborator list.")
+        del app.collaborators[email]
+        return send_status(204)
+
+    # Deployments
+
+    async def _list_deployments(self, ctx: Ctx) -> Response:
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, COLLABORATOR)
+        deployments = sorted(self.store.deployments_of(app.id), key=lambda d: locale_key(d.name))
+        return json_response({"deployments": [listed_deployment(d) for d in deployments]})
+
+    async def _create_deployment(self, ctx: Ctx) -> Response:
+        name, key = ctx.body.get("name"), ctx.body.get("key")
+        errors = validate_deployment({"name": name, "key": key}, is_update=False)
+        if errors:
+            return validation_error(errors)
+        assert isinstance(name, str)
+        app = self._resolve_app(ctx)
+        require_permission(app, ctx.account, OWNER)
+        if self.store.find_deployment(app.id, name) is not None:
+            raise HTTPError(409, f"A deployment named '{name}' already exists.")
+        key = key if isinstance(key, str) and key else generate_secure_key(ctx.account.id)
+        if self.store.deployment_by_key(key) is not None:
+            raise HTTPError(409, "The specified entity already exists.")
+        deployment = self.store.add_deployment(app.id, name, key, self._now())
+        return json_response(
+            {"deployment": rest_deployment(deployment, with_package=False)},
+            status=201,
+            headers={"Location": location(f"/apps/{ctx.params['appName']}/deployments/{name}")},
+        )
+
+    async def _get_deployment(self, ctx: Ctx) -> Response:
+        _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
+        return json_response({"deployment": rest_deployment(deployment)})
+
+    async def _delete_deployment(self, ctx: Ctx) -> Response:
+        _, deployment = self._app_and_deployment(ctx, OWNER)
+        self.store.remove_deployment(deployment.id)
+        return send_status(204)
+
+    async def _patch_deployment(self, ctx: Ctx) -> Response:
+        name, key = ctx.body.get("name"), ctx.body.get("key")
+        errors = validate_deployment({"name": name, "key": key}, is_update=True)
+        if errors:
+            return validation_error(errors)
+        app, deployment = self._app_and_deployment(ctx, OWNER)
+        if isinstance(name, str) and name != deployment.name:
+            if self.store.find_deployment(app.id, name) is not None:
+                raise HTTPError(409, f"A deployment named '{name}' already exists.")
+            deployment.name = name
+        return json_response({"deployment": rest_deployment(deployment)})

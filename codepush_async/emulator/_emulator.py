@@ -1,0 +1,313 @@
+"""The public façade: :class:`CodePushEmulator`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from http import HTTPStatus
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import httpx
+from starlette.types import ASGIApp
+
+from ._app import build_app
+from ._classic import ClassicDialect
+from ._classic_base import DEFAULT_ACCESS_KEY_TTL_MS, MSG_TOO_MANY
+from ._clock import Clock, epoch_ms, system_clock
+from ._faults import FaultBook, FaultKind, FaultRule
+from ._middleware import RecordedRequest
+from ._serve import BackgroundServer
+from ._store import Account, BlobStore, Deployment, Store, generate_secure_key
+from ._transport import EmulatorTransport
+
+DIALECTS = ("classic",)
+_DEFAULT_FAULT_BODIES = {
+    429: MSG_TOO_MANY,
+    503: "The CodePush server temporarily timed out. Please try again.",
+}
+
+
+class CodePushEmulator:
+    """An in-memory CodePush management server for tests and local development.
+
+    ``emu.app`` is the ASGI application, ``emu.transport`` an httpx transport that calls it
+    in-process, ``emu.requests`` every request received. Time comes from ``clock`` (epoch
+    seconds), so tests can expire keys and rate-limit windows without sleeping.
+    """
+
+    def __init__(
+        self,
+        dialect: str = "classic",
+        *,
+        clock: Clock | None = None,
+        rate_limit: int | None = 100,
+        rate_limit_window: float = 900.0,
+        max_package_size: int = 200 * 1024 * 1024,
+        storage_dir: str | Path | None = None,
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(
+                f"unsupported emulator dialect {dialect!r}; supported: {', '.join(DIALECTS)}"
+            )
+        if max_package_size < 1:
+            raise ValueError("max_package_size must be positive")
+        self.dialect = dialect
+        self.clock: Clock = clock or system_clock
+        self.store = Store(BlobStore(storage_dir))
+        self.requests: list[RecordedRequest] = []
+        self._faults = FaultBook()
+        self._classic = ClassicDialect(
+            self.store,
+            self.clock,
+            rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
+            max_package_size=max_package_size,
+        )
+        self._app = build_app(self._classic, self._faults, self.requests)
+        self._transport = EmulatorTransport(self._app)
+        self._key_counter = 0
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI application (serve it with any ASGI server)."""
+        return self._app
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport reaching the emulator in-process (``base_url`` can be anything)."""
+        return self._transport
+
+    # Accounts and keys
+
+    def _now_ms(self) -> int:
+        return epoch_ms(self.clock)
+
+    def create_account(self, email: str, name: str | None = None) -> str:
+        """Register an account (or reuse the one with this e-mail) and return a new access key."""
+        if self.store.account_by_email(email) is None:
+            self.store.add_account(email, name or email.split("@")[0], self._now_ms())
+        return self.create_access_key(email)
+
+    def create_access_key(
+        self,
+        email: str,
+        *,
+        friendly_name: str | None = None,
+        ttl: int | None = None,
+        created_by: str = "codepush-emulator",
+    ) -> str:
+        """Add an access key to an existing account; ``ttl`` in milliseconds (default 60 days)."""
+        account = self._account(email)
+        if friendly_name is None:
+            self._key_counter += 1
+            friendly_name = f"emulator-key-{self._key_counter}"
+        if self.store.find_access_key(account.id, friendly_name) is not None:
+            raise ValueError(f"access key {friendly_name!r} already exists for {email}")
+        now = self._now_ms()
+        key = self.store.add_access_key(
+            account.id,
+            name=generate_secure_key(account.id),
+            friendly_name=friendly_name,
+            created_by=created_by,
+            created_time=now,
+            expires=now + (ttl if ttl is not None else DEFAULT_ACCESS_KEY_TTL_MS),
+        )
+        return key.name
+
+    def create_session(self, email: str, machine_name: str) -> str:
+        """Add a login session key (``isSession: true``), as ``code-push login`` would."""
+        account = self._account(email)
+        now = self._now_ms()
+        key = self.store.add_access_key(
+            account.id,
+            name=generate_secure_key(account.id),
+            friendly_name=f"Login-{now}",
+            created_by=machine_name,
+            created_time=now,
+            expires=now + DEFAULT_ACCESS_KEY_TTL_MS,
+            is_session=True,
+        )
+        return key.name
+
+    def _account(self, email: str) -> Account:
+        account = self.store.account_by_email(email)
+        if account is None:
+            raise ValueError(f"no account for {email!r}; call create_account first")
+        return account
+
+    # Metrics
+
+    def _deployment(self, app_name: str, deployment_name: str, owner: str | None) -> Deployment:
+        apps = [a for a in self.store.apps.values() if a.name == app_name]
+        if owner is not None:
+            apps = [a for a in apps if a.owner_email() == owner]
+        if len(apps) != 1:
+            problem = "no app" if not apps else "several apps (pass owner=...)"
+            raise ValueError(f"{problem} named {app_name!r}")
+        deployment = self.store.find_deployment(apps[0].id, deployment_name)
+        if deployment is None:
+            raise ValueError(f"app {app_name!r} has no deployment {deployment_name!r}")
+        return deployment
+
+    def record_metrics(
+        self,
+        app: str,
+        deployment: str,
+        label: str,
+        *,
+        downloaded: int = 0,
+        installed: int = 0,
+        failed: int = 0,
+        active: int = 0,
+        owner: str | None = None,
+    ) -> None:
+        """Add to a deployment's metrics for a label (``v2``) or an app version (``1.0.0``).
+
+        Counts are deltas (negative ``active`` models devices moving away from a release).
+        """
+        self.store.record_metrics(
+            self._deployment(app, deployment, owner),
+            label,
+            active=active,
+            downloaded=downloaded,
+            installed=installed,
+            failed=failed,
+        )
+
+    def deployment_key(self, app: str, deployment: str, *, owner: str | None = None) -> str:
+        """The deployment key of ``app``/``deployment``."""
+        return self._deployment(app, deployment, owner).key
+
+    # Faults
+
+    @property
+    def faults(self) -> list[FaultRule]:
+        """The fault rules still armed."""
+        return self._faults.active()
+
+    def add_fault(self, rule: FaultRule) -> FaultRule:
+        """Arm a fault rule built by hand."""
+        return self._faults.add(rule)
+
+    def fail_next(
+        self,
+        status: int = 503,
+        *,
+        body: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: int | None = None,
+        times: int | None = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> FaultRule:
+        """Answer the next matching request(s) with ``status`` without running the handler.
+
+        ``body`` defaults to the official server's text for 503 and 429, else the reason phrase;
+        ``retry_after`` adds a ``Retry-After`` header. ``path`` is a path prefix (raw or decoded).
+        """
+        if body is None:
+            body = _DEFAULT_FAULT_BODIES.get(status, HTTPStatus(status).phrase)
+        all_headers = dict(headers or {})
+        if retry_after is not None:
+            all_headers["Retry-After"] = str(retry_after)
+        return self._faults.add(
+            FaultRule(
+                FaultKind.RESPOND,
+                times=times,
+                method=method,
+                path=path,
+                status=status,
+                headers=all_headers,
+                body=body.encode("utf-8") if isinstance(body, str) else body,
+            )
+        )
+
+    def drop_next(
+        self,
+        *,
+        after_handler: bool = False,
+        times: int | None = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> FaultRule:
+        """Drop the connection of the next matching request(s).
+
+        Before the handler (default) the server never acts: in-process the client gets
+        ``httpx.ConnectError``. With ``after_handler`` the server acts and the answer is lost:
+        ``httpx.RemoteProtocolError``. On a served port the TCP connection is aborted either way
+        (the client sees the server disconnect without a response).
+        """
+        kind = FaultKind.DROP_AFTER if after_handler else FaultKind.DROP_BEFORE
+        return self._faults.add(FaultRule(kind, times=times, method=method, path=path))
+
+    def delay_next(
+        self,
+        seconds: float,
+        *,
+        before_handler: bool = False,
+        times: int | None = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> FaultRule:
+        """Delay the answer to the next matching request(s) by ``seconds``.
+
+        In-process, a delay longer than the request's read timeout raises ``httpx.ReadTimeout``
+        immediately instead of sleeping: after running the handler (the server acted), or
+        without running it when ``before_handler``. Shorter delays really sleep.
+        """
+        if seconds < 0:
+            raise ValueError("delay must not be negative")
+        return self._faults.add(
+            FaultRule(
+                FaultKind.DELAY,
+                times=times,
+                method=method,
+                path=path,
+                delay=seconds,
+                before_handler=before_handler,
+            )
+        )
+
+    def clear_faults(self) -> None:
+        """Disarm every fault rule."""
+        self._faults.clear()
+
+    # Housekeeping
+
+    def reset_rate_limits(self) -> None:
+        """Forget every client's rate-limit window."""
+        for limiter in (self._classic.release_limiter, self._classic.auth_limiter):
+            if limiter is not None:
+                limiter.reset()
+
+    def clear_requests(self) -> None:
+        """Empty :attr:`requests`."""
+        self.requests.clear()
+
+    # Serving on a real port
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve on ``host:port`` (0 = a free port) in a background thread; yields the base URL."""
+        server = BackgroundServer(self._app, host, port)
+        server.start()
+        try:
+            server.wait_started()
+            yield server.url
+        finally:
+            server.stop()
+
+    @contextlib.asynccontextmanager
+    async def serving(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Async form of :meth:`serve` (the server still runs in its own thread)."""
+        server = BackgroundServer(self._app, host, port)
+        server.start()
+        try:
+            while not server.started:
+                server.check_alive()
+                await anyio.sleep(0.005)
+            yield server.url
+        finally:
+            await anyio.to_thread.run_sync(server.stop)

@@ -1,0 +1,185 @@
+"""The outermost ASGI layer: records every request and applies armed fault rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import anyio
+import anyio.lowlevel
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._faults import (
+    ABORT_EXTENSION,
+    IN_PROCESS,
+    ConnectionDropped,
+    FaultBook,
+    FaultKind,
+    FaultRule,
+    ReadTimedOut,
+)
+
+
+@dataclass
+class RecordedRequest:
+    """A request as the emulator received it, and what became of it.
+
+    ``handled`` says whether the route handler ran (the server acted); ``delivered`` whether the
+    client received an answer; ``status`` is the answer's status (the handler's, or a canned
+    fault's), None when nothing was answered; ``fault`` names the fault rule that applied.
+    """
+
+    method: str
+    path: str
+    query: str
+    headers: httpx.Headers
+    body: bytes
+    status: int | None = None
+    handled: bool = False
+    delivered: bool = False
+    fault: str | None = None
+
+    @property
+    def decoded_path(self) -> str:
+        """The path with percent-escapes decoded (``/apps/My App``)."""
+        return unquote(self.path)
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        else:
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class EmulatorMiddleware:
+    """Records requests into ``log`` and applies the first matching rule of ``faults``."""
+
+    def __init__(self, app: ASGIApp, faults: FaultBook, log: list[RecordedRequest]) -> None:
+        self.app = app
+        self.faults = faults
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        record = RecordedRequest(
+            method=scope["method"],
+            path=raw_path.split(b"?", 1)[0].decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=httpx.Headers(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+            ),
+            body=body,
+        )
+        self.log.append(record)
+        replay = _replay(body, receive)
+        rule = self.faults.take(record.method, record.path)
+        if rule is None:
+            await self._run(scope, replay, send, record, deliver=True)
+            return
+        record.fault = rule.kind.value
+        if rule.kind is FaultKind.RESPOND:
+            await self._respond(rule, send, record)
+        elif rule.kind is FaultKind.DROP_BEFORE:
+            await self._drop(scope, send, after_handler=False)
+        elif rule.kind is FaultKind.DROP_AFTER:
+            await self._run(scope, replay, send, record, deliver=False)
+            await self._drop(scope, send, after_handler=True)
+        else:
+            await self._delay(rule, scope, replay, send, record)
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, record: RecordedRequest, *, deliver: bool
+    ) -> list[Message]:
+        """Run the handler; forward its messages when ``deliver``, else keep them."""
+        kept: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+            if deliver:
+                await send(message)
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    record.delivered = True
+            else:
+                kept.append(message)
+
+        record.handled = True
+        await self.app(scope, receive, capture)
+        return kept
+
+    async def _respond(self, rule: FaultRule, send: Send, record: RecordedRequest) -> None:
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rule.headers.items()
+        ]
+        if not any(k == b"content-type" for k, _ in headers) and rule.body:
+            headers.append((b"content-type", b"text/html; charset=utf-8"))
+        headers.append((b"content-length", str(len(rule.body)).encode()))
+        record.status = rule.status
+        await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+        await send({"type": "http.response.body", "body": rule.body})
+        record.delivered = True
+
+    async def _drop(self, scope: Scope, send: Send, *, after_handler: bool) -> None:
+        if IN_PROCESS.get() is not None:
+            raise ConnectionDropped(after_handler)
+        abort = scope.get("extensions", {}).get(ABORT_EXTENSION)
+        if callable(abort):
+            abort()
+            for _ in range(3):
+                await anyio.lowlevel.checkpoint()
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+        )
+
+    async def _delay(
+        self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, record: RecordedRequest
+    ) -> None:
+        call = IN_PROCESS.get()
+        times_out = (
+            call is not None and call.read_timeout is not None and rule.delay > call.read_timeout
+        )
+        if times_out:
+            if not rule.before_handler:
+                await self._run(scope, receive, send, record, deliver=False)
+            raise ReadTimedOut
+        if rule.before_handler:
+            await anyio.sleep(rule.delay)
+            await self._run(scope, receive, send, record, deliver=True)
+            return
+        kept = await self._run(scope, receive, send, record, deliver=False)
+        await anyio.sleep(rule.delay)
+        for message in kept:
+            await send(message)
+        record.delivered = True

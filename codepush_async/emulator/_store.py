@@ -1,0 +1,378 @@
+"""The emulator's in-memory state: accounts, keys, apps, deployments, packages, blobs, metrics.
+
+Pure Python with no HTTP and no wire format: the dialect modules own validation, messages and
+JSON shapes, so another dialect can share this store.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OWNER = "Owner"
+COLLABORATOR = "Collaborator"
+MAX_HISTORY = 50
+"""Releases kept per deployment (the official Azure backend trims history to 50)."""
+
+_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+
+
+def new_id() -> str:
+    """A short random identifier in the style of the server's shortid."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
+
+
+def generate_secure_key(account_id: str) -> str:
+    """A secret in the server's format: URL-safe base64 of 21 random bytes plus the account id."""
+    raw = base64.b64encode(secrets.token_bytes(21)).decode("ascii")
+    raw = raw.replace("+", "_").replace("/", "-")
+    if raw.startswith("-"):
+        raw = "_" + raw[1:]
+    return raw + account_id
+
+
+@dataclass
+class Account:
+    """A registered user."""
+
+    id: str
+    email: str
+    name: str
+    created_time: int
+
+
+@dataclass
+class AccessKey:
+    """An access key or login session; ``name`` is the secret."""
+
+    id: str
+    account_id: str
+    name: str
+    friendly_name: str
+    description: str
+    created_by: str
+    created_time: int
+    expires: int
+    is_session: bool = False
+
+
+@dataclass
+class Collaborator:
+    """One member of an app."""
+
+    account_id: str
+    permission: str
+
+
+@dataclass
+class App:
+    """An app; ``collaborators`` maps e-mail to membership and always holds one Owner."""
+
+    id: str
+    name: str
+    created_time: int
+    collaborators: dict[str, Collaborator] = field(default_factory=dict)
+    os: str | None = None
+    platform: str | None = None
+
+    def owner_email(self) -> str | None:
+        for email, member in self.collaborators.items():
+            if member.permission == OWNER:
+                return email
+        return None
+
+    def email_of(self, account_id: str) -> str | None:
+        for email, member in self.collaborators.items():
+            if member.account_id == account_id:
+                return email
+        return None
+
+    def permission_of(self, account_id: str) -> str | None:
+        email = self.email_of(account_id)
+        return None if email is None else self.collaborators[email].permission
+
+    def is_owned_by(self, account_id: str) -> bool:
+        return self.permission_of(account_id) == OWNER
+
+
+@dataclass
+class Package:
+    """One release in a deployment's history. ``None`` means the field was never set.
+
+    ``rollout_null`` records that ``rollout`` was explicitly cleared (the server writes ``null``
+    when a release is completed or superseded), which history shows as ``null``, not absent.
+    """
+
+    app_version: str
+    package_hash: str
+    blob_url: str
+    size: int
+    upload_time: int
+    release_method: str
+    description: str | None = None
+    is_mandatory: bool | None = None
+    is_disabled: bool | None = None
+    rollout: int | None = None
+    rollout_null: bool = False
+    label: str | None = None
+    released_by: str | None = None
+    original_label: str | None = None
+    original_deployment: str | None = None
+    manifest_blob_url: str | None = None
+    diff_package_map: dict[str, object] | None = None
+
+    def copy(self) -> Package:
+        return copy.deepcopy(self)
+
+    def set_rollout(self, value: int | None) -> None:
+        """Store a rollout; None clears it (100% / complete)."""
+        self.rollout = value
+        self.rollout_null = value is None
+
+
+@dataclass
+class Deployment:
+    """A deployment of an app with its release history (oldest first)."""
+
+    id: str
+    app_id: str
+    name: str
+    key: str
+    created_time: int
+    history: list[Package] = field(default_factory=list)
+
+    @property
+    def package(self) -> Package | None:
+        return self.history[-1] if self.history else None
+
+
+@dataclass
+class MetricCounters:
+    """Counters for one label (``v3``) or app version (``1.0.0``) of a deployment."""
+
+    active: int = 0
+    downloaded: int = 0
+    installed: int = 0
+    failed: int = 0
+
+
+class BlobStore:
+    """Uploaded package bytes, in memory or under a directory."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self._memory: dict[str, bytes] = {}
+        self._dir: Path | None = None
+        if directory is not None:
+            self._dir = Path(directory)
+            self._dir.mkdir(parents=True, exist_ok=True)
+
+    def put(self, data: bytes) -> str:
+        blob_id = generate_secure_key(new_id())
+        if self._dir is not None:
+            (self._dir / blob_id).write_bytes(data)
+        else:
+            self._memory[blob_id] = data
+        return blob_id
+
+    def get(self, blob_id: str) -> bytes | None:
+        if self._dir is not None:
+            if "/" in blob_id or "\\" in blob_id or blob_id in ("", ".", ".."):
+                return None
+            path = self._dir / blob_id
+            return path.read_bytes() if path.is_file() else None
+        return self._memory.get(blob_id)
+
+
+class Store:
+    """All emulator state. Methods are primitive operations; callers enforce the rules."""
+
+    def __init__(self, blobs: BlobStore | None = None) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.access_keys: dict[str, AccessKey] = {}
+        self.apps: dict[str, App] = {}
+        self.deployments: dict[str, Deployment] = {}
+        self.metrics: dict[str, dict[str, MetricCounters]] = {}
+        self.blobs = blobs if blobs is not None else BlobStore()
+
+    # Accounts
+
+    def add_account(self, email: str, name: str, created_time: int) -> Account:
+        if self.account_by_email(email) is not None:
+            raise ValueError(f"an account for {email!r} already exists")
+        account = Account(id=new_id(), email=email, name=name, created_time=created_time)
+        self.accounts[account.id] = account
+        return account
+
+    def account_by_email(self, email: str) -> Account | None:
+        wanted = email.lower()
+        for account in self.accounts.values():
+            if account.email.lower() == wanted:
+                return account
+        return None
+
+    # Access keys
+
+    def add_access_key(
+        self,
+        account_id: str,
+        *,
+        name: str,
+        friendly_name: str,
+        created_by: str,
+        created_time: int,
+        expires: int,
+        is_session: bool = False,
+    ) -> AccessKey:
+        key = AccessKey(
+            id=new_id(),
+            account_id=account_id,
+            name=name,
+            friendly_name=friendly_name,
+            description=friendly_name,
+            created_by=created_by,
+            created_time=created_time,
+            expires=expires,
+            is_session=is_session,
+        )
+        self.access_keys[key.id] = key
+        return key
+
+    def access_keys_of(self, account_id: str) -> list[AccessKey]:
+        return [k for k in self.access_keys.values() if k.account_id == account_id]
+
+    def find_access_key(self, account_id: str, name: str) -> AccessKey | None:
+        """Find a key by secret or friendly name, as the server's name resolver does."""
+        for key in self.access_keys_of(account_id):
+            if name in (key.name, key.friendly_name):
+                return key
+        return None
+
+    def key_by_secret(self, secret: str) -> AccessKey | None:
+        for key in self.access_keys.values():
+            if secrets.compare_digest(key.name.encode(), secret.encode()):
+                return key
+        return None
+
+    def remove_access_key(self, key_id: str) -> None:
+        self.access_keys.pop(key_id, None)
+
+    # Apps
+
+    def apps_of(self, account_id: str) -> list[App]:
+        return [
+            app
+            for app in self.apps.values()
+            if any(m.account_id == account_id for m in app.collaborators.values())
+        ]
+
+    def add_app(
+        self,
+        owner: Account,
+        name: str,
+        created_time: int,
+        *,
+        os: str | None = None,
+        platform: str | None = None,
+    ) -> App:
+        app = App(id=new_id(), name=name, created_time=created_time, os=os, platform=platform)
+        app.collaborators[owner.email] = Collaborator(owner.id, OWNER)
+        self.apps[app.id] = app
+        return app
+
+    def resolve_app(self, account_id: str, display_name: str) -> App | None:
+        """Find an app by plain name or ``owner@example.com:Name`` among the account's apps."""
+        parts = display_name.split(":")
+        if len(parts) > 2:
+            return None
+        owner_email = parts[0] if len(parts) == 2 else None
+        raw_name = parts[-1]
+        candidates = [app for app in self.apps_of(account_id) if app.name == raw_name]
+        if owner_email:
+            for app in candidates:
+                member = app.collaborators.get(owner_email)
+                if member is not None and member.permission == OWNER:
+                    return app
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        for app in candidates:
+            if app.is_owned_by(account_id):
+                return app
+        return None
+
+    def remove_app(self, app_id: str) -> None:
+        for deployment in self.deployments_of(app_id):
+            self.remove_deployment(deployment.id)
+        self.apps.pop(app_id, None)
+
+    # Deployments
+
+    def deployments_of(self, app_id: str) -> list[Deployment]:
+        return [d for d in self.deployments.values() if d.app_id == app_id]
+
+    def find_deployment(self, app_id: str, name: str) -> Deployment | None:
+        for deployment in self.deployments_of(app_id):
+            if deployment.name == name:
+                return deployment
+        return None
+
+    def deployment_by_key(self, key: str) -> Deployment | None:
+        for deployment in self.deployments.values():
+            if deployment.key == key:
+                return deployment
+        return None
+
+    def add_deployment(self, app_id: str, name: str, key: str, created_time: int) -> Deployment:
+        deployment = Deployment(
+            id=new_id(), app_id=app_id, name=name, key=key, created_time=created_time
+        )
+        self.deployments[deployment.id] = deployment
+        return deployment
+
+    def remove_deployment(self, deployment_id: str) -> None:
+        self.deployments.pop(deployment_id, None)
+        self.metrics.pop(deployment_id, None)
+
+    # Packages
+
+    def commit_package(self, deployment: Deployment, package: Package, released_by: str) -> Package:
+        """Append a release: next label, releaser, and the previous release's rollout cleared."""
+        if deployment.history:
+            last_label = deployment.history[-1].label or "v0"
+            package.label = f"v{int(last_label[1:]) + 1}"
+            deployment.history[-1].set_rollout(None)
+        else:
+            package.label = "v1"
+        package.released_by = released_by
+        deployment.history.append(package)
+        if len(deployment.history) > MAX_HISTORY:
+            del deployment.history[: len(deployment.history) - MAX_HISTORY]
+        return package
+
+    def clear_history(self, deployment: Deployment) -> None:
+        deployment.history.clear()
+        self.metrics.pop(deployment.id, None)
+
+    # Metrics
+
+    def record_metrics(
+        self,
+        deployment: Deployment,
+        label: str,
+        *,
+        active: int = 0,
+        downloaded: int = 0,
+        installed: int = 0,
+        failed: int = 0,
+    ) -> None:
+        counters = self.metrics.setdefault(deployment.id, {}).setdefault(label, MetricCounters())
+        counters.active += active
+        counters.downloaded += downloaded
+        counters.installed += installed
+        counters.failed += failed
+
+    def metrics_of(self, deployment: Deployment) -> dict[str, MetricCounters]:
+        return dict(self.metrics.get(deployment.id, {}))

@@ -1,0 +1,70 @@
+"""Helpers shared by the emulator tests."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from typing import Any
+
+import httpx
+
+OWNER_EMAIL = "owner@example.com"
+OTHER_EMAIL = "other@example.com"
+THIRD_EMAIL = "third@example.com"
+MSG_INVALID = (
+    'The session or access key being used is invalid, please run "code-push-standalone login" '
+    "again. If you are on an older version of the CLI, you may need to run "
+    '"code-push-standalone logout" first to clear the session cache.'
+)
+MSG_EXPIRED = MSG_INVALID.replace("is invalid", "has expired")
+OWNER_ONLY = "This action requires Owner permissions on the app!"
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def make_zip(
+    files: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED, dirs: tuple[str, ...] = ()
+) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as archive:
+        for directory in dirs:
+            archive.writestr(zipfile.ZipInfo(directory), b"")
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def expected_zip_hash(files: dict[str, bytes]) -> str:
+    """An independent statement of the server's manifest-hash algorithm."""
+    entries = sorted(f"{name}:{hashlib.sha256(data).hexdigest()}" for name, data in files.items())
+    return hashlib.sha256(json.dumps(entries, separators=(",", ":")).encode()).hexdigest()
+
+
+async def release(
+    client: httpx.AsyncClient,
+    app: str,
+    deployment: str,
+    data: bytes,
+    info: dict[str, Any] | str | None,
+    *,
+    field: str = "package",
+    filename: str = "bundle.zip",
+) -> httpx.Response:
+    form: dict[str, str] = {}
+    if info is not None:
+        form["packageInfo"] = info if isinstance(info, str) else json.dumps(info)
+    return await client.post(
+        f"/apps/{app}/deployments/{deployment}/release",
+        files={field: (filename, data, "application/zip")},
+        data=form,
+    )
+
+
+async def create_app(client: httpx.AsyncClient, name: str, **extra: Any) -> httpx.Response:
+    response = await client.post("/apps", json={"name": name, **extra})
+    assert response.status_code == 201, response.text
+    return response

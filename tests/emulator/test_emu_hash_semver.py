@@ -1,0 +1,108 @@
+"""The package-hash algorithm and the node-semver subset, tested directly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import pytest
+
+from codepush_async.emulator import package_hash
+from codepush_async.emulator._hash import zip_manifest
+from codepush_async.emulator._semver import satisfies, valid, valid_range
+
+from ._helpers import expected_zip_hash, make_zip
+
+
+def test_plain_file_is_hashed_whole() -> None:
+    assert package_hash(b"abc") == hashlib.sha256(b"abc").hexdigest()
+    assert package_hash(b"") == hashlib.sha256(b"").hexdigest()
+
+
+def test_zip_manifest_hash() -> None:
+    files = {"bundle/main.jsbundle": b"js", "bundle/assets/a.png": b"png", "z.txt": b"z"}
+    assert package_hash(make_zip(files)) == expected_zip_hash(files)
+
+
+def test_zip_hash_ignores_container_details() -> None:
+    files = {"b.js": b"2", "a.js": b"1"}
+    deflated = make_zip(files)
+    stored = make_zip(dict(sorted(files.items())), compression=zipfile.ZIP_STORED)
+    assert deflated != stored
+    assert package_hash(deflated) == package_hash(stored)
+
+
+def test_zip_ignored_and_directory_entries() -> None:
+    data = make_zip(
+        {"a.js": b"1", "__MACOSX/a.js": b"x", ".DS_Store": b"x", "sub/.DS_Store": b"x"},
+        dirs=("sub/",),
+    )
+    empty = hashlib.sha256(b"").hexdigest()
+    assert zip_manifest(data) == {"sub/": empty, "a.js": hashlib.sha256(b"1").hexdigest()}
+    assert package_hash(data) == expected_zip_hash({"a.js": b"1", "sub/": b""})
+
+
+def test_manifest_json_escaping_and_order() -> None:
+    files = {'q"uote.js': b"1", "ünï.js": b"2", "B.js": b"3", "a.js": b"4"}
+    entries = sorted(f"{k}:{hashlib.sha256(v).hexdigest()}" for k, v in files.items())
+    text = json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
+    assert package_hash(make_zip(files)) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_empty_zip() -> None:
+    assert package_hash(make_zip({})) == hashlib.sha256(b"[]").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("*", "*"),
+        ("", "*"),
+        ("1.2.3", "1.2.3"),
+        ("v1.2.3", "1.2.3"),
+        ("=1.2.3", "1.2.3"),
+        ("1.2", ">=1.2.0 <1.3.0-0"),
+        ("1.2.*", ">=1.2.0 <1.3.0-0"),
+        ("1.x", ">=1.0.0 <2.0.0-0"),
+        ("X", "*"),
+        ("~1.2.3", ">=1.2.3 <1.3.0-0"),
+        ("~> 1.2", ">=1.2.0 <1.3.0-0"),
+        ("^1.2.3", ">=1.2.3 <2.0.0-0"),
+        ("^0.2.3", ">=0.2.3 <0.3.0-0"),
+        ("^0.0.3", ">=0.0.3 <0.0.4-0"),
+        ("^1.2.3-beta.1", ">=1.2.3-beta.1 <2.0.0-0"),
+        ("1.2.3 - 2.3.4", ">=1.2.3 <=2.3.4"),
+        ("1.2 - 2", ">=1.2.0 <3.0.0-0"),
+        (">= 1.2.3 < 2", ">=1.2.3 <2.0.0-0"),
+        (">1.2", ">=1.3.0"),
+        ("<=1.2", "<1.3.0-0"),
+        (">=0.0.0", "*"),
+        ("1.0.0 || 2.0.0", "1.0.0||2.0.0"),
+        ("1.0.0 ||", "*"),
+        ("1.2.3+build", "1.2.3"),
+        (">*", "<0.0.0-0"),
+    ],
+)
+def test_valid_range(text: str, normalized: str) -> None:
+    assert valid_range(text) == normalized
+
+
+@pytest.mark.parametrize("text", ["abc", "1.2.3.4", ">=", "01.2.3", "1.2.3-", "~", None, 5])
+def test_invalid_range(text: object) -> None:
+    assert valid_range(text) is None
+
+
+def test_valid_and_satisfies() -> None:
+    assert valid(" v1.2.3 ") == "1.2.3"
+    assert valid("1.2") is None
+    assert satisfies("1.2.5", "~1.2.3")
+    assert not satisfies("1.3.0", "~1.2.3")
+    assert not satisfies("1.3.0-beta", "^1.2.3")
+    assert satisfies("1.2.4-beta", "~1.2.4-alpha")
+    assert not satisfies("1.2.4-alpha", "~1.2.4-beta")
+    assert satisfies("2.0.0", "1.x || 2.x")
+    assert not satisfies("1.0.0-rc.1", "*")
+    assert satisfies("1.0.0-rc.10", ">1.0.0-rc.9")
+    assert not satisfies("nope", "*")
+    assert not satisfies("1.0.0", "nope")
