@@ -31,6 +31,6 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package (the emulator included)."""
+    """mypy --strict over the package (the emulator included) and the examples."""
     session.install("-e", ".[emulator]", *_group("typecheck"))
-    session.run("mypy", "--strict", "codepush_async")
+    session.run("mypy", "--strict", "codepush_async", "examples")
