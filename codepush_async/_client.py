@@ -8,10 +8,11 @@ import platform
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ._aliases import FlatAliases
 from ._clock import Clock, SystemClock
+from ._compat import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
 from ._dialects import get_dialect
 from ._errors import error_from_response, parse_retry_after
 from ._exceptions import (
@@ -79,12 +80,20 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         headers: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
+        flavor: str = "auto",
     ) -> None:
         self._access_key = check_access_key(access_key)
         self.max_package_size = check_size_limit(max_package_size)
         self.timeouts = to_timeouts(timeout)
         self.retry_policy = _check_retry(retry)
         self._dialect = get_dialect(dialect)
+        if flavor not in FLAVORS:
+            known = ", ".join(map(repr, FLAVORS))
+            raise ValueError(f"flavor must be one of {known}, got {flavor!r}")
+        # A list, so that with_options() views share what is learned about the server.
+        self._flavor_box: list[Flavor | None] = [
+            None if flavor == "auto" else cast(Flavor, flavor)
+        ]
         self._clock: Clock = clock or SystemClock()
         self._limiter = RateLimiter(self._clock)
         self._http = HttpSession(
@@ -154,6 +163,30 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         """Close the pooled connections (a caller-supplied ``http_client`` is left open)."""
         await self._http.aclose()
 
+    @property
+    def flavor(self) -> Flavor | None:
+        """``"official"`` or ``"community"`` once known (given, or learned from answers)."""
+        return self._flavor_box[0]
+
+    def _learn_flavor(self, flavor: Flavor) -> None:
+        if self._flavor_box[0] is None:
+            logger.info("the server at %s behaves like the %s server", self.server_url, flavor)
+            self._flavor_box[0] = flavor
+
+    async def _server_flavor(self) -> Flavor:
+        """The flavor, asking the server once if it is not known yet.
+
+        Only the community server lacks ``GET /accessKeys/:name`` (a bare 404 ``Not Found``).
+        """
+        if self.flavor is None:
+            try:
+                await self._call("tokens.get", {"name": "codepush-async-flavor-probe"})
+                self._learn_flavor(OFFICIAL)
+            except NotFoundError as error:
+                self._learn_flavor(COMMUNITY if is_missing_route(error) else OFFICIAL)
+        assert self.flavor is not None
+        return self.flavor
+
     def _now(self) -> float:
         return self._clock.now()
 
@@ -191,8 +224,13 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             )
             if isinstance(outcome, WireResponse) and 200 <= outcome.status_code < 300:
                 return Answer(
-                    unwrap_response(route, outcome), f"$.{route.unwrap}", outcome.status_code
+                    unwrap_response(route, outcome),
+                    f"$.{route.unwrap}",
+                    outcome.status_code,
+                    outcome.content,
                 )
+            if isinstance(outcome, WireResponse) and outcome.status_code == 406:
+                self._learn_flavor(COMMUNITY)
             error = (
                 outcome
                 if isinstance(outcome, APIConnectionError)

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
+from ._compat import class_for_406
 from ._dialects import ErrorFormat
 from ._exceptions import (
     APIStatusError,
@@ -136,16 +137,24 @@ def error_from_response(
     """The typed error for a non-2xx ``response``."""
     status = response.status_code
     message, fields = _message_and_fields(response.content, error_format)
+    body = redact(_plain_text(response.content), secrets)
     if not message:
         try:
             message = HTTPStatus(status).phrase
         except ValueError:
             message = f"HTTP {status}"
     message = redact(message, secrets)
-    cls = _status_class(status)
     headers = response.headers
+    if status == 406:  # the community server's one status for every business error
+        cls406 = class_for_406(message)
+        return cls406(
+            message, cls406.default_status_code, headers=headers, http_status=406, body=body
+        )
+    cls = _status_class(status)
     if cls is BadRequestError:
-        return BadRequestError(message, status, headers=headers, field_errors=fields)
+        return BadRequestError(
+            message, status, headers=headers, body=body, field_errors=fields
+        )
     if cls is RateLimitError:
         limit = _header_float(headers, "x-ratelimit-limit")
         remaining = _header_float(headers, "x-ratelimit-remaining")
@@ -154,9 +163,10 @@ def error_from_response(
             message,
             status,
             headers=headers,
+            body=body,
             retry_after=parse_retry_after(headers, now),
             limit=None if limit is None else int(limit),
             remaining=None if remaining is None else int(remaining),
             reset_at=None if reset is None else datetime.fromtimestamp(reset, tz=timezone.utc),
         )
-    return cls(message, status, headers=headers)
+    return cls(message, status, headers=headers, body=body)

@@ -64,7 +64,13 @@ class CodePushError(_StatusConstants, Exception):
 
 
 class APIStatusError(CodePushError):
-    """The server answered with an error status; ``headers`` are the response's headers."""
+    """The server answered with an error status; ``headers`` are the response's headers.
+
+    ``status_code`` is the error's category (the seed's contract); ``http_status`` the
+    status actually received, which differs only for servers that use one status for
+    several meanings (the community server's 406). ``body`` is the response text as sent
+    (empty when there was none).
+    """
 
     def __init__(
         self,
@@ -72,9 +78,13 @@ class APIStatusError(CodePushError):
         status_code: int | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        http_status: int | None = None,
+        body: str = "",
     ) -> None:
         super().__init__(message, status_code)
         self.headers: Mapping[str, str] = dict(headers or {})
+        self.http_status = self.status_code if http_status is None else http_status
+        self.body = body
 
 
 @attrs.frozen
@@ -96,9 +106,13 @@ class BadRequestError(APIStatusError):
         status_code: int | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        http_status: int | None = None,
+        body: str = "",
         field_errors: Sequence[FieldError] = (),
     ) -> None:
-        super().__init__(message, status_code, headers=headers)
+        super().__init__(
+            message, status_code, headers=headers, http_status=http_status, body=body
+        )
         self.field_errors: tuple[FieldError, ...] = tuple(field_errors)
 
 
@@ -143,12 +157,16 @@ class RateLimitError(APIStatusError):
         status_code: int | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        http_status: int | None = None,
+        body: str = "",
         retry_after: float | None = None,
         limit: int | None = None,
         remaining: int | None = None,
         reset_at: datetime | None = None,
     ) -> None:
-        super().__init__(message, status_code, headers=headers)
+        super().__init__(
+            message, status_code, headers=headers, http_status=http_status, body=body
+        )
         self.retry_after = retry_after
         self.limit = limit
         self.remaining = remaining

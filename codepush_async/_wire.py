@@ -19,6 +19,7 @@ from ._progress import StreamingContent
 
 __all__ = [
     "JSON_CONTENT_TYPE",
+    "MISSING",
     "WireRequest",
     "WireResponse",
     "build_request",
@@ -28,6 +29,16 @@ __all__ = [
 ]
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+class _Missing:
+    """A success answer without the documented envelope (``ok``, ``{"msg": ...}``, empty)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 
 @attrs.frozen
@@ -118,29 +129,30 @@ def build_request(
 
 
 def unwrap_response(route: Route, response: WireResponse) -> Any:
-    """The value inside a success envelope; ``None`` for an answer that carries none.
+    """The value inside a success envelope.
 
-    Call only for a 2xx response; errors are mapped by ``_errors.error_from_response``.
+    ``None`` for an answer that carries none by design (204, ``Created``); ``MISSING``
+    when a value was expected but the body has no envelope (the caller decides whether
+    to read the result back or fail). Call only for a 2xx response.
     """
-    if route.unwrap is None or response.status_code == 204 or not response.content.strip():
+    if route.unwrap is None or response.status_code == 204:
         return None
     try:
         payload = json.loads(response.content)
     except ValueError:
-        raise ResponseDecodeError(
-            f"Unexpected response from the server: expected a JSON object with "
-            f"{route.unwrap!r}, got {_preview(response.content)!r}",
-            response.status_code,
-        ) from None
+        return MISSING
     if not isinstance(payload, dict) or route.unwrap not in payload:
-        raise ResponseDecodeError(
-            f"Unexpected response from the server: required field missing at $.{route.unwrap}",
-            response.status_code,
-            field=f"$.{route.unwrap}",
-        )
+        return MISSING
     return payload[route.unwrap]
 
 
-def _preview(content: bytes, limit: int = 80) -> str:
-    text = content.decode("utf-8", errors="replace")
-    return text if len(text) <= limit else text[:limit] + "..."
+def missing_value_error(where: str, status_code: int, content: bytes) -> ResponseDecodeError:
+    """The error for a success answer that lacks its documented value."""
+    text = content.decode("utf-8", errors="replace").strip()
+    preview = text if len(text) <= 80 else text[:80] + "..."
+    return ResponseDecodeError(
+        f"Unexpected response from the server: required field missing at {where} "
+        f"(the body was {preview!r})",
+        status_code,
+        field=where,
+    )

@@ -92,6 +92,7 @@ def clock() -> FakeClock:
 async def cp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePush]:
     """A client with retries off: one scripted reply per call, asserted on the wire."""
     async with AsyncCodePush(
-        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=None, clock=clock
+        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=None, clock=clock,
+        flavor="official",
     ) as client:
         yield client

@@ -41,7 +41,8 @@ DATA_HASH = hashlib.sha256(DATA).hexdigest()
 async def rcp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePush]:
     """A client with a deterministic retry policy."""
     async with AsyncCodePush(
-        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=POLICY, clock=clock
+        ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=POLICY, clock=clock,
+        flavor="official",
     ) as client:
         yield client
 

@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import attrs
 
+from .._compat import COMMUNITY, OFFICIAL, Flavor, is_missing_route
 from .._converter import decode
+from .._exceptions import NotFoundError, UnsupportedOperationError
 from .._progress import StreamingContent
 from .._retry import RetryPolicy
 from .._timeouts import Timeouts
+from .._wire import MISSING, missing_value_error
 
 __all__ = ["Answer", "Requester", "Resource"]
 
 T = TypeVar("T")
+Params = Mapping[str, str | None]
 
 
 @attrs.frozen
 class Answer:
-    """A successful answer: the unwrapped value, where it sat in the body, and the status."""
+    """A successful answer: the unwrapped value (or ``MISSING``), where it sat, the status."""
 
     value: Any
     where: str
     status_code: int
+    content: bytes = attrs.field(default=b"", repr=False)
 
 
 class Requester(Protocol):
-    """The one thing a resource needs from the client."""
+    """What a resource needs from the client."""
 
     async def _call(
         self,
         operation: str,
-        params: Mapping[str, str | None] | None = None,
+        params: Params | None = None,
         body: Mapping[str, Any] | None = None,
         *,
         stream: StreamingContent | None = None,
@@ -42,6 +47,13 @@ class Requester(Protocol):
     def _now(self) -> float: ...
 
     async def _sleep(self, seconds: float) -> None: ...
+
+    def _learn_flavor(self, flavor: Flavor) -> None: ...
+
+    async def _server_flavor(self) -> Flavor: ...
+
+    @property
+    def flavor(self) -> Flavor | None: ...
 
     @property
     def max_package_size(self) -> int: ...
@@ -59,43 +71,105 @@ class Resource:
     def __init__(self, client: Requester) -> None:
         self._client = client
 
+    def _decode(self, answer: Answer, tp: type[T]) -> T:
+        if answer.value is MISSING:
+            raise missing_value_error(answer.where, answer.status_code, answer.content)
+        return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
+
     async def _get(
         self,
         tp: type[T],
         operation: str,
-        params: Mapping[str, str | None] | None = None,
+        params: Params | None = None,
         body: Mapping[str, Any] | None = None,
         *,
         stream: StreamingContent | None = None,
         timeout: Timeouts | None = None,
+        read_back: Callable[[], Awaitable[T]] | None = None,
+        required: tuple[str, ...] = (),
     ) -> T:
-        """Call ``operation`` and decode its value as ``tp`` (a missing value is an error)."""
+        """Call ``operation`` and decode its value as ``tp``.
+
+        A success answer without its value, or whose object lacks a ``required`` field
+        (the community server answers writes with ``ok``, ``{"msg": ...}`` or partial
+        objects), is read back with ``read_back`` when given; otherwise it is a
+        ``ResponseDecodeError``.
+        """
         answer = await self._client._call(
             operation, params, body, stream=stream, timeout=timeout
         )
-        return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
+        if read_back is not None and self._client.flavor != OFFICIAL and (
+            answer.value is MISSING
+            or (isinstance(answer.value, dict) and not all(k in answer.value for k in required))
+        ):
+            self._client._learn_flavor(COMMUNITY)
+            return await read_back()
+        return self._decode(answer, tp)
 
     async def _get_optional(
         self,
         tp: type[T],
         operation: str,
-        params: Mapping[str, str | None] | None = None,
+        params: Params | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> T | None:
-        """Like ``_get``, but an empty answer (204) is ``None``."""
+        """Like ``_get``, but an answer without a value (204, JSON null) is ``None``."""
         answer = await self._client._call(operation, params, body)
-        if answer.value is None:
+        if answer.value is None or answer.value is MISSING:
             return None
-        return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
+        return self._decode(answer, tp)
 
     async def _send(
         self,
         operation: str,
-        params: Mapping[str, str | None] | None = None,
+        params: Params | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> None:
         """Call an operation whose answer carries no value (204, ``Created``)."""
         await self._client._call(operation, params, body)
+
+    async def _get_or_find(
+        self,
+        tp: type[T],
+        operation: str,
+        params: Params,
+        find: Callable[[], Awaitable[T]],
+    ) -> T:
+        """Get one item directly, or find it in its list where the server cannot say.
+
+        The community server lacks some of these endpoints (404 ``Not Found``) and
+        answers others with a broken placeholder (``{"isFulfilled": false}``).
+        """
+        if self._client.flavor == COMMUNITY:
+            return await find()
+        try:
+            answer = await self._client._call(operation, params)
+        except NotFoundError as error:
+            if self._client.flavor == OFFICIAL or not is_missing_route(error):
+                raise
+            self._client._learn_flavor(COMMUNITY)
+            return await find()
+        if self._client.flavor != OFFICIAL and isinstance(answer.value, dict) and (
+            "isFulfilled" in answer.value
+        ):
+            self._client._learn_flavor(COMMUNITY)
+            return await find()
+        return self._decode(answer, tp)
+
+    async def _send_if_supported(
+        self, operation: str, params: Params, body: Mapping[str, Any] | None, what: str
+    ) -> Answer:
+        """Call an operation the community server lacks, saying so clearly if it does."""
+        message = f"{what} is not supported by this server (the community code-push-server)"
+        if self._client.flavor == COMMUNITY:
+            raise UnsupportedOperationError(message)
+        try:
+            return await self._client._call(operation, params, body)
+        except NotFoundError as error:
+            if self._client.flavor == OFFICIAL or not is_missing_route(error):
+                raise
+            self._client._learn_flavor(COMMUNITY)
+            raise UnsupportedOperationError(message) from error
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._models import App
 from .._validate import check_bool, check_email, check_name, check_optional_str
 from ._base import Resource
+from ._lookup import find_app
 
 __all__ = ["AppsResource"]
 
@@ -28,11 +29,18 @@ class AppsResource(Resource):
             body["platform"] = platform
         if check_bool(manually_provision_deployments, "manually_provision_deployments"):
             body["manuallyProvisionDeployments"] = True
-        return await self._get(App, "apps.create", body=body)
+        return await self._get(
+            App,
+            "apps.create",
+            body=body,
+            read_back=lambda: find_app(self, name),
+            required=("deployments",),
+        )
 
     async def get(self, name: str) -> App:
         """One app (an app shared under a clashing name is ``owner@example.com:Name``)."""
-        return await self._get(App, "apps.get", {"app": check_name(name, "name")})
+        check_name(name, "name")
+        return await self._get_or_find(App, "apps.get", {"app": name}, lambda: find_app(self, name))
 
     async def list(self) -> list[App]:
         """Every app the account can see."""
@@ -43,7 +51,9 @@ class AppsResource(Resource):
         """Rename an app (Owner only)."""
         check_name(name, "name")
         body = {"name": check_name(new_name, "new_name")}
-        return await self._get(App, "apps.rename", {"app": name}, body)
+        return await self._get(
+            App, "apps.rename", {"app": name}, body, read_back=lambda: find_app(self, new_name)
+        )
 
     async def remove(self, name: str) -> None:
         """Delete an app with its deployments and history (Owner only)."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
+
 from .._models import Deployment, UpdateMetrics
 from .._validate import check_name, check_optional_name
 from ._base import Resource
+from ._lookup import find_deployment
 
 __all__ = ["DeploymentsResource"]
 
@@ -23,20 +26,29 @@ class DeploymentsResource(Resource):
     async def get(self, app: str, name: str) -> Deployment:
         """One deployment with its current package (``None`` before the first release)."""
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
-        return await self._get(Deployment, "deployments.get", params)
-
-    async def list(self, app: str) -> list[Deployment]:
-        """The app's deployments, sorted by name."""
-        result: list[Deployment] = await self._get(
-            list[Deployment], "deployments.list", {"app": check_name(app, "app")}
+        return await self._get_or_find(
+            Deployment, "deployments.get", params, lambda: find_deployment(self, app, name)
         )
-        return result
+
+    async def list(self, app: str) -> builtins.list[Deployment]:
+        """The app's deployments, sorted by name."""
+        result = await self._get(
+            builtins.list[Deployment], "deployments.list", {"app": check_name(app, "app")}
+        )
+        return sorted(result, key=lambda deployment: deployment.name)
 
     async def rename(self, app: str, name: str, new_name: str) -> Deployment:
         """Rename a deployment (Owner only); its key stays the same."""
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
         body = {"name": check_name(new_name, "new_name")}
-        return await self._get(Deployment, "deployments.rename", params, body)
+        return await self._get(
+            Deployment,
+            "deployments.rename",
+            params,
+            body,
+            read_back=lambda: find_deployment(self, app, new_name),
+            required=("key",),
+        )
 
     async def remove(self, app: str, name: str) -> None:
         """Delete a deployment and its history (Owner only)."""
@@ -46,7 +58,8 @@ class DeploymentsResource(Resource):
     async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
         """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept."""
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
-        result: dict[str, UpdateMetrics] = await self._get(
-            dict[str, UpdateMetrics], "deployments.metrics", params
-        )
+        result = await self._get_optional(dict[str, UpdateMetrics], "deployments.metrics", params)
+        if result is None:  # the community server's answer, even for an unknown deployment
+            await find_deployment(self, app, name)
+            return {}
         return result

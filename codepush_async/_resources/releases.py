@@ -7,6 +7,7 @@ from typing import Any, Literal, overload
 
 import anyio
 
+from .._compat import COMMUNITY
 from .._converter import encode_package_info
 from .._exceptions import ConflictError, OutcomeUnknownError
 from .._hashing import package_hash
@@ -23,8 +24,9 @@ from .._validate import (
     check_rollout,
     check_size_limit,
 )
-from .._wire import encode_json
+from .._wire import MISSING, encode_json
 from ._base import Resource
+from ._lookup import find_deployment, find_package, oldest_first
 
 __all__ = ["ReleasesResource", "check_app_version"]
 
@@ -159,7 +161,12 @@ class ReleasesResource(Resource):
             while True:
                 try:
                     return await self._get(
-                        Package, "releases.release", params, stream=body, timeout=timeout
+                        Package,
+                        "releases.release",
+                        params,
+                        stream=body,
+                        timeout=timeout,
+                        read_back=lambda: find_package(self, app, deployment),
                     )
                 except OutcomeUnknownError:
                     # The server may have stored it: look before sending it again.
@@ -195,7 +202,10 @@ class ReleasesResource(Resource):
         policy = self._client.retry_policy
         if policy is not None:
             await self._client._sleep(policy.backoff(attempt))
-        current = await self._get(Deployment, "deployments.get", params)
+        app, deployment = str(params["app"]), str(params["deployment"])
+        current = await self._get_or_find(
+            Deployment, "deployments.get", params, lambda: find_deployment(self, app, deployment)
+        )
         if current.package is not None and current.package.package_hash == sent_hash:
             logger.info("release was stored despite the lost answer: %s", current.package.label)
             return current.package
@@ -203,10 +213,8 @@ class ReleasesResource(Resource):
 
     async def history(self, app: str, deployment: str) -> list[Package]:
         """Every release of the deployment, oldest first."""
-        result: list[Package] = await self._get(
-            list[Package], "releases.history", _deployment(app, deployment)
-        )
-        return result
+        history = await self._get(list[Package], "releases.history", _deployment(app, deployment))
+        return oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
 
     async def clear_history(self, app: str, deployment: str) -> None:
         """Delete every release of the deployment (Owner only); labels restart at v1."""
@@ -242,7 +250,15 @@ class ReleasesResource(Resource):
                 "patch needs at least one of app_version, description, is_mandatory, "
                 "is_disabled or rollout: there is nothing to change"
             )
-        return await self._get_optional(Package, "releases.patch", params, info)
+        community = await self._client._server_flavor() == COMMUNITY
+        if community:
+            info.setdefault("appVersion", None)  # it fails without the key; null keeps it
+        answer = await self._client._call("releases.patch", params, info)
+        if answer.value is MISSING and community:  # it answers with an empty body
+            return await find_package(self, app, deployment, label)
+        if answer.value is None or answer.value is MISSING:
+            return None
+        return self._decode(answer, Package)
 
     async def promote(
         self,
@@ -268,14 +284,26 @@ class ReleasesResource(Resource):
             is_disabled=is_disabled,
             rollout=rollout,
         )
-        return await self._get(Package, "releases.promote", params, info)
+        return await self._get(
+            Package,
+            "releases.promote",
+            params,
+            info,
+            read_back=lambda: find_package(self, app, destination),
+            required=("packageHash",),  # the community server answers with a database row
+        )
 
     async def rollback(
         self, app: str, deployment: str, target_release: str | None = None
     ) -> Package:
         """Release the previous package again (or ``target_release``, a label) as the latest."""
         params = _deployment(app, deployment)
-        if target_release is None:
-            return await self._get(Package, "releases.rollback", params)
-        params["label"] = check_name(target_release, "target_release")
-        return await self._get(Package, "releases.rollback_to", params)
+        if await self._client._server_flavor() == COMMUNITY:
+            await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
+        operation = "releases.rollback"
+        if target_release is not None:
+            params["label"] = check_name(target_release, "target_release")
+            operation = "releases.rollback_to"
+        return await self._get(
+            Package, operation, params, read_back=lambda: find_package(self, app, deployment)
+        )

@@ -6,11 +6,15 @@ import builtins
 from collections.abc import Mapping
 from datetime import timedelta
 
+from .._compat import COMMUNITY
 from .._models import AccessKey, Session
 from .._validate import check_name, check_optional_name, check_optional_str, check_ttl
 from ._base import Resource
+from ._lookup import find_access_key
 
-__all__ = ["TokensResource"]
+__all__ = ["DEFAULT_TTL_MS", "TokensResource"]
+
+DEFAULT_TTL_MS = 60 * 24 * 3600 * 1000  # the official server's default: 60 days
 
 
 class TokensResource(Resource):
@@ -29,11 +33,16 @@ class TokensResource(Resource):
             "ttl": check_ttl(ttl),
             "createdBy": check_optional_str(created_by, "created_by"),
         }
+        if body["ttl"] is None and await self._client._server_flavor() == COMMUNITY:
+            body["ttl"] = DEFAULT_TTL_MS  # without it the community server makes an expired key
         return await self._get(AccessKey, "tokens.create", body=_present(body))
 
     async def get(self, name: str) -> AccessKey:
         """One key's metadata, by friendly name (the secret is never returned)."""
-        return await self._get(AccessKey, "tokens.get", {"name": check_name(name, "name")})
+        check_name(name, "name")
+        return await self._get_or_find(
+            AccessKey, "tokens.get", {"name": name}, lambda: find_access_key(self, name)
+        )
 
     async def list(self, *, include_sessions: bool = False) -> builtins.list[AccessKey]:
         """The account's keys; CLI session keys are left out unless asked for (as in the seed)."""
@@ -55,11 +64,17 @@ class TokensResource(Resource):
         }
         if not _present(body):
             raise ValueError("update needs friendly_name or ttl: there is nothing to change")
-        return await self._get(AccessKey, "tokens.update", {"name": name}, _present(body))
+        answer = await self._send_if_supported(
+            "tokens.update", {"name": name}, _present(body), "Updating an access key"
+        )
+        return self._decode(answer, AccessKey)
 
     async def remove(self, name: str) -> None:
         """Delete a key by friendly name."""
-        await self._send("tokens.remove", {"name": check_name(name, "name")})
+        check_name(name, "name")
+        if await self._client._server_flavor() == COMMUNITY:  # it answers 200 for unknown keys
+            await find_access_key(self, name)
+        await self._send("tokens.remove", {"name": name})
 
     async def sessions(self) -> builtins.list[Session]:
         """Unexpired login sessions, one per machine (the newest login of each)."""
@@ -78,9 +93,8 @@ class TokensResource(Resource):
 
     async def remove_session(self, machine_name: str) -> None:
         """Log out every session created by ``machine_name``."""
-        await self._send(
-            "tokens.remove_session", {"machine": check_name(machine_name, "machine_name")}
-        )
+        params = {"machine": check_name(machine_name, "machine_name")}
+        await self._send_if_supported("tokens.remove_session", params, None, "Removing a session")
 
 
 def _later(key: AccessKey, known: Session) -> bool:

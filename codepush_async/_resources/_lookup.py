@@ -1,0 +1,73 @@
+"""Find one item in its list: the fallback where a server lacks the direct endpoint.
+
+The messages are the official server's, so callers see the same ``NotFoundError``
+whichever way the answer was obtained.
+"""
+
+from __future__ import annotations
+
+from .._exceptions import NotFoundError
+from .._models import AccessKey, App, Deployment, Package
+from ._base import Resource
+
+__all__ = [
+    "find_access_key",
+    "find_app",
+    "find_deployment",
+    "find_package",
+    "oldest_first",
+]
+
+
+async def find_app(resource: Resource, name: str) -> App:
+    for app in await resource._get(list[App], "apps.list"):
+        if app.name == name:
+            return app
+    raise NotFoundError(f'App "{name}" does not exist.')
+
+
+async def find_deployment(resource: Resource, app: str, name: str) -> Deployment:
+    for deployment in await resource._get(list[Deployment], "deployments.list", {"app": app}):
+        if deployment.name == name:
+            return deployment
+    raise NotFoundError(f'Deployment "{name}" does not exist.')
+
+
+async def find_access_key(resource: Resource, name: str) -> AccessKey:
+    for key in await resource._get(list[AccessKey], "tokens.list"):
+        if key.name == name:
+            return key
+    raise NotFoundError(f'Access key "{name}" does not exist.')
+
+
+async def find_package(
+    resource: Resource, app: str, deployment: str, label: str | None = None
+) -> Package:
+    """The release called ``label`` (``None``: the latest) of a community server's deployment."""
+    params = {"app": app, "deployment": deployment}
+    history = oldest_first(await resource._get(list[Package], "releases.history", params), True)
+    for package in reversed(history):
+        if label is None or package.label == label:
+            return package
+    if label is None:
+        raise NotFoundError("Deployment has no releases.")
+    raise NotFoundError("Release not found for given label.")
+
+
+def oldest_first(history: list[Package], newest_first: bool) -> list[Package]:
+    """History in the official order, oldest first, whatever order the server used.
+
+    Upload times and label numbers only grow along a history (promotes and rollbacks get
+    fresh ones), so sorting by both is exact even where the server keeps whole seconds.
+    """
+    ordered = list(reversed(history)) if newest_first else list(history)
+    numbers = [_label_number(p.label) for p in ordered]
+    if all(p.upload_time is not None for p in ordered) and None not in numbers:
+        ordered.sort(key=lambda p: (p.upload_time, _label_number(p.label)))
+    return ordered
+
+
+def _label_number(label: str | None) -> int | None:
+    if label is None or not label.startswith("v") or not label[1:].isdigit():
+        return None
+    return int(label[1:])

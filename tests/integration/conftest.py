@@ -1,0 +1,48 @@
+"""Fixtures for the tests against a real community CodePush server (``CODEPUSH_COMMUNITY=1``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import attrs
+import pytest
+
+from .community_server import ADMIN_PASSWORD, CommunityServer, community_server
+
+ENABLED = os.environ.get("CODEPUSH_COMMUNITY") == "1"
+SKIP_REASON = (
+    "needs a real community server (npm code-push-server 5.7.1 + MariaDB, started on "
+    "127.0.0.1): set CODEPUSH_COMMUNITY=1 to run"
+)
+
+
+@attrs.frozen
+class Account:
+    """A second registered account and an access key of its own."""
+
+    email: str
+    access_key: str
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def community() -> Iterator[CommunityServer]:
+    """One server for the whole session; every test uses names of its own."""
+    if not ENABLED:
+        pytest.skip(SKIP_REASON)
+    with community_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def friend(community: CommunityServer) -> Account:
+    """Another account, to collaborate with, transfer to and act as a non-owner."""
+    email = f"friend-{secrets.token_hex(3)}@example.com"
+    community.add_account(email)
+    return Account(email, community.create_access_key(email, ADMIN_PASSWORD))
