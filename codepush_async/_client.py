@@ -14,7 +14,7 @@ from ._aliases import FlatAliases
 from ._clock import Clock, SystemClock
 from ._compat import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
 from ._dialects import get_dialect
-from ._errors import error_from_response, parse_retry_after
+from ._errors import error_from_response, parse_retry_after, server_now
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -96,6 +96,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         ]
         self._clock: Clock = clock or SystemClock()
         self._limiter = RateLimiter(self._clock)
+        # The server's clock minus ours, from the last Date header (shared with views).
+        self._clock_offset: list[float] = [0.0]
         self._http = HttpSession(
             server_url, transport=transport, http_client=http_client, proxy=proxy
         )
@@ -190,6 +192,10 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
     def _now(self) -> float:
         return self._clock.now()
 
+    def _server_time(self, local: float) -> float:
+        """``local`` (our clock) on the server's clock, as far as its Date headers tell."""
+        return local + self._clock_offset[0]
+
     async def _sleep(self, seconds: float) -> None:
         await self._clock.sleep(seconds)
 
@@ -222,6 +228,9 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             self._limiter.observe(
                 key, outcome.headers if isinstance(outcome, WireResponse) else None
             )
+            if isinstance(outcome, WireResponse) and "date" in outcome.headers:
+                now = self._clock.now()
+                self._clock_offset[0] = server_now(outcome.headers, now) - now
             if isinstance(outcome, WireResponse) and 200 <= outcome.status_code < 300:
                 return Answer(
                     unwrap_response(route, outcome),
@@ -246,9 +255,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
                             request.method, request.path)
                 return Answer(None, f"$.{route.unwrap}", error.status_code)
             wait = self._retry_wait(error, request, idempotent)
-            maybe_done = maybe_done or not (
-                isinstance(error, APIConnectionError) and not error.request_sent
-            )
+            maybe_done = maybe_done or not _provably_not_acted(error)
             if policy is None or attempt >= policy.max_attempts:
                 raise error
             if wait is None:
@@ -288,11 +295,18 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             if idempotent or not error.request_sent:
                 return None
             raise _outcome_unknown(request, error) from error
-        if not isinstance(error, APIStatusError) or error.status_code not in policy.retry_statuses:
+        if not isinstance(error, APIStatusError) or error.http_status not in policy.retry_statuses:
             raise error
-        if not idempotent and error.status_code not in SAFE_WRITE_STATUSES:
+        if not idempotent and not _provably_not_acted(error):
             raise _outcome_unknown(request, error) from error
         return parse_retry_after(error.headers, self._clock.now())
+
+
+def _provably_not_acted(error: CodePushError) -> bool:
+    """The request never reached the server, or the server said it did not act on it."""
+    if isinstance(error, APIConnectionError):
+        return not error.request_sent
+    return isinstance(error, APIStatusError) and error.http_status in SAFE_WRITE_STATUSES
 
 
 def _outcome_unknown(request: WireRequest, error: CodePushError) -> OutcomeUnknownError:

@@ -35,7 +35,9 @@ class DeploymentsResource(Resource):
         result = await self._get(
             builtins.list[Deployment], "deployments.list", {"app": check_name(app, "app")}
         )
-        return sorted(result, key=lambda deployment: deployment.name)
+        # The official server's order (case-insensitive, lower case first on a tie);
+        # the community server answers in creation order.
+        return sorted(result, key=lambda d: (d.name.casefold(), d.name.swapcase()))
 
     async def rename(self, app: str, name: str, new_name: str) -> Deployment:
         """Rename a deployment (Owner only); its key stays the same."""

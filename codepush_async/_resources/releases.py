@@ -14,7 +14,7 @@ from .._hashing import package_hash
 from .._models import Deployment, Package
 from .._multipart import MultipartBody, PackageSource
 from .._package import ReleaseContents, check_contents, prepared_package
-from .._progress import ProgressCallback, with_progress
+from .._progress import ProgressCallback, StreamingContent, with_progress
 from .._semver import is_valid_range
 from .._validate import (
     check_bool,
@@ -48,6 +48,14 @@ def _hash_of(package: PackageSource) -> str:
     source = package.path if package.path is not None else package.data
     assert source is not None
     return package_hash(source)
+
+
+IDENTICAL_MESSAGE = (
+    "The uploaded package was not released because it is identical to the contents of "
+    "the specified deployment's current release."
+)
+# Date headers have whole seconds, and some servers keep whole-second upload times.
+_CLOCK_TOLERANCE = 2.0
 
 
 def is_identical_release(error: ConflictError) -> bool:
@@ -138,7 +146,7 @@ class ReleasesResource(Resource):
         ``no_duplicate_release_error=True`` a release identical to the current one is
         logged and ``None`` returned instead of raising ``ConflictError``.
         """
-        params = _deployment(app, deployment)
+        _deployment(app, deployment)  # the names are checked before anything else
         info = _package_info(
             app_version=check_app_version(target_binary_version, "target_binary_version"),
             description=description,
@@ -155,61 +163,79 @@ class ReleasesResource(Resource):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
         async with prepared_package(source, limit) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
-            timeout = self._client.timeouts.for_upload(body.length)
-            attempt, resent = 1, False
-            sent_hash: str | None = None
-            while True:
-                try:
-                    return await self._get(
-                        Package,
-                        "releases.release",
-                        params,
-                        stream=body,
-                        timeout=timeout,
-                        read_back=lambda: find_package(self, app, deployment),
-                    )
-                except OutcomeUnknownError:
-                    # The server may have stored it: look before sending it again.
-                    if sent_hash is None:
-                        sent_hash = await anyio.to_thread.run_sync(_hash_of, package)
-                    found = await self._released(params, sent_hash, attempt)
-                    if found is not None:
-                        return found
-                    policy = self._client.retry_policy
-                    if policy is None or attempt >= policy.max_attempts:
-                        raise
-                    attempt, resent = attempt + 1, True
-                    logger.warning("release to %s/%s was not stored; sending it again",
-                                   app, deployment)
-                except ConflictError as error:
-                    if not is_identical_release(error):
-                        raise
-                    if resent and sent_hash is not None:
-                        # Identical to the current release: an earlier attempt of ours landed.
-                        found = await self._released(params, sent_hash, attempt)
-                        if found is not None:
-                            return found
-                    if not no_duplicate_release_error:
-                        raise
-                    logger.warning("release to %s/%s skipped: %s", app, deployment,
-                                   error.message)
-                    return None
+            try:
+                return await self._upload(app, deployment, package, body)
+            except ConflictError as error:
+                if not (no_duplicate_release_error and is_identical_release(error)):
+                    raise
+                logger.warning("release to %s/%s skipped: %s", app, deployment, error.message)
+                return None
 
-    async def _released(
-        self, params: dict[str, str | None], sent_hash: str, attempt: int
+    async def _upload(
+        self, app: str, deployment: str, package: PackageSource, body: StreamingContent
+    ) -> Package:
+        """Send a release; when its answer is lost, find out whether it landed first.
+
+        It is resent only when the deployment's current release is not this package.
+        """
+        params = _deployment(app, deployment)
+        timeout = self._client.timeouts.for_upload(body.length)
+        first_sent = self._client._now()
+        sent_hash: str | None = None
+        attempt = 1
+        while True:
+            try:
+                return await self._get(
+                    Package,
+                    "releases.release",
+                    params,
+                    stream=body,
+                    timeout=timeout,
+                    read_back=lambda: find_package(self, app, deployment),
+                )
+            except OutcomeUnknownError:
+                if sent_hash is None:
+                    sent_hash = await anyio.to_thread.run_sync(_hash_of, package)
+                landed = await self._landed(app, deployment, sent_hash, first_sent, attempt)
+                if landed is not None:
+                    return landed
+                policy = self._client.retry_policy
+                if policy is None or attempt >= policy.max_attempts:
+                    raise
+                attempt += 1
+                logger.warning("release to %s/%s was not stored; sending it again",
+                               app, deployment)
+            except ConflictError as error:
+                if attempt > 1 and sent_hash is not None and is_identical_release(error):
+                    # "Identical to the current release" after a resend: ours landed before.
+                    landed = await self._landed(app, deployment, sent_hash, first_sent, attempt)
+                    if landed is not None:
+                        return landed
+                raise
+
+    async def _landed(
+        self, app: str, deployment: str, sent_hash: str, first_sent: float, attempt: int
     ) -> Package | None:
-        """The deployment's current release if it is the package we sent, else ``None``."""
+        """The deployment's current release if our upload made it, else ``None``.
+
+        The same content released before our first attempt means the server refused ours
+        as identical: that is raised as the ``ConflictError`` the lost answer carried.
+        """
         policy = self._client.retry_policy
         if policy is not None:
             await self._client._sleep(policy.backoff(attempt))
-        app, deployment = str(params["app"]), str(params["deployment"])
+        params = _deployment(app, deployment)
         current = await self._get_or_find(
             Deployment, "deployments.get", params, lambda: find_deployment(self, app, deployment)
         )
-        if current.package is not None and current.package.package_hash == sent_hash:
-            logger.info("release was stored despite the lost answer: %s", current.package.label)
-            return current.package
-        return None
+        package = current.package
+        if package is None or package.package_hash != sent_hash:
+            return None
+        started = self._client._server_time(first_sent) - _CLOCK_TOLERANCE
+        if package.upload_time is not None and package.upload_time.timestamp() < started:
+            raise ConflictError(IDENTICAL_MESSAGE)
+        logger.info("release was stored despite the lost answer: %s", package.label)
+        return package
 
     async def history(self, app: str, deployment: str) -> list[Package]:
         """Every release of the deployment, oldest first."""

@@ -120,10 +120,14 @@ class CodePushEmulator:
         """Add a login session key (``isSession: true``), as ``code-push login`` would."""
         account = self._account(email)
         now = self._now_ms()
+        friendly_name, suffix = f"Login-{now}", 1
+        while self.store.find_access_key(account.id, friendly_name) is not None:
+            suffix += 1  # several logins in one millisecond (always, under a ManualClock)
+            friendly_name = f"Login-{now}-{suffix}"
         key = self.store.add_access_key(
             account.id,
             name=generate_secure_key(account.id),
-            friendly_name=f"Login-{now}",
+            friendly_name=friendly_name,
             created_by=machine_name,
             created_time=now,
             expires=now + DEFAULT_ACCESS_KEY_TTL_MS,
