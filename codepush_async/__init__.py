@@ -37,6 +37,7 @@ from ._models import (
 from ._retry import RetryPolicy
 from ._timeouts import Timeouts
 from ._version import __version__
+from ._webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
 
 __all__ = [
     "APIConnectionError",
@@ -52,6 +53,7 @@ __all__ = [
     "CollaboratorProperties",
     "ConflictError",
     "Deployment",
+    "DeploymentReleasedEvent",
     "DiffPackage",
     "FieldError",
     "ForbiddenError",
@@ -72,5 +74,8 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedOperationError",
     "UpdateMetrics",
+    "WebhookEvent",
+    "WebhookRelease",
     "__version__",
+    "parse_webhook",
 ]

@@ -13,7 +13,7 @@ from typing import Any, cast
 from ._aliases import FlatAliases
 from ._clock import Clock, SystemClock
 from ._compat import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
-from ._dialects import get_dialect
+from ._dialects import WHOLE_BODY, get_dialect
 from ._errors import error_from_response, parse_retry_after, server_now
 from ._exceptions import (
     APIConnectionError,
@@ -180,6 +180,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
         Only the community server lacks ``GET /accessKeys/:name`` (a bare 404 ``Not Found``).
         """
+        if self.flavor is None and not self._supports("tokens.get"):
+            self._learn_flavor(OFFICIAL)  # a dialect without the probe's endpoint
         if self.flavor is None:
             try:
                 await self._call("tokens.get", {"name": "codepush-async-flavor-probe"})
@@ -191,6 +193,14 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     def _now(self) -> float:
         return self._clock.now()
+
+    def _supports(self, operation: str) -> bool:
+        """Whether the dialect has a route for ``operation``."""
+        return self._dialect.route(operation) is not None
+
+    def _takes_in_path(self, operation: str, param: str) -> bool:
+        route = self._dialect.route(operation)
+        return route is not None and route.takes_in_path(param)
 
     def _server_time(self, local: float) -> float:
         """``local`` (our clock) on the server's clock, as far as its Date headers tell."""
@@ -234,7 +244,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             if isinstance(outcome, WireResponse) and 200 <= outcome.status_code < 300:
                 return Answer(
                     unwrap_response(route, outcome),
-                    f"$.{route.unwrap}",
+                    "$" if route.unwrap == WHOLE_BODY else f"$.{route.unwrap}",
                     outcome.status_code,
                     outcome.content,
                 )

@@ -16,7 +16,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, list_structure_facto
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseDecodeError
-from ._models import AccessKey
+from ._models import AccessKey, CollaboratorProperties
 
 __all__ = ["converter", "decode", "encode_package_info", "to_camel"]
 
@@ -125,6 +125,8 @@ def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Acces
         if not isinstance(value, dict):
             raise TypeError(f"expected an object, got {type(value).__name__}")
         data = dict(value)
+        if "accessToken" in data:  # the /api/v1 spelling of the secret
+            data["name"] = data.pop("accessToken")
         if data.get("name") == _HIDDEN_KEY:
             del data["name"]
         if data.get("friendlyName") is None and isinstance(data.get("description"), str):
@@ -132,6 +134,22 @@ def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Acces
         if data.get("isSession") is None:
             data.pop("isSession", None)
         return base(data, cls)
+
+    return structure
+
+
+def _collaborators_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Any]:
+    """E-mail -> properties, from the classic map or the /api/v1 list of ``{email, ...}``."""
+    base = conv.get_structure_hook(dict[str, CollaboratorProperties])
+
+    def structure(value: Any, cls: type) -> Any:
+        if isinstance(value, list):
+            value = {
+                item["email"]: {k: v for k, v in item.items() if k != "email"}
+                for item in value
+                if isinstance(item, dict) and isinstance(item.get("email"), str)
+            }
+        return base(value, cls)
 
     return structure
 
@@ -147,6 +165,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
     conv.register_unstructure_hook_factory(attrs.has, _camel_unstructure_factory(conv))
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
+    collaborators = dict[str, CollaboratorProperties]
+    conv.register_structure_hook_func(
+        lambda tp: tp == collaborators, _collaborators_from_wire(conv)
+    )
     return conv
 
 

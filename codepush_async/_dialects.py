@@ -6,13 +6,14 @@ A dialect is data, not code: adding one means writing a new table here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
-__all__ = ["CLASSIC", "DIALECTS", "Dialect", "Route", "get_dialect"]
+__all__ = ["CLASSIC", "DIALECTS", "V1", "WHOLE_BODY", "Dialect", "Route", "get_dialect"]
 
 ErrorFormat = Literal["text", "json-envelope"]
+WHOLE_BODY = "$"
 
 
 @attrs.frozen
@@ -22,7 +23,9 @@ class Route:
     ``path`` holds ``{name}`` placeholders, each filled with a percent-encoded
     parameter; ``body_params`` are parameters that travel in the JSON body
     instead; ``body_key`` wraps the body in a one-key object; ``unwrap`` is the
-    key of the one-key success envelope (``None``: the answer carries no value).
+    key of the one-key success envelope (``None``: the answer carries no value;
+    ``WHOLE_BODY``: the body itself is the value); ``body_defaults`` are fixed fields
+    the dialect wants in the body.
     """
 
     method: str
@@ -30,6 +33,10 @@ class Route:
     unwrap: str | None = None
     body_key: str | None = None
     body_params: tuple[str, ...] = ()
+    body_defaults: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def takes_in_path(self, param: str) -> bool:
+        return "{" + param + "}" in self.path
 
 
 @attrs.frozen
@@ -61,6 +68,7 @@ CLASSIC = Dialect(
         "account.get": Route("GET", "/account", unwrap="account"),
         "account.authenticated": Route("GET", "/authenticated", unwrap="authenticated"),
         "tokens.list": Route("GET", "/accessKeys", unwrap="accessKeys"),
+        "tokens.sessions": Route("GET", "/accessKeys", unwrap="accessKeys"),
         "tokens.create": Route("POST", "/accessKeys", unwrap="accessKey"),
         "tokens.get": Route("GET", "/accessKeys/{name}", unwrap="accessKey"),
         "tokens.update": Route("PATCH", "/accessKeys/{name}", unwrap="accessKey"),
@@ -99,7 +107,39 @@ CLASSIC = Dialect(
     },
 )
 
-DIALECTS: Mapping[str, Dialect] = {CLASSIC.name: CLASSIC}
+# docs/v1-wire.md. What is missing here the SDK derives or refuses before any request.
+V1 = Dialect(
+    name="v1",
+    base_path="/api/v1",
+    error_format="json-envelope",
+    shared_rate_limit=True,
+    routes={
+        "tokens.create": Route("POST", "/auth/tokens", unwrap=WHOLE_BODY),
+        "tokens.list": Route("GET", "/auth/tokens", unwrap="tokens"),
+        "tokens.remove": Route("DELETE", "/auth/tokens/{name}"),
+        "apps.list": Route("GET", "/apps", unwrap="apps"),
+        "apps.create": Route("POST", "/apps", unwrap="app"),
+        "apps.rename": Route("PATCH", _APP, unwrap="app"),
+        "apps.remove": Route("DELETE", _APP),
+        "collaborators.list": Route("GET", _APP + "/collaborators", unwrap="collaborators"),
+        "collaborators.add": Route(
+            "POST",
+            _APP + "/collaborators",
+            body_params=("email",),
+            body_defaults={"permission": "Collaborator"},
+        ),
+        "collaborators.remove": Route("DELETE", _APP + "/collaborators/{email}"),
+        "deployments.list": Route("GET", _APP + "/deployments", unwrap="deployments"),
+        "deployments.create": Route("POST", _APP + "/deployments", unwrap="deployment"),
+        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment"),
+        "deployments.remove": Route("DELETE", _DEP),
+        "releases.release": Route("POST", _DEP + "/release", unwrap="release"),
+        "releases.history": Route("GET", _DEP + "/releases", unwrap="releases"),
+        "releases.patch": Route("PATCH", _DEP + "/releases/{label}", unwrap="release"),
+    },
+)
+
+DIALECTS: Mapping[str, Dialect] = {CLASSIC.name: CLASSIC, V1.name: V1}
 
 
 def get_dialect(name: str) -> Dialect:

@@ -75,21 +75,33 @@ def _field_errors(payload: Any) -> list[FieldError]:
     return errors
 
 
-def _message_and_fields(content: bytes, error_format: ErrorFormat) -> tuple[str, list[FieldError]]:
+def _envelope(error: dict[str, Any], text: str) -> tuple[str, list[FieldError], str | None]:
+    """``{"error": {"code", "message", "details": {"parameter", "reason"}}}`` (/api/v1)."""
+    message = error.get("message")
+    code = error.get("code")
+    details = error.get("details")
+    fields = []
+    if isinstance(details, dict) and isinstance(details.get("parameter"), str):
+        fields.append(FieldError(details["parameter"], str(details.get("reason", ""))))
+    return (
+        message if isinstance(message, str) and message else text,
+        fields,
+        code if isinstance(code, str) else None,
+    )
+
+
+def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
+    """The message, the field errors and the error code of an error body."""
     text = _plain_text(content)
     try:
         payload = json.loads(content)
     except ValueError:
-        return text, []
+        return text, [], None
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-        envelope = payload["error"]
-        message = envelope.get("message")
-        return (message if isinstance(message, str) and message else text), []
-    if error_format == "text" and isinstance(payload, dict) and isinstance(
-        payload.get("message"), str
-    ):
-        return payload["message"], []
-    return text, _field_errors(payload)
+        return _envelope(payload["error"], text)
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return payload["message"], [], None
+    return text, _field_errors(payload), None
 
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
@@ -136,7 +148,7 @@ def error_from_response(
 ) -> APIStatusError:
     """The typed error for a non-2xx ``response``."""
     status = response.status_code
-    message, fields = _message_and_fields(response.content, error_format)
+    message, fields, code = _parse_error(response.content)
     body = redact(_plain_text(response.content), secrets)
     if not message:
         try:
@@ -153,7 +165,7 @@ def error_from_response(
     cls = _status_class(status)
     if cls is BadRequestError:
         return BadRequestError(
-            message, status, headers=headers, body=body, field_errors=fields
+            message, status, headers=headers, body=body, field_errors=fields, code=code
         )
     if cls is RateLimitError:
         limit = _header_float(headers, "x-ratelimit-limit")
@@ -164,9 +176,10 @@ def error_from_response(
             status,
             headers=headers,
             body=body,
+            code=code,
             retry_after=parse_retry_after(headers, now),
             limit=None if limit is None else int(limit),
             remaining=None if remaining is None else int(remaining),
             reset_at=None if reset is None else datetime.fromtimestamp(reset, tz=timezone.utc),
         )
-    return cls(message, status, headers=headers, body=body)
+    return cls(message, status, headers=headers, body=body, code=code)

@@ -69,7 +69,8 @@ class APIStatusError(CodePushError):
     ``status_code`` is the error's category (the seed's contract); ``http_status`` the
     status actually received, which differs only for servers that use one status for
     several meanings (the community server's 406). ``body`` is the response text as sent
-    (empty when there was none).
+    (empty when there was none); ``code`` the error code of a JSON error envelope
+    (``/api/v1``: ``InvalidParameter``, ``NotFound``, ...).
     """
 
     def __init__(
@@ -80,11 +81,13 @@ class APIStatusError(CodePushError):
         headers: Mapping[str, str] | None = None,
         http_status: int | None = None,
         body: str = "",
+        code: str | None = None,
     ) -> None:
         super().__init__(message, status_code)
         self.headers: Mapping[str, str] = dict(headers or {})
         self.http_status = self.status_code if http_status is None else http_status
         self.body = body
+        self.code = code
 
 
 @attrs.frozen
@@ -108,10 +111,11 @@ class BadRequestError(APIStatusError):
         headers: Mapping[str, str] | None = None,
         http_status: int | None = None,
         body: str = "",
+        code: str | None = None,
         field_errors: Sequence[FieldError] = (),
     ) -> None:
         super().__init__(
-            message, status_code, headers=headers, http_status=http_status, body=body
+            message, status_code, headers=headers, http_status=http_status, body=body, code=code
         )
         self.field_errors: tuple[FieldError, ...] = tuple(field_errors)
 
@@ -159,13 +163,14 @@ class RateLimitError(APIStatusError):
         headers: Mapping[str, str] | None = None,
         http_status: int | None = None,
         body: str = "",
+        code: str | None = None,
         retry_after: float | None = None,
         limit: int | None = None,
         remaining: int | None = None,
         reset_at: datetime | None = None,
     ) -> None:
         super().__init__(
-            message, status_code, headers=headers, http_status=http_status, body=body
+            message, status_code, headers=headers, http_status=http_status, body=body, code=code
         )
         self.retry_after = retry_after
         self.limit = limit

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._dialects import Dialect, Route
+from ._dialects import WHOLE_BODY, Dialect, Route
 from ._exceptions import ResponseDecodeError, UnsupportedOperationError
 from ._progress import StreamingContent
 
@@ -104,8 +104,8 @@ def build_request(
     present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
     payload: dict[str, Any] | None = None if body is None else dict(body)
     moved = {k: present.pop(k) for k in route.body_params if k in present}
-    if moved:
-        payload = {**moved, **(payload or {})}
+    if moved or route.body_defaults:
+        payload = {**moved, **route.body_defaults, **(payload or {})}
     if route.body_key is not None:
         payload = {route.body_key: payload or {}}
     all_headers = dict(headers or {})
@@ -141,6 +141,8 @@ def unwrap_response(route: Route, response: WireResponse) -> Any:
         payload = json.loads(response.content)
     except ValueError:
         return MISSING
+    if route.unwrap == WHOLE_BODY:
+        return payload
     if not isinstance(payload, dict) or route.unwrap not in payload:
         return MISSING
     return payload[route.unwrap]

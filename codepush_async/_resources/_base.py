@@ -46,6 +46,10 @@ class Requester(Protocol):
 
     def _now(self) -> float: ...
 
+    def _supports(self, operation: str) -> bool: ...
+
+    def _takes_in_path(self, operation: str, param: str) -> bool: ...
+
     def _server_time(self, local: float) -> float: ...
 
     async def _sleep(self, seconds: float) -> None: ...
@@ -139,10 +143,10 @@ class Resource:
     ) -> T:
         """Get one item directly, or find it in its list where the server cannot say.
 
-        The community server lacks some of these endpoints (404 ``Not Found``) and
-        answers others with a broken placeholder (``{"isFulfilled": false}``).
+        The ``/api/v1`` dialect has no such endpoints; the community server lacks some
+        (404 ``Not Found``) and answers others with a placeholder (``{"isFulfilled": false}``).
         """
-        if self._client.flavor == COMMUNITY:
+        if self._client.flavor == COMMUNITY or not self._client._supports(operation):
             return await find()
         try:
             answer = await self._client._call(operation, params)

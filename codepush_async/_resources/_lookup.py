@@ -6,8 +6,11 @@ whichever way the answer was obtained.
 
 from __future__ import annotations
 
+import attrs
+
+from .._compat import COMMUNITY
 from .._exceptions import NotFoundError
-from .._models import AccessKey, App, Deployment, Package
+from .._models import AccessKey, App, Deployment, Package, UpdateMetrics
 from ._base import Resource
 
 __all__ = [
@@ -15,6 +18,7 @@ __all__ = [
     "find_app",
     "find_deployment",
     "find_package",
+    "metrics_from_releases",
     "oldest_first",
 ]
 
@@ -43,9 +47,12 @@ async def find_access_key(resource: Resource, name: str) -> AccessKey:
 async def find_package(
     resource: Resource, app: str, deployment: str, label: str | None = None
 ) -> Package:
-    """The release called ``label`` (``None``: the latest) of a community server's deployment."""
+    """The release called ``label`` (``None``: the latest), from the deployment's history."""
     params = {"app": app, "deployment": deployment}
-    history = oldest_first(await resource._get(list[Package], "releases.history", params), True)
+    history = oldest_first(
+        await resource._get(list[Package], "releases.history", params),
+        newest_first=resource._client.flavor == COMMUNITY,
+    )
     for package in reversed(history):
         if label is None or package.label == label:
             return package
@@ -71,3 +78,35 @@ def _label_number(label: str | None) -> int | None:
     if label is None or not label.startswith("v") or not label[1:].isdigit():
         return None
     return int(label[1:])
+
+
+@attrs.frozen
+class _ReleaseMetrics:
+    total_active: int | None = None
+    downloaded: int | None = None
+    installed: int | None = None
+    failed: int | None = None
+
+
+@attrs.frozen
+class _ReleaseWithMetrics:
+    label: str | None = None
+    metrics: _ReleaseMetrics | None = None
+
+
+async def metrics_from_releases(
+    resource: Resource, app: str, deployment: str
+) -> dict[str, UpdateMetrics]:
+    """Label -> counters from the ``metrics`` each ``/api/v1`` release carries."""
+    params = {"app": app, "deployment": deployment}
+    releases = await resource._get(list[_ReleaseWithMetrics], "releases.history", params)
+    return {
+        release.label: UpdateMetrics(
+            active=release.metrics.total_active,
+            downloaded=release.metrics.downloaded,
+            installed=release.metrics.installed,
+            failed=release.metrics.failed,
+        )
+        for release in releases
+        if release.label is not None and release.metrics is not None
+    }

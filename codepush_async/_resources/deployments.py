@@ -7,7 +7,7 @@ import builtins
 from .._models import Deployment, UpdateMetrics
 from .._validate import check_name, check_optional_name
 from ._base import Resource
-from ._lookup import find_deployment
+from ._lookup import find_deployment, metrics_from_releases
 
 __all__ = ["DeploymentsResource"]
 
@@ -60,6 +60,8 @@ class DeploymentsResource(Resource):
     async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
         """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept."""
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
+        if not self._client._supports("deployments.metrics"):
+            return await metrics_from_releases(self, app, name)
         result = await self._get_optional(dict[str, UpdateMetrics], "deployments.metrics", params)
         if result is None:  # the community server's answer, even for an unknown deployment
             await find_deployment(self, app, name)

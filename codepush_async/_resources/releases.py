@@ -276,6 +276,9 @@ class ReleasesResource(Resource):
                 "patch needs at least one of app_version, description, is_mandatory, "
                 "is_disabled or rollout: there is nothing to change"
             )
+        if label is None and self._client._takes_in_path("releases.patch", "label"):
+            label = (await find_package(self, app, deployment)).label  # /api/v1 needs one
+            params["label"] = label
         community = await self._client._server_flavor() == COMMUNITY
         if community:
             info.setdefault("appVersion", None)  # it fails without the key; null keeps it

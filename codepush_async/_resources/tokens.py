@@ -78,7 +78,7 @@ class TokensResource(Resource):
 
     async def sessions(self) -> builtins.list[Session]:
         """Unexpired login sessions, one per machine (the newest login of each)."""
-        keys = await self._get(builtins.list[AccessKey], "tokens.list")
+        keys = await self._get(builtins.list[AccessKey], "tokens.sessions")
         now = self._client._now()
         by_machine: dict[str, Session] = {}
         for key in keys:
