@@ -1,4 +1,4 @@
-"""``cp.releases``: history, patch, promote and rollback of a deployment's releases."""
+"""``cp.releases``: upload, history, patch, promote and rollback of a deployment's releases."""
 
 from __future__ import annotations
 
@@ -144,7 +144,9 @@ class ReleasesResource(Resource):
         Everything is checked before the first byte is sent; the upload streams from
         disk, and ``on_progress(sent, total)`` (sync or async) follows it. With
         ``no_duplicate_release_error=True`` a release identical to the current one is
-        logged and ``None`` returned instead of raising ``ConflictError``.
+        logged and ``None`` returned instead of raising ``ConflictError``. If the answer
+        is lost after the body went out, the deployment is checked (by package hash)
+        before anything is sent again, so a release is never made twice.
         """
         _deployment(app, deployment)  # the names are checked before anything else
         info = _package_info(
