@@ -1,4 +1,4 @@
-"""An in-memory CodePush management server (classic dialect) for tests and local development.
+"""An in-memory CodePush management server (classic and /api/v1 dialects) for tests and dev.
 
     emu = CodePushEmulator(clock=ManualClock())
     key = emu.create_account("me@example.com")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._emulator import DIALECTS, CodePushEmulator
+from ._emulator import DEFAULT, DIALECTS, CodePushEmulator
 from ._serve import base_url, bind_socket, make_server
 
 
@@ -19,11 +19,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
     parser.add_argument("--email", default="dev@example.com", help="e-mail of the ready account")
     parser.add_argument("--name", default=None, help="display name of the ready account")
-    parser.add_argument("--dialect", default="classic", choices=DIALECTS)
     parser.add_argument(
-        "--rate-limit", type=int, default=100, help="requests per window (0 disables)"
+        "--dialect", default="classic", choices=DIALECTS, help="classic, or v1 (/api/v1)"
     )
-    parser.add_argument("--rate-limit-window", type=float, default=900.0, help="seconds")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="requests per window (0 disables; default 100, v1 1000)",
+    )
+    parser.add_argument(
+        "--rate-limit-window", type=float, default=None, help="seconds (default 900, v1 3600)"
+    )
     parser.add_argument(
         "--max-package-size-mb", type=float, default=200.0, help="release upload limit"
     )
@@ -37,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     emulator = CodePushEmulator(
         args.dialect,
-        rate_limit=args.rate_limit or None,
-        rate_limit_window=args.rate_limit_window,
+        rate_limit=DEFAULT if args.rate_limit is None else (args.rate_limit or None),
+        rate_limit_window=DEFAULT if args.rate_limit_window is None else args.rate_limit_window,
         max_package_size=int(args.max_package_size_mb * 1024 * 1024),
         storage_dir=args.storage_dir,
     )
@@ -52,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"CodePush emulator ({args.dialect}) listening on {url}", flush=True)
     print(f"Account: {args.email}", flush=True)
     print(f"Access key: {key}", flush=True)
+    if args.dialect == "v1":
+        print(f"API base: {url}/api/v1", flush=True)
     server = make_server(emulator.app, log_level=args.log_level)
     try:
         server.run(sockets=[sock])

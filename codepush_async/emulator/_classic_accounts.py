@@ -19,7 +19,35 @@ from ._classic_wire import (
     validation_error,
 )
 from ._js import js_parse_int, js_string, js_truthy
-from ._store import AccessKey, generate_secure_key
+from ._store import AccessKey, Store, generate_secure_key
+
+
+def issue_access_key(
+    store: Store,
+    account_id: str,
+    *,
+    secret: str,
+    friendly_name: str,
+    created_by: str,
+    now: int,
+    ttl: int | None,
+) -> AccessKey:
+    """Store a new key (``ttl`` in ms, None for 60 days); 409 when its secret or friendly name
+    clashes with a key of the account (or the secret with anyone's). Shared by both dialects."""
+    keys = store.access_keys_of(account_id)
+    for candidate in (secret, friendly_name):
+        if any(candidate in (k.name, k.friendly_name) for k in keys):
+            raise HTTPError(409, f'The access key "{candidate}" already exists.')
+    if store.key_by_secret(secret) is not None:
+        raise HTTPError(409, f'The access key "{secret}" already exists.')
+    return store.add_access_key(
+        account_id,
+        name=secret,
+        friendly_name=friendly_name,
+        created_by=created_by,
+        created_time=now,
+        expires=now + (ttl if ttl is not None else DEFAULT_ACCESS_KEY_TTL_MS),
+    )
 
 
 class AccountRoutes(ClassicBase):
@@ -63,29 +91,20 @@ class AccountRoutes(ClassicBase):
         errors = validate_access_key_request(request, is_update=False)
         if errors:
             return validation_error(errors, as_json=True)
-        secret, friendly = str(request["name"]), str(request["friendlyName"])
-        ttl = request.get("ttl")
-        now = self._now()
-        expires = now + (int(ttl) if isinstance(ttl, int) and ttl else DEFAULT_ACCESS_KEY_TTL_MS)
-        keys = self.store.access_keys_of(ctx.account.id)
-        for candidate in (secret, friendly):
-            if any(candidate in (k.name, k.friendly_name) for k in keys):
-                raise HTTPError(409, f'The access key "{candidate}" already exists.')
-        if self.store.key_by_secret(secret) is not None:
-            raise HTTPError(409, f'The access key "{secret}" already exists.')
-        created_by = request["createdBy"]
-        key = self.store.add_access_key(
+        ttl, created_by = request.get("ttl"), request["createdBy"]
+        key = issue_access_key(
+            self.store,
             ctx.account.id,
-            name=secret,
-            friendly_name=friendly,
+            secret=str(request["name"]),
+            friendly_name=str(request["friendlyName"]),
             created_by=created_by if isinstance(created_by, str) else js_string(created_by),
-            created_time=now,
-            expires=expires,
+            now=self._now(),
+            ttl=int(ttl) if isinstance(ttl, int) and ttl else None,
         )
         return json_response(
             {"accessKey": created_access_key(key)},
             status=201,
-            headers={"Location": location(f"/accessKeys/{friendly}")},
+            headers={"Location": location(f"/accessKeys/{key.friendly_name}")},
         )
 
     def _find_key_or_404(self, ctx: Ctx, message: str) -> AccessKey:

@@ -10,9 +10,10 @@ from ._classic_base import (
     PROTOTYPE_KEYS,
     ClassicBase,
     Ctx,
+    owns_app_named,
     require_permission,
 )
-from ._classic_validation import validate_app, validate_deployment
+from ._classic_validation import FieldError, validate_app, validate_deployment
 from ._classic_wire import (
     HTTPError,
     collaborator_map,
@@ -26,7 +27,101 @@ from ._classic_wire import (
     validation_error,
 )
 from ._js import js_string, js_truthy, locale_key
-from ._store import COLLABORATOR, OWNER, Collaborator, generate_secure_key
+from ._store import (
+    COLLABORATOR,
+    OWNER,
+    Account,
+    App,
+    Collaborator,
+    Deployment,
+    Store,
+    generate_secure_key,
+)
+
+# The rules below are shared by both dialects: they raise HTTPError(status, message) and leave
+# the wire shape (and request validation) to the caller.
+
+
+def create_app(
+    store: Store,
+    owner: Account,
+    name: str,
+    now: int,
+    *,
+    os: str | None = None,
+    platform: str | None = None,
+    provision: bool = True,
+) -> tuple[App, list[str] | None]:
+    """A new app (409 if the owner has one of that name) and, when ``provision``, its default
+    deployments' names."""
+    if owns_app_named(store, owner.id, name):
+        raise HTTPError(409, f"An app named '{name}' already exists.")
+    app = store.add_app(owner, name, now, os=os, platform=platform)
+    if not provision:
+        return app, None
+    for deployment_name in DEFAULT_DEPLOYMENTS:
+        store.add_deployment(app.id, deployment_name, generate_secure_key(owner.id), now)
+    return app, list(DEFAULT_DEPLOYMENTS)
+
+
+def rename_app(store: Store, app: App, account: Account, new_name: object) -> list[FieldError]:
+    """Rename (Owner only; 409 on a clash); a missing name keeps the old one. Returns the
+    validation errors of the resulting name (nothing changes when there are any)."""
+    require_permission(app, account, OWNER)
+    candidate: object = app.name
+    if (js_truthy(new_name) or new_name == "") and new_name != app.name:
+        if owns_app_named(store, account.id, new_name):
+            raise HTTPError(409, f"An app named '{js_string(new_name)}' already exists.")
+        candidate = new_name
+    errors = validate_app({"name": candidate}, is_update=True)
+    if not errors:
+        app.name = str(candidate)
+    return errors
+
+
+def add_deployment(
+    store: Store, app: App, account: Account, name: str, key: str | None, now: int
+) -> Deployment:
+    """A new deployment (Owner only); 409 when the name or the key is taken."""
+    require_permission(app, account, OWNER)
+    if store.find_deployment(app.id, name) is not None:
+        raise HTTPError(409, f"A deployment named '{name}' already exists.")
+    key = key or generate_secure_key(account.id)
+    if store.deployment_by_key(key) is not None:
+        raise HTTPError(409, "The specified entity already exists.")
+    return store.add_deployment(app.id, name, key, now)
+
+
+def rename_deployment(store: Store, app: App, deployment: Deployment, name: str) -> None:
+    """Rename a deployment; 409 when the app has another one of that name."""
+    if name != deployment.name:
+        if store.find_deployment(app.id, name) is not None:
+            raise HTTPError(409, f"A deployment named '{name}' already exists.")
+        deployment.name = name
+
+
+def add_collaborator(store: Store, app: App, account: Account, email: str) -> Account:
+    """Add a registered account as Collaborator (Owner only); 404 unknown, 409 already one."""
+    require_permission(app, account, OWNER)
+    target = store.account_by_email(email)
+    if target is None:
+        raise HTTPError(404, MSG_UNREGISTERED)
+    if target.email in app.collaborators:
+        raise HTTPError(409, "The given account is already a collaborator for this app.")
+    app.collaborators[target.email] = Collaborator(target.id, COLLABORATOR)
+    return target
+
+
+def remove_collaborator(app: App, account: Account, email: str) -> None:
+    """Remove a collaborator (Owner, or anyone removing themself); the Owner cannot go."""
+    member = app.collaborators.get(email)
+    removing_self = member is not None and member.account_id == account.id
+    require_permission(app, account, COLLABORATOR if removing_self else OWNER)
+    if member is None:
+        raise HTTPError(404, "The given email is not a collaborator for this app.")
+    if member.permission == OWNER:
+        raise HTTPError(409, "Cannot remove the owner of the app from collaborator list.")
+    del app.collaborators[email]
 
 
 class AppRoutes(ClassicBase):
@@ -49,24 +144,16 @@ class AppRoutes(ClassicBase):
         if errors:
             return validation_error(errors)
         assert isinstance(name, str)
-        if self._owns_app_named(ctx.account.id, name):
-            raise HTTPError(409, f"An app named '{name}' already exists.")
-        now = self._now()
         os_name, platform = ctx.body.get("os"), ctx.body.get("platform")
-        app = self.store.add_app(
+        app, names = create_app(
+            self.store,
             ctx.account,
             name,
-            now,
+            self._now(),
             os=os_name if isinstance(os_name, str) else None,
             platform=platform if isinstance(platform, str) else None,
+            provision=not js_truthy(ctx.body.get("manuallyProvisionDeployments")),
         )
-        names: list[str] | None = None
-        if not js_truthy(ctx.body.get("manuallyProvisionDeployments")):
-            names = []
-            for deployment_name in DEFAULT_DEPLOYMENTS:
-                key = generate_secure_key(ctx.account.id)
-                self.store.add_deployment(app.id, deployment_name, key, now)
-                names.append(deployment_name)
         return json_response(
             {"app": rest_app(app, app.name, names, None)},
             status=201,
@@ -80,17 +167,9 @@ class AppRoutes(ClassicBase):
 
     async def _patch_app(self, ctx: Ctx) -> Response:
         app = self._resolve_app(ctx)
-        require_permission(app, ctx.account, OWNER)
-        new_name = ctx.body.get("name")
-        candidate: object = app.name
-        if (js_truthy(new_name) or new_name == "") and new_name != app.name:
-            if self._owns_app_named(ctx.account.id, new_name):
-                raise HTTPError(409, f"An app named '{js_string(new_name)}' already exists.")
-            candidate = new_name
-        errors = validate_app({"name": candidate}, is_update=True)
+        errors = rename_app(self.store, app, ctx.account, ctx.body.get("name"))
         if errors:
             return validation_error(errors)
-        app.name = str(candidate)
         names = self._deployment_names(app)
         return json_response({"app": rest_app(app, app.name, names, ctx.account.id)})
 
@@ -133,14 +212,7 @@ class AppRoutes(ClassicBase):
 
     async def _add_collaborator(self, ctx: Ctx) -> Response:
         email = self._email_param(ctx)
-        app = self._resolve_app(ctx)
-        require_permission(app, ctx.account, OWNER)
-        target = self.store.account_by_email(email)
-        if target is None:
-            raise HTTPError(404, MSG_UNREGISTERED)
-        if target.email in app.collaborators:
-            raise HTTPError(409, "The given account is already a collaborator for this app.")
-        app.collaborators[target.email] = Collaborator(target.id, COLLABORATOR)
+        add_collaborator(self.store, self._resolve_app(ctx), ctx.account, email)
         return send_status(201)
 
     async def _list_collaborators(self, ctx: Ctx) -> Response:
@@ -150,15 +222,7 @@ class AppRoutes(ClassicBase):
 
     async def _remove_collaborator(self, ctx: Ctx) -> Response:
         email = self._email_param(ctx)
-        app = self._resolve_app(ctx)
-        member = app.collaborators.get(email)
-        removing_self = member is not None and member.account_id == ctx.account.id
-        require_permission(app, ctx.account, COLLABORATOR if removing_self else OWNER)
-        if member is None:
-            raise HTTPError(404, "The given email is not a collaborator for this app.")
-        if member.permission == OWNER:
-            raise HTTPError(409, "Cannot remove the owner of the app from collaborator list.")
-        del app.collaborators[email]
+        remove_collaborator(self._resolve_app(ctx), ctx.account, email)
         return send_status(204)
 
     # Deployments
@@ -175,14 +239,14 @@ class AppRoutes(ClassicBase):
         if errors:
             return validation_error(errors)
         assert isinstance(name, str)
-        app = self._resolve_app(ctx)
-        require_permission(app, ctx.account, OWNER)
-        if self.store.find_deployment(app.id, name) is not None:
-            raise HTTPError(409, f"A deployment named '{name}' already exists.")
-        key = key if isinstance(key, str) and key else generate_secure_key(ctx.account.id)
-        if self.store.deployment_by_key(key) is not None:
-            raise HTTPError(409, "The specified entity already exists.")
-        deployment = self.store.add_deployment(app.id, name, key, self._now())
+        deployment = add_deployment(
+            self.store,
+            self._resolve_app(ctx),
+            ctx.account,
+            name,
+            key if isinstance(key, str) else None,
+            self._now(),
+        )
         return json_response(
             {"deployment": rest_deployment(deployment, with_package=False)},
             status=201,
@@ -204,8 +268,6 @@ class AppRoutes(ClassicBase):
         if errors:
             return validation_error(errors)
         app, deployment = self._app_and_deployment(ctx, OWNER)
-        if isinstance(name, str) and name != deployment.name:
-            if self.store.find_deployment(app.id, name) is not None:
-                raise HTTPError(409, f"A deployment named '{name}' already exists.")
-            deployment.name = name
+        if isinstance(name, str):
+            rename_deployment(self.store, app, deployment, name)
         return json_response({"deployment": rest_deployment(deployment)})

@@ -104,6 +104,33 @@ def last_hash_same_app_version(history: list[Package], app_version: str) -> str 
     return None
 
 
+def resolve_app(store: Store, account_id: str, name: str) -> App:
+    """The caller's app by (display) name, else 404 -- shared by both dialects."""
+    app = store.resolve_app(account_id, name)
+    if app is None:
+        raise HTTPError(404, f'App "{name}" does not exist.')
+    return app
+
+
+def resolve_deployment(store: Store, app: App, name: str) -> Deployment:
+    """The app's deployment by name, else 404 -- shared by both dialects."""
+    deployment = store.find_deployment(app.id, name)
+    if deployment is None:
+        raise HTTPError(404, f'Deployment "{name}" does not exist.')
+    return deployment
+
+
+def owns_app_named(store: Store, account_id: str, name: object) -> bool:
+    """Whether the account owns an app of this name (app names are unique per owner)."""
+    return any(
+        app.name == name and app.is_owned_by(account_id) for app in store.apps_of(account_id)
+    )
+
+
+def deployment_names(store: Store, app: App) -> list[str]:
+    return [d.name for d in store.deployments_of(app.id)]
+
+
 def request_client_ip(request: Request) -> str:
     for header in (
         "x-client-ip",
@@ -149,17 +176,12 @@ class ClassicBase:
         return epoch_ms(self.clock)
 
     def _resolve_app(self, ctx: Ctx, name: str | None = None) -> App:
-        name = ctx.params["appName"] if name is None else name
-        app = self.store.resolve_app(ctx.account.id, name)
-        if app is None:
-            raise HTTPError(404, f'App "{name}" does not exist.')
-        return app
+        return resolve_app(
+            self.store, ctx.account.id, ctx.params["appName"] if name is None else name
+        )
 
     def _resolve_deployment(self, app: App, name: str) -> Deployment:
-        deployment = self.store.find_deployment(app.id, name)
-        if deployment is None:
-            raise HTTPError(404, f'Deployment "{name}" does not exist.')
-        return deployment
+        return resolve_deployment(self.store, app, name)
 
     def _app_and_deployment(self, ctx: Ctx, permission: str) -> tuple[App, Deployment]:
         app = self._resolve_app(ctx)
@@ -167,13 +189,10 @@ class ClassicBase:
         return app, self._resolve_deployment(app, ctx.params["deploymentName"])
 
     def _deployment_names(self, app: App) -> list[str]:
-        return [d.name for d in self.store.deployments_of(app.id)]
+        return deployment_names(self.store, app)
 
     def _owns_app_named(self, account_id: str, name: object) -> bool:
-        return any(
-            app.name == name and app.is_owned_by(account_id)
-            for app in self.store.apps_of(account_id)
-        )
+        return owns_app_named(self.store, account_id, name)
 
     @staticmethod
     def _deployment_path(ctx: Ctx, deployment_name: str | None = None) -> str:

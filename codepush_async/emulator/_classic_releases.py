@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -38,42 +39,142 @@ from ._classic_wire import (
 )
 from ._hash import hash_with_manifest, serialize_manifest
 from ._js import js_truthy
-from ._store import COLLABORATOR, OWNER, Package
+from ._store import COLLABORATOR, OWNER, Deployment, Package, Store
+
+
+async def read_upload(request: Request, max_size: int) -> tuple[bytes | None, object]:
+    """The ``package`` file and the ``packageInfo`` text of a multipart body (None, None when
+    the body is not multipart); 413 when a file is over ``max_size`` bytes."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None, None
+    try:
+        form = await request.form(max_files=1000, max_fields=1000)
+    except (MultiPartException, HTTPException, ValueError):
+        return None, None
+    try:
+        data: bytes | None = None
+        info: object = None
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                size = value.size
+                content = await value.read()
+                if (size if size is not None else len(content)) > max_size:
+                    megabytes = max_size / (1024 * 1024)
+                    raise HTTPError(
+                        413,
+                        "The uploaded file is larger than the size limit of "
+                        f"{megabytes:g} megabytes.",
+                    )
+                if key == "package" and data is None:
+                    data = content
+            elif key == "packageInfo" and info is None:
+                info = value
+        return data, info
+    finally:
+        await form.close()
+
+
+# The rules below are shared by both dialects: they raise HTTPError(status, message), take
+# package info that already passed validate_package_info, and leave the wire shape to the caller.
+
+
+def release_package(
+    store: Store,
+    deployment: Deployment,
+    data: bytes,
+    info: Mapping[str, Any],
+    *,
+    blob_base: str,
+    now: int,
+    released_by: str,
+) -> Package:
+    """Release ``data`` as the deployment's next label; 409 while the current release is an
+    unfinished (enabled) rollout, or when the content equals the release it would replace."""
+    current = deployment.package
+    if current and is_unfinished_rollout(current.rollout) and not current.is_disabled:
+        raise HTTPError(409, MSG_FINISH_ROLLOUT)
+    app_version = str(info["appVersion"])
+    previous_hash = last_hash_same_app_version(deployment.history, app_version)
+    package_hash, manifest = hash_with_manifest(data)
+    if package_hash == previous_hash:
+        raise HTTPError(409, MSG_IDENTICAL_RELEASE)
+    blob_url = blob_base + store.blobs.put(data)
+    manifest_url = None
+    if manifest is not None:
+        manifest_url = blob_base + store.blobs.put(serialize_manifest(manifest))
+    pkg = Package(
+        app_version=app_version,
+        package_hash=package_hash,
+        blob_url=blob_url,
+        size=len(data),
+        upload_time=now,
+        release_method="Upload",
+        description=info.get("description"),
+        is_mandatory=info.get("isMandatory"),
+        is_disabled=info.get("isDisabled"),
+        manifest_blob_url=manifest_url,
+    )
+    if "rollout" in info:
+        value = info["rollout"]
+        pkg.set_rollout(None if value is None else rollout_value(value))
+    return store.commit_package(deployment, pkg, released_by)
+
+
+def release_to_patch(deployment: Deployment, label: object) -> Package:
+    """The labelled release (the latest when ``label`` is empty); 404 when there is none."""
+    if not deployment.history:
+        raise HTTPError(404, "Deployment has no releases.")
+    if not label:
+        return deployment.history[-1]
+    target = package_from_label(deployment.history, label) if isinstance(label, str) else None
+    if target is None:
+        raise HTTPError(404, "Release not found for given label.")
+    return target
+
+
+def patch_package(
+    deployment: Deployment, target: Package, info: Mapping[str, Any]
+) -> Package | None:
+    """Apply a patch to ``target`` (a release of ``deployment``) and return the updated release,
+    or None when nothing changed; 409 when raising the rollout of a completed release or not
+    raising it at all."""
+    updated = target.copy()
+    changed = False
+    if info.get("isDisabled") is not None and target.is_disabled != info["isDisabled"]:
+        updated.is_disabled = info["isDisabled"]
+        changed = True
+    if info.get("isMandatory") is not None and target.is_mandatory != info["isMandatory"]:
+        updated.is_mandatory = info["isMandatory"]
+        changed = True
+    description = info.get("description")
+    if description and target.description != description:
+        updated.description = description
+        changed = True
+    if info.get("rollout") is not None:
+        rollout = rollout_value(info["rollout"])
+        if not is_unfinished_rollout(target.rollout):
+            raise HTTPError(409, "Cannot update rollout value for a completed rollout release.")
+        if target.rollout is not None and target.rollout >= rollout:
+            raise HTTPError(
+                409,
+                f'Rollout value must be greater than "{target.rollout}", the existing value.',
+            )
+        updated.set_rollout(None if rollout == 100 else rollout)
+        changed = True
+    app_version = info.get("appVersion")
+    if app_version and target.app_version != app_version:
+        updated.app_version = app_version
+        changed = True
+    if not changed:
+        return None
+    index = next(i for i, p in enumerate(deployment.history) if p is target)
+    deployment.history[index] = updated
+    return updated
 
 
 class ReleaseRoutes(ClassicBase):
     """``/apps/:app/deployments/:dep/...`` release operations and package downloads."""
-
-    async def _read_upload(self, request: Request) -> tuple[bytes | None, object]:
-        """The ``package`` file and the ``packageInfo`` text of a multipart body."""
-        content_type = request.headers.get("content-type", "")
-        if not content_type.lower().startswith("multipart/form-data"):
-            return None, None
-        try:
-            form = await request.form(max_files=1000, max_fields=1000)
-        except (MultiPartException, HTTPException, ValueError):
-            return None, None
-        try:
-            data: bytes | None = None
-            info: object = None
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    size = value.size
-                    content = await value.read()
-                    if (size if size is not None else len(content)) > self.max_package_size:
-                        megabytes = self.max_package_size / (1024 * 1024)
-                        raise HTTPError(
-                            413,
-                            "The uploaded file is larger than the size limit of "
-                            f"{megabytes:g} megabytes.",
-                        )
-                    if key == "package" and data is None:
-                        data = content
-                elif key == "packageInfo" and info is None:
-                    info = value
-            return data, info
-        finally:
-            await form.close()
 
     def _limit_release(self, ctx: Ctx) -> None:
         if self.release_limiter is None:
@@ -84,7 +185,7 @@ class ReleaseRoutes(ClassicBase):
             raise HTTPError(429, MSG_TOO_MANY)
 
     async def _release(self, ctx: Ctx) -> Response:
-        data, info_text = await self._read_upload(ctx.request)
+        data, info_text = await read_upload(ctx.request, self.max_package_size)
         self._limit_release(ctx)
         if data is None:
             raise HTTPError(400, MSG_NO_FILE)
@@ -94,35 +195,15 @@ class ReleaseRoutes(ClassicBase):
         if errors:
             return validation_error(errors)
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        current = deployment.package
-        if current and is_unfinished_rollout(current.rollout) and not current.is_disabled:
-            raise HTTPError(409, MSG_FINISH_ROLLOUT)
-        app_version = str(info["appVersion"])
-        previous_hash = last_hash_same_app_version(deployment.history, app_version)
-        package_hash, manifest = hash_with_manifest(data)
-        if package_hash == previous_hash:
-            raise HTTPError(409, MSG_IDENTICAL_RELEASE)
-        base = str(ctx.request.base_url)
-        blob_url = base + "blobs/" + self.store.blobs.put(data)
-        manifest_url = None
-        if manifest is not None:
-            manifest_url = base + "blobs/" + self.store.blobs.put(serialize_manifest(manifest))
-        pkg = Package(
-            app_version=app_version,
-            package_hash=package_hash,
-            blob_url=blob_url,
-            size=len(data),
-            upload_time=self._now(),
-            release_method="Upload",
-            description=info.get("description"),
-            is_mandatory=info.get("isMandatory"),
-            is_disabled=info.get("isDisabled"),
-            manifest_blob_url=manifest_url,
+        pkg = release_package(
+            self.store,
+            deployment,
+            data,
+            info,
+            blob_base=str(ctx.request.base_url) + "blobs/",
+            now=self._now(),
+            released_by=ctx.account.email,
         )
-        if "rollout" in info:
-            value = info["rollout"]
-            pkg.set_rollout(None if value is None else rollout_value(value))
-        self.store.commit_package(deployment, pkg, ctx.account.email)
         return json_response(
             {"package": rest_package(pkg)},
             status=201,
@@ -135,43 +216,10 @@ class ReleaseRoutes(ClassicBase):
         if errors:
             return validation_error(errors)
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        if not deployment.history:
-            raise HTTPError(404, "Deployment has no releases.")
-        label = info.get("label")
-        target = package_from_label(deployment.history, label) if label else deployment.history[-1]
-        if target is None:
-            raise HTTPError(404, "Release not found for given label.")
-        updated = target.copy()
-        changed = False
-        if info.get("isDisabled") is not None and target.is_disabled != info["isDisabled"]:
-            updated.is_disabled = info["isDisabled"]
-            changed = True
-        if info.get("isMandatory") is not None and target.is_mandatory != info["isMandatory"]:
-            updated.is_mandatory = info["isMandatory"]
-            changed = True
-        description = info.get("description")
-        if description and target.description != description:
-            updated.description = description
-            changed = True
-        if info.get("rollout") is not None:
-            rollout = rollout_value(info["rollout"])
-            if not is_unfinished_rollout(target.rollout):
-                raise HTTPError(409, "Cannot update rollout value for a completed rollout release.")
-            if target.rollout is not None and target.rollout >= rollout:
-                raise HTTPError(
-                    409,
-                    f'Rollout value must be greater than "{target.rollout}", the existing value.',
-                )
-            updated.set_rollout(None if rollout == 100 else rollout)
-            changed = True
-        app_version = info.get("appVersion")
-        if app_version and target.app_version != app_version:
-            updated.app_version = app_version
-            changed = True
-        if not changed:
+        target = release_to_patch(deployment, info.get("label"))
+        updated = patch_package(deployment, target, info)
+        if updated is None:
             return send_status(204)
-        index = next(i for i, p in enumerate(deployment.history) if p is target)
-        deployment.history[index] = updated
         return json_response({"package": rest_package(updated)})
 
     async def _promote(self, ctx: Ctx) -> Response:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from enum import Enum
 from http import HTTPStatus
 from pathlib import Path
 
@@ -21,8 +22,28 @@ from ._middleware import RecordedRequest
 from ._serve import BackgroundServer
 from ._store import Account, BlobStore, Deployment, Store, generate_secure_key
 from ._transport import EmulatorTransport
+from ._v1 import V1Dialect
+from ._v1_errors import fault_body
+from ._v1_limits import DEFAULT_LIMIT as V1_DEFAULT_LIMIT
+from ._v1_limits import DEFAULT_WINDOW as V1_DEFAULT_WINDOW
 
-DIALECTS = ("classic",)
+
+class _Default(Enum):
+    """Marks a rate-limit argument left to the dialect's default."""
+
+    DEFAULT = "default"
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default.DEFAULT
+RATE_LIMIT_DEFAULTS: dict[str, tuple[int, float]] = {
+    "classic": (100, 900.0),
+    "v1": (V1_DEFAULT_LIMIT, V1_DEFAULT_WINDOW),
+}
+"""Requests per window and window seconds of each dialect when the caller does not say."""
+DIALECTS = tuple(RATE_LIMIT_DEFAULTS)
 _DEFAULT_FAULT_BODIES = {
     429: MSG_TOO_MANY,
     503: "The CodePush server temporarily timed out. Please try again.",
@@ -35,6 +56,11 @@ class CodePushEmulator:
     ``emu.app`` is the ASGI application, ``emu.transport`` an httpx transport that calls it
     in-process, ``emu.requests`` every request received. Time comes from ``clock`` (epoch
     seconds), so tests can expire keys and rate-limit windows without sleeping.
+
+    ``dialect`` is ``"classic"`` (the official server's routes) or ``"v1"`` (``/api/v1``, see
+    docs/v1-wire.md). ``rate_limit`` requests per ``rate_limit_window`` seconds default to
+    100/900 (classic: releases and ``/authenticated``) or 1000/3600 (v1: every request, per
+    token); ``rate_limit=None`` disables limiting.
     """
 
     def __init__(
@@ -42,8 +68,8 @@ class CodePushEmulator:
         dialect: str = "classic",
         *,
         clock: Clock | None = None,
-        rate_limit: int | None = 100,
-        rate_limit_window: float = 900.0,
+        rate_limit: int | _Default | None = DEFAULT,
+        rate_limit_window: float | _Default = DEFAULT,
         max_package_size: int = 200 * 1024 * 1024,
         storage_dir: str | Path | None = None,
     ) -> None:
@@ -58,14 +84,29 @@ class CodePushEmulator:
         self.store = Store(BlobStore(storage_dir))
         self.requests: list[RecordedRequest] = []
         self._faults = FaultBook()
-        self._classic = ClassicDialect(
-            self.store,
-            self.clock,
-            rate_limit=rate_limit,
-            rate_limit_window=rate_limit_window,
-            max_package_size=max_package_size,
-        )
-        self._app = build_app(self._classic, self._faults, self.requests)
+        default_limit, default_window = RATE_LIMIT_DEFAULTS[dialect]
+        limit = default_limit if rate_limit is DEFAULT else rate_limit
+        window = default_window if rate_limit_window is DEFAULT else rate_limit_window
+        handler: ClassicDialect | V1Dialect
+        if dialect == "v1":
+            handler = V1Dialect(
+                self.store,
+                self.clock,
+                rate_limit=limit,
+                rate_limit_window=window,
+                max_package_size=max_package_size,
+            )
+            self._reset_limits = handler.limits.reset
+        else:
+            handler = ClassicDialect(
+                self.store,
+                self.clock,
+                rate_limit=limit,
+                rate_limit_window=window,
+                max_package_size=max_package_size,
+            )
+            self._reset_limits = _classic_limits_reset(handler)
+        self._app = build_app(handler, self._faults, self.requests)
         self._transport = EmulatorTransport(self._app)
         self._key_counter = 0
 
@@ -208,12 +249,17 @@ class CodePushEmulator:
     ) -> FaultRule:
         """Answer the next matching request(s) with ``status`` without running the handler.
 
-        ``body`` defaults to the official server's text for 503 and 429, else the reason phrase;
-        ``retry_after`` adds a ``Retry-After`` header. ``path`` is a path prefix (raw or decoded).
+        ``body`` defaults to the official server's text for 503 and 429, else the reason phrase
+        (in the v1 dialect: a JSON error envelope with that message); ``retry_after`` adds a
+        ``Retry-After`` header. ``path`` is a path prefix (raw or decoded).
         """
-        if body is None:
-            body = _DEFAULT_FAULT_BODIES.get(status, HTTPStatus(status).phrase)
         all_headers = dict(headers or {})
+        if body is None and self.dialect == "v1":
+            body = fault_body(status)
+            if not any(name.lower() == "content-type" for name in all_headers):
+                all_headers["Content-Type"] = "application/json; charset=utf-8"
+        elif body is None:
+            body = _DEFAULT_FAULT_BODIES.get(status, HTTPStatus(status).phrase)
         if retry_after is not None:
             all_headers["Retry-After"] = str(retry_after)
         return self._faults.add(
@@ -282,9 +328,7 @@ class CodePushEmulator:
 
     def reset_rate_limits(self) -> None:
         """Forget every client's rate-limit window."""
-        for limiter in (self._classic.release_limiter, self._classic.auth_limiter):
-            if limiter is not None:
-                limiter.reset()
+        self._reset_limits()
 
     def clear_requests(self) -> None:
         """Empty :attr:`requests`."""
@@ -315,3 +359,12 @@ class CodePushEmulator:
             yield server.url
         finally:
             await anyio.to_thread.run_sync(server.stop)
+
+
+def _classic_limits_reset(dialect: ClassicDialect) -> Callable[[], None]:
+    def reset() -> None:
+        for limiter in (dialect.release_limiter, dialect.auth_limiter):
+            if limiter is not None:
+                limiter.reset()
+
+    return reset

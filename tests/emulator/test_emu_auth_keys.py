@@ -214,8 +214,8 @@ def test_python_api_errors(emu: CodePushEmulator) -> None:
 
 
 def test_unknown_dialect() -> None:
-    with pytest.raises(ValueError, match="unsupported emulator dialect 'v1'"):
-        CodePushEmulator("v1")
+    with pytest.raises(ValueError, match="unsupported emulator dialect 'v2'"):
+        CodePushEmulator("v2")
 
 
 def test_manual_clock() -> None:

@@ -1,0 +1,42 @@
+"""``/api/v1/apps/:app/deployments`` on the shared deployment rules."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ._classic_apps import add_deployment, rename_deployment
+from ._classic_base import Ctx
+from ._classic_validation import is_valid_name
+from ._classic_wire import json_response, send_status
+from ._js import locale_key
+from ._store import COLLABORATOR, OWNER
+from ._v1_base import V1Base
+from ._v1_body import check
+from ._v1_shapes import deployment as deployment_shape
+
+
+class DeploymentRoutes(V1Base):
+    """List (sorted by name, current release included), create, rename and delete."""
+
+    async def _list_deployments(self, ctx: Ctx) -> Response:
+        app = self._app(ctx, COLLABORATOR)
+        deployments = sorted(self.store.deployments_of(app.id), key=lambda d: locale_key(d.name))
+        return json_response({"deployments": [deployment_shape(d) for d in deployments]})
+
+    async def _create_deployment(self, ctx: Ctx) -> Response:
+        check(ctx.body, [("name", is_valid_name)], required=("name",))
+        deployment = add_deployment(
+            self.store, self._app(ctx), ctx.account, ctx.body["name"], None, self._now()
+        )
+        return json_response({"deployment": deployment_shape(deployment)}, status=201)
+
+    async def _rename_deployment(self, ctx: Ctx) -> Response:
+        check(ctx.body, [("name", is_valid_name)], required=("name",))
+        app, deployment = self._app_and_deployment(ctx, OWNER)
+        rename_deployment(self.store, app, deployment, ctx.body["name"])
+        return json_response({"deployment": deployment_shape(deployment)})
+
+    async def _delete_deployment(self, ctx: Ctx) -> Response:
+        _, deployment = self._app_and_deployment(ctx, OWNER)
+        self.store.remove_deployment(deployment.id)
+        return send_status(204)
