@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,3 +74,29 @@ async def create_app(client: httpx.AsyncClient, name: str, **extra: Any) -> http
     response = await client.post("/apps", json={"name": name, **extra})
     assert response.status_code == 201, response.text
     return response
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def emulator_cli(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """``python -m codepush_async.emulator ARGS`` on a free port; stopped and closed on exit."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "codepush_async.emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        finally:
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +10,7 @@ import pytest
 
 from codepush_async.emulator import CodePushEmulator
 
-from ._helpers import MSG_INVALID, OWNER_EMAIL, auth
+from ._helpers import MSG_INVALID, OWNER_EMAIL, auth, emulator_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,15 +51,7 @@ async def test_serving_async() -> None:
 
 
 def test_python_dash_m_prints_a_key() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codepush_async.emulator", "--port", "0", "--email", "me@x.io"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
+    with emulator_cli("--email", "me@x.io") as proc:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
         account = proc.stdout.readline()
@@ -73,11 +62,3 @@ def test_python_dash_m_prints_a_key() -> None:
         key = key_line.split("Access key:", 1)[1].strip()
         response = httpx.get(url + "/account", headers=auth(key))
         assert response.json()["account"]["email"] == "me@x.io"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()

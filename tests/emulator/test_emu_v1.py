@@ -4,9 +4,6 @@ envelope, routing, rate limits, faults and serving. Apps and releases: test_emu_
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ import pytest
 
 from codepush_async.emulator import CodePushEmulator, ManualClock
 
-from ._helpers import OTHER_EMAIL, OWNER_EMAIL, auth
+from ._helpers import OTHER_EMAIL, OWNER_EMAIL, auth, emulator_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -536,15 +533,7 @@ def test_serve_v1_in_a_thread() -> None:
 
 
 def test_python_dash_m_serves_v1() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "codepush_async.emulator", "--port", "0", "--dialect", "v1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
+    with emulator_cli("--dialect", "v1") as proc:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
         assert "(v1) listening on http://127.0.0.1:" in banner, proc.stderr and proc.stderr.read()
@@ -555,11 +544,3 @@ def test_python_dash_m_serves_v1() -> None:
         response = httpx.get(f"{url}/api/v1/auth/tokens", headers=auth(key))
         assert response.status_code == 200
         assert response.headers["x-ratelimit-limit"] == "1000"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
