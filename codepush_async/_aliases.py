@@ -172,13 +172,14 @@ class FlatAliases:
     ) -> Package:
         fields = _info_fields(update_metadata)
         label = None if update_metadata is None else update_metadata.label
-        return await self.releases.promote(
+        promoted: Package = await self.releases.promote(  # **fields: no overload is picked
             app_name,
             source_deployment_name,
             destination_deployment_name,
             label=label,
             **fields,
         )
+        return promoted
 
     async def release(
         self,

@@ -14,20 +14,24 @@ from typing import Any
 from ._compat import class_for_406
 from ._dialects import ErrorFormat
 from ._exceptions import (
+    AlreadyExistsError,
     APIStatusError,
     BadRequestError,
     ConflictError,
     FieldError,
     ForbiddenError,
+    IdenticalReleaseError,
     NotFoundError,
     PayloadTooLargeError,
     RateLimitError,
+    RolloutInProgressError,
+    RolloutUpdateError,
     ServerError,
     UnauthorizedError,
 )
 from ._wire import WireResponse
 
-__all__ = ["error_from_response", "parse_retry_after", "redact", "server_now"]
+__all__ = ["conflict_class", "error_from_response", "parse_retry_after", "redact", "server_now"]
 
 _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -38,6 +42,18 @@ _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     413: PayloadTooLargeError,
     429: RateLimitError,
 }
+
+# The cause of a conflict, from the official server's 409 texts and the community server's
+# 406 texts (first match wins: "unfinished rollout ... already disabled" and "rollback ...
+# already the latest release" are not name clashes).
+_CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
+    (re.compile(r"\bidentical\b", re.I), IdenticalReleaseError),
+    (re.compile(r"100% rollout before|to an unfinished rollout", re.I), RolloutInProgressError),
+    (re.compile(r"\brollout value\b", re.I), RolloutUpdateError),
+    (re.compile(r"\brollback\b|remove the owner|can't delete yourself", re.I), ConflictError),
+    (re.compile(r"\balready (exists?|owns|is|a collaborator)\b|\bexist!|\bdoes exist\b|"
+                r"transfer to yourself", re.I), AlreadyExistsError),
+)
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -50,6 +66,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def conflict_class(message: str) -> type[ConflictError]:
+    """The ``ConflictError`` subclass a conflict's text names; unknown texts keep the base."""
+    for pattern, cls in _CONFLICT_CAUSES:
+        if pattern.search(message):
+            return cls
+    return ConflictError
 
 
 def _status_class(status: int) -> type[APIStatusError]:
@@ -159,10 +183,14 @@ def error_from_response(
     headers = response.headers
     if status == 406:  # the community server's one status for every business error
         cls406 = class_for_406(message)
+        if cls406 is ConflictError:
+            cls406 = conflict_class(message)
         return cls406(
             message, cls406.default_status_code, headers=headers, http_status=406, body=body
         )
     cls = _status_class(status)
+    if cls is ConflictError:
+        cls = conflict_class(message)
     if cls is BadRequestError:
         return BadRequestError(
             message, status, headers=headers, body=body, field_errors=fields, code=code

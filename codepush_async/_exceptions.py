@@ -15,16 +15,20 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AlreadyExistsError",
     "BadRequestError",
     "CodePushError",
     "ConflictError",
     "FieldError",
     "ForbiddenError",
+    "IdenticalReleaseError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PayloadTooLargeError",
     "RateLimitError",
     "ResponseDecodeError",
+    "RolloutInProgressError",
+    "RolloutUpdateError",
     "ServerError",
     "UnauthorizedError",
     "UnsupportedOperationError",
@@ -139,9 +143,29 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409: the resource exists already, or the release/rollout rules forbid the change."""
+    """409: the resource exists already, or the release/rollout rules forbid the change.
+
+    The subclasses below name the cause, told from the server's text; a 409 whose text
+    is not recognised (rollback rules, removing the owner, ...) stays a plain ``ConflictError``.
+    """
 
     default_status_code = 409
+
+
+class IdenticalReleaseError(ConflictError):
+    """The release or promote is identical to the deployment's current release."""
+
+
+class RolloutInProgressError(ConflictError):
+    """The current release is an unfinished rollout: finish (100 %) or disable it first."""
+
+
+class RolloutUpdateError(ConflictError):
+    """The rollout change is refused: lowered, or the release's rollout is complete."""
+
+
+class AlreadyExistsError(ConflictError):
+    """The name or key is taken, or the account is already a collaborator or the owner."""
 
 
 class PayloadTooLargeError(APIStatusError):

@@ -12,11 +12,13 @@ import httpx
 import pytest
 
 from codepush_async import (
+    AlreadyExistsError,
     AsyncCodePush,
     BadRequestError,
     CodePushError,
     ConflictError,
     ForbiddenError,
+    IdenticalReleaseError,
     NotFoundError,
     UnsupportedOperationError,
 )
@@ -49,13 +51,14 @@ def paths(recorder: Recorder) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "cls"),
     [
-        ("MyApp Exist!", ConflictError),
-        ('The access key "k1"  already exists.', ConflictError),
-        ("Beta name does Exist!", ConflictError),
-        ("user already is Collaborator.", ConflictError),
+        ("MyApp Exist!", AlreadyExistsError),
+        ('The access key "k1"  already exists.', AlreadyExistsError),
+        ("Beta name does Exist!", AlreadyExistsError),
+        ("user already is Collaborator.", AlreadyExistsError),
         ("The uploaded package is identical to the contents of the specified deployment's "
-         "current release.", ConflictError),
-        ("You can't transfer to yourself!", ConflictError),
+         "current release.", IdenticalReleaseError),
+        ("You can't transfer to yourself!", AlreadyExistsError),
+        ("can't delete yourself!", ConflictError),
         ("App MyApp not exists.", NotFoundError),
         ('does not find the deployment "X"', NotFoundError),
         ("x@y.z does not exist.", NotFoundError),

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from codepush_async import (
+    AlreadyExistsError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -33,7 +34,7 @@ STATUS_CASES = [
     (403, "This action requires Owner permissions on the app!", ForbiddenError),
     (404, 'App "nope" does not exist.', NotFoundError),
     (408, "Request Timeout", APIStatusError),
-    (409, "An app named 'My App' already exists.", ConflictError),
+    (409, "An app named 'My App' already exists.", AlreadyExistsError),
     (410, "Gone", APIStatusError),
     (413, "The uploaded file is larger than the size limit of 200 megabytes.",
      PayloadTooLargeError),

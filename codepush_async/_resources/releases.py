@@ -9,7 +9,7 @@ import anyio
 
 from .._compat import COMMUNITY
 from .._converter import encode_package_info
-from .._exceptions import ConflictError, OutcomeUnknownError
+from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError
 from .._hashing import package_hash
 from .._models import Deployment, Package
 from .._multipart import MultipartBody, PackageSource
@@ -60,7 +60,7 @@ _CLOCK_TOLERANCE = 2.0
 
 def is_identical_release(error: ConflictError) -> bool:
     """The server's answer to a release whose content equals the current one."""
-    return "identical" in error.message.lower()
+    return isinstance(error, IdenticalReleaseError)
 
 
 def _package_info(
@@ -144,7 +144,8 @@ class ReleasesResource(Resource):
         Everything is checked before the first byte is sent; the upload streams from
         disk, and ``on_progress(sent, total)`` (sync or async) follows it. With
         ``no_duplicate_release_error=True`` a release identical to the current one is
-        logged and ``None`` returned instead of raising ``ConflictError``. If the answer
+        logged and ``None`` returned instead of raising ``IdenticalReleaseError`` (any other
+        conflict, e.g. an unfinished rollout, is still raised). If the answer
         is lost after the body went out, the deployment is checked (by package hash)
         before anything is sent again, so a release is never made twice.
         """
@@ -221,7 +222,7 @@ class ReleasesResource(Resource):
         """The deployment's current release if our upload made it, else ``None``.
 
         The same content released before our first attempt means the server refused ours
-        as identical: that is raised as the ``ConflictError`` the lost answer carried.
+        as identical: that is raised as the ``IdenticalReleaseError`` the lost answer carried.
         """
         policy = self._client.retry_policy
         if policy is not None:
@@ -235,7 +236,7 @@ class ReleasesResource(Resource):
             return None
         started = self._client._server_time(first_sent) - _CLOCK_TOLERANCE
         if package.upload_time is not None and package.upload_time.timestamp() < started:
-            raise ConflictError(IDENTICAL_MESSAGE)
+            raise IdenticalReleaseError(IDENTICAL_MESSAGE)
         logger.info("release was stored despite the lost answer: %s", package.label)
         return package
 
@@ -291,6 +292,38 @@ class ReleasesResource(Resource):
             return None
         return self._decode(answer, Package)
 
+    @overload
+    async def promote(
+        self,
+        app: str,
+        source: str,
+        destination: str,
+        *,
+        label: str | None = ...,
+        app_version: str | None = ...,
+        description: str | None = ...,
+        is_mandatory: bool | None = ...,
+        is_disabled: bool | None = ...,
+        rollout: int | None = ...,
+        no_duplicate_release_error: Literal[False] = ...,
+    ) -> Package: ...
+
+    @overload
+    async def promote(
+        self,
+        app: str,
+        source: str,
+        destination: str,
+        *,
+        label: str | None = ...,
+        app_version: str | None = ...,
+        description: str | None = ...,
+        is_mandatory: bool | None = ...,
+        is_disabled: bool | None = ...,
+        rollout: int | None = ...,
+        no_duplicate_release_error: bool,
+    ) -> Package | None: ...
+
     async def promote(
         self,
         app: str,
@@ -303,8 +336,13 @@ class ReleasesResource(Resource):
         is_mandatory: bool | None = None,
         is_disabled: bool | None = None,
         rollout: int | None = None,
-    ) -> Package:
-        """Copy the source's latest release (or ``label``) to ``destination``, with overrides."""
+        no_duplicate_release_error: bool = False,
+    ) -> Package | None:
+        """Copy the source's latest release (or ``label``) to ``destination``, with overrides.
+
+        With ``no_duplicate_release_error=True`` a promote identical to the destination's
+        current release is logged and ``None`` returned; other conflicts are raised.
+        """
         params = _deployment(app, source)
         params["destination"] = check_name(destination, "destination")
         info = _package_info(
@@ -315,14 +353,21 @@ class ReleasesResource(Resource):
             is_disabled=is_disabled,
             rollout=rollout,
         )
-        return await self._get(
-            Package,
-            "releases.promote",
-            params,
-            info,
-            read_back=lambda: find_package(self, app, destination),
-            required=("packageHash",),  # the community server answers with a database row
-        )
+        check_bool(no_duplicate_release_error, "no_duplicate_release_error")
+        try:
+            return await self._get(
+                Package,
+                "releases.promote",
+                params,
+                info,
+                read_back=lambda: find_package(self, app, destination),
+                required=("packageHash",),  # the community server answers with a database row
+            )
+        except IdenticalReleaseError as error:
+            if not no_duplicate_release_error:
+                raise
+            logger.warning("promote to %s/%s skipped: %s", app, destination, error.message)
+            return None
 
     async def rollback(
         self, app: str, deployment: str, target_release: str | None = None

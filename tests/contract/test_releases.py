@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from codepush_async import ConflictError, NotFoundError, ReleaseMethod
+from codepush_async import (
+    ConflictError,
+    IdenticalReleaseError,
+    NotFoundError,
+    ReleaseMethod,
+    RolloutInProgressError,
+    RolloutUpdateError,
+)
 from codepush_async._hashing import package_hash
 
 from .conftest import (
@@ -135,7 +142,7 @@ async def test_release_rules_patch_and_history(target: Target) -> None:
         v1 = await cp.releases.release(app, "Staging", b"first", "1.0.0")
         assert v1.label == "v1"
 
-        with pytest.raises(ConflictError) as identical:
+        with pytest.raises(IdenticalReleaseError) as identical:
             await cp.releases.release(app, "Staging", b"first", "1.0.0")
         assert identical.value.message == MSG_IDENTICAL_RELEASE
         skipped = await cp.releases.release(
@@ -145,16 +152,16 @@ async def test_release_rules_patch_and_history(target: Target) -> None:
 
         v2 = await cp.releases.release(app, "Staging", b"second", "1.0.0", rollout=50)
         assert (v2.label, v2.rollout) == ("v2", 50)
-        with pytest.raises(ConflictError) as unfinished:
+        with pytest.raises(RolloutInProgressError) as unfinished:
             await cp.releases.release(app, "Staging", b"third", "1.0.0")
         assert unfinished.value.message == MSG_FINISH_ROLLOUT
-        with pytest.raises(ConflictError) as not_swallowed:  # only "identical" is skipped
+        with pytest.raises(RolloutInProgressError) as not_swallowed:  # only "identical" is skipped
             await cp.releases.release(
                 app, "Staging", b"third", "1.0.0", no_duplicate_release_error=True
             )
         assert not_swallowed.value.message == MSG_FINISH_ROLLOUT
 
-        with pytest.raises(ConflictError) as lower:
+        with pytest.raises(RolloutUpdateError) as lower:
             await cp.releases.patch(app, "Staging", rollout=25)
         assert lower.value.message == 'Rollout value must be greater than "50", the existing value.'
         with pytest.raises(NotFoundError) as unknown:
