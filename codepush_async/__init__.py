@@ -1,5 +1,6 @@
 """codepush-async: an asyncio-native, typed SDK for CodePush management servers."""
 
+from ._bulk import BulkError, BulkResult, ItemResult, Target
 from ._client import AsyncCodePush
 from ._clock import Clock, SystemClock
 from ._exceptions import (
@@ -38,6 +39,7 @@ from ._models import (
     Session,
     UpdateMetrics,
 )
+from ._prepared import PreparedRelease, prepare_release
 from ._retry import RetryPolicy
 from ._timeouts import Timeouts
 from ._version import __version__
@@ -53,6 +55,8 @@ __all__ = [
     "App",
     "AsyncCodePush",
     "BadRequestError",
+    "BulkError",
+    "BulkResult",
     "Clock",
     "CodePushError",
     "CollaboratorProperties",
@@ -63,12 +67,14 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "IdenticalReleaseError",
+    "ItemResult",
     "NotFoundError",
     "OutcomeUnknownError",
     "Package",
     "PackageInfo",
     "PayloadTooLargeError",
     "Permission",
+    "PreparedRelease",
     "RateLimitError",
     "ReleaseMethod",
     "ResponseDecodeError",
@@ -78,6 +84,7 @@ __all__ = [
     "ServerError",
     "Session",
     "SystemClock",
+    "Target",
     "Timeouts",
     "UnauthorizedError",
     "UnsupportedOperationError",
@@ -86,4 +93,5 @@ __all__ = [
     "WebhookRelease",
     "__version__",
     "parse_webhook",
+    "prepare_release",
 ]

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from ._aliases import FlatAliases
+from ._bulk import Bulk
 from ._clock import Clock, SystemClock
 from ._compat import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
 from ._dialects import WHOLE_BODY, get_dialect
@@ -117,6 +118,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self.deployments = DeploymentsResource(self)
         self.releases = ReleasesResource(self)
         self.account = AccountResource(self)
+        self.bulk = Bulk(self)
 
     def with_options(
         self,

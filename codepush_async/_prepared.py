@@ -1,0 +1,47 @@
+"""``prepare_release``: a release's package made once (zipped, hashed) for many uploads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import attrs
+
+from ._hashing import package_hash
+from ._package import DEFAULT_MAX_PACKAGE_SIZE, ReleaseContents, check_contents, prepared_package
+from ._validate import check_size_limit
+
+__all__ = ["PreparedRelease", "prepare_release"]
+
+
+@attrs.frozen
+class PreparedRelease:
+    """A package ready to upload: ``contents`` (a file path or bytes) and its server hash.
+
+    Pass ``contents`` to ``cp.releases.release`` as many times as needed: a zip file is
+    sent as-is, so the directory is zipped only once. ``package_hash`` is the hash the
+    server will give it (compare it with ``Deployment.package.package_hash``).
+    """
+
+    contents: Path | bytes = attrs.field(repr=False)
+    package_hash: str
+    size: int
+
+
+@asynccontextmanager
+async def prepare_release(
+    contents: ReleaseContents, *, max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE
+) -> AsyncIterator[PreparedRelease]:
+    """Zip a directory (to a temp file removed on exit, even when cancelled) and hash it.
+
+    A file or bytes are used as they are. The checks are those of ``releases.release``.
+    """
+    source = check_contents(contents)
+    limit = check_size_limit(max_package_size)
+    async with prepared_package(source, limit) as package:
+        body = package.path if package.path is not None else package.data
+        assert body is not None
+        digest = await anyio.to_thread.run_sync(package_hash, body)
+        yield PreparedRelease(body, digest, package.size)
