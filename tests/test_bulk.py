@@ -421,3 +421,23 @@ def test_bulk_result_views() -> None:
     assert bool(BulkResult(items[:2]))
     assert str(Target("A", "P")) == "A/P"
     assert str(Target("A")) == "A"
+
+
+def test_bulk_uses_only_the_clients_public_calls() -> None:
+    """The module reads as an example of the SDK: no private member of the client is used."""
+    import ast
+
+    import codepush_async._bulk as bulk_module
+
+    tree = ast.parse(Path(bulk_module.__file__).read_text())
+    used = {ast.unparse(node) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and ast.unparse(node).startswith("self._cp.")}
+    assert used
+    assert not [chain for chain in used if "._" in chain.removeprefix("self._cp")]
+    locals_of_cp = {ast.unparse(node) for node in ast.walk(tree)
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id == "releases"}
+    assert locals_of_cp == {"releases.history", "releases.promote", "releases.patch",
+                            "releases.release", "releases.rollback"}
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not imported & {"_transport", "_wire", "_ratelimit", "_retry", "_resources"}
