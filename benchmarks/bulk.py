@@ -10,7 +10,7 @@ window)``; the default 120 s would report the items as ``RateLimitError``). Prin
 round and as median and spread over the rounds, wall / minimum (target <= 1.10x), and
 the 429s the caller saw (target 0).
 Usage: ``python benchmarks/bulk.py [--targets 200] [--limit 100] [--window 900]
-[--speed 400] [--concurrency 8] [--rounds 3]``.
+[--speed 200] [--concurrency 8] [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=200)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--window", type=float, default=900.0)
-    parser.add_argument("--speed", type=float, default=400.0)
+    parser.add_argument("--speed", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
