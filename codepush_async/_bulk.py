@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.abc
 import attrs
 
 from ._exceptions import CodePushError, IdenticalReleaseError
@@ -206,7 +207,8 @@ class Bulk:
     Each call runs at most ``concurrency`` items at a time, all through the client's
     rate limiter and retry policy, and returns a ``BulkResult`` (an item's failure never
     raises, nor cancels the others). A write in flight is shielded from cancellation:
-    it settles and is reported through ``on_item`` before the cancellation goes on.
+    it settles and is reported through ``on_item`` before the cancellation goes on. An
+    exception from ``on_item`` stops the call the same way and is then raised as is.
     """
 
     def __init__(self, client: AsyncCodePush) -> None:
@@ -450,8 +452,17 @@ class Bulk:
         limiter = anyio.CapacityLimiter(_check_concurrency(concurrency))
         _check_options(dry_run, on_item)
         settled: list[ItemResult | None] = [None] * len(targets)
+        callback_errors: list[Exception] = []
 
-        async def one(index: int, target: Target) -> None:
+        async def report(index: int, item: ItemResult, group: anyio.abc.TaskGroup) -> None:
+            settled[index] = item
+            try:
+                await _notify(on_item, item)
+            except Exception as error:  # the caller's callback: stop, and raise it as is
+                callback_errors.append(error)
+                group.cancel_scope.cancel()
+
+        async def one(index: int, target: Target, group: anyio.abc.TaskGroup) -> None:
             async with limiter:
                 started = time.perf_counter()
 
@@ -472,16 +483,15 @@ class Bulk:
                     else:
                         # A write that went out settles and is reported even when cancelled.
                         with anyio.CancelScope(shield=True):
-                            item = await _write(decision, result)
-                            settled[index] = item
-                            await _notify(on_item, item)
+                            await report(index, await _write(decision, result), group)
                         return
-                settled[index] = item
-                await _notify(on_item, item)
+                await report(index, item, group)
 
         async with anyio.create_task_group() as group:
             for index, target in enumerate(targets):
-                group.start_soon(one, index, target)
+                group.start_soon(one, index, target, group)
+        if callback_errors:
+            raise callback_errors[0]
         assert all(item is not None for item in settled)
         return BulkResult(tuple(item for item in settled if item is not None))
 

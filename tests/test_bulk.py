@@ -441,3 +441,20 @@ def test_bulk_uses_only_the_clients_public_calls() -> None:
                             "releases.release", "releases.rollback"}
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not imported & {"_transport", "_wire", "_ratelimit", "_retry", "_resources"}
+
+
+async def test_a_failing_on_item_stops_the_call_and_is_raised_as_is(
+    cp: AsyncCodePush, emu: CodePushEmulator
+) -> None:
+    apps = await make_fleet(cp, 5)
+    seen: list[ItemResult] = []
+
+    def broken_bar(item: ItemResult) -> None:
+        seen.append(item)
+        raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="the progress bar broke"):
+        await cp.bulk.promote(apps, "Staging", "Production", concurrency=1, on_item=broken_bar)
+
+    assert [(i.target.app, i.status) for i in seen] == [(apps[0], "done")]
+    assert [a for a in apps if len(await cp.releases.history(a, "Production")) == 1] == apps[:1]
