@@ -246,6 +246,17 @@ async def test_promote_onto_an_unfinished_rollout_fails_with_its_cause(
     assert isinstance(result.items[0].error, RolloutInProgressError)
 
 
+async def test_promote_from_an_empty_deployment_fails_that_item_only(cp: AsyncCodePush) -> None:
+    apps = await make_fleet(cp, 2)
+    await cp.apps.create("Empty")
+
+    result = await cp.bulk.promote([apps[0], "Empty", apps[1]], "Staging", "Production")
+
+    assert [i.status for i in result.items] == ["done", "failed", "done"]
+    assert isinstance(result.items[1].error, NotFoundError)
+    assert result.items[1].attempts == 1
+
+
 async def test_rollback_once_and_never_twice(cp: AsyncCodePush, emu: CodePushEmulator) -> None:
     apps = await make_fleet(cp, 3)
     for app in apps:

@@ -192,3 +192,34 @@ async def test_cancelled_release_removes_its_temp_zip_and_reports_what_landed(
     assert released == apps[:2]
     left = sorted([p.name async for p in anyio.Path(tmp_path).iterdir()])
     assert left == ["bundle"]
+
+
+async def test_faults_on_a_served_emulator_lose_and_duplicate_nothing(
+    emu: CodePushEmulator,
+) -> None:
+    """The same checks over a real port (h11), with the faults a socket can carry."""
+    key = emu.create_account("fleet@example.com")
+    kinds = ("none", "503", "500", "drop", "drop-after", "read-503", "read-drop")
+    async with emu.serving() as url, AsyncCodePush(key, url, clock=FakeClock()) as cp:
+        apps = await make_fleet(cp, 28)
+        faults = {app: kinds[i % len(kinds)] for i, app in enumerate(apps)}
+        for app, fault in faults.items():
+            arm(emu, app, fault)
+
+        result = await cp.bulk.promote(apps, "Staging", "Production")
+        state = promotes(emu)
+        rerun = await cp.bulk.promote(apps, "Staging", "Production")
+
+    assert max(state.values()) == 1
+    not_landed = ("500", "drop")  # on a socket, a drop before the handler looks like any drop
+    for item in result.items:
+        fault = faults[item.target.app]
+        expected = "failed" if fault in ("500", "drop", "drop-after") else "done"
+        assert item.status == expected, (item, fault)
+        if fault in ("drop", "drop-after"):
+            assert isinstance(item.error, OutcomeUnknownError)
+        assert state[item.target.app] == (0 if fault in not_landed else 1), (item, fault)
+    assert promotes(emu) == dict.fromkeys(apps, 1)
+    assert [i.status for i in rerun.items] == [
+        "done" if faults[a] in not_landed else "skipped" for a in apps
+    ]
