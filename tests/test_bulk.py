@@ -18,6 +18,7 @@ from codepush_async import (
     ItemResult,
     NotFoundError,
     Package,
+    RetryPolicy,
     RolloutInProgressError,
     RolloutUpdateError,
     Target,
@@ -469,3 +470,28 @@ async def test_a_failing_on_item_stops_the_call_and_is_raised_as_is(
 
     assert [(i.target.app, i.status) for i in seen] == [(apps[0], "done")]
     assert [a for a in apps if len(await cp.releases.history(a, "Production")) == 1] == apps[:1]
+
+
+async def test_items_share_the_clients_rate_limiter() -> None:
+    """Under a server limit, items wait for the window (on the client's clock): no 429 at all."""
+    clock = FakeClock()
+    emu = CodePushEmulator("v1", clock=lambda: clock.time, rate_limit=5, rate_limit_window=900)
+    setup_key, key = emu.create_account("fleet@example.com"), emu.create_account("fleet@example.com")
+    for i in range(12):  # set up outside the limit: a fresh window and client each time
+        emu.reset_rate_limits()
+        async with AsyncCodePush(setup_key, URL, transport=emu.transport, dialect="v1",
+                                 clock=clock) as setup:
+            await setup.apps.create(f"Fleet-{i:03d}")
+    emu.reset_rate_limits()
+    emu.clear_requests()
+    async with AsyncCodePush(key, URL, transport=emu.transport, dialect="v1", clock=clock,
+                             retry=RetryPolicy(max_wait=900)) as cp:
+        result = await cp.bulk.run(
+            [f"Fleet-{i:03d}" for i in range(12)],
+            lambda client, target: client.deployments.list(target.app),
+            concurrency=4,
+        )
+
+    assert [i.status for i in result.items] == ["done"] * 12
+    assert [r.status for r in emu.requests] == [200] * 12
+    assert len([s for s in clock.sleeps if s >= 800]) >= 2  # two windows waited out
