@@ -41,6 +41,20 @@ from ._models import (
 )
 from ._prepared import PreparedRelease, prepare_release
 from ._retry import RetryPolicy
+from ._rollouts import (
+    HealthGate,
+    RolloutBreached,
+    RolloutCancelled,
+    RolloutCompleted,
+    RolloutEvent,
+    RolloutHalted,
+    RolloutOutcome,
+    RolloutPlan,
+    RolloutStarted,
+    RolloutStepped,
+    RolloutSuperseded,
+    RolloutWaiting,
+)
 from ._timeouts import Timeouts
 from ._version import __version__
 from ._webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
@@ -66,6 +80,7 @@ __all__ = [
     "DiffPackage",
     "FieldError",
     "ForbiddenError",
+    "HealthGate",
     "IdenticalReleaseError",
     "ItemResult",
     "NotFoundError",
@@ -79,8 +94,19 @@ __all__ = [
     "ReleaseMethod",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RolloutBreached",
+    "RolloutCancelled",
+    "RolloutCompleted",
+    "RolloutEvent",
+    "RolloutHalted",
     "RolloutInProgressError",
+    "RolloutOutcome",
+    "RolloutPlan",
+    "RolloutStarted",
+    "RolloutStepped",
+    "RolloutSuperseded",
     "RolloutUpdateError",
+    "RolloutWaiting",
     "ServerError",
     "Session",
     "SystemClock",

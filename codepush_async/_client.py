@@ -35,6 +35,7 @@ from ._resources.deployments import DeploymentsResource
 from ._resources.releases import ReleasesResource
 from ._resources.tokens import TokensResource
 from ._retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
+from ._rollouts import Rollouts
 from ._timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
 from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession, httpx_version
 from ._validate import check_access_key, check_size_limit
@@ -119,6 +120,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self.releases = ReleasesResource(self)
         self.account = AccountResource(self)
         self.bulk = Bulk(self)
+        self.rollouts = Rollouts(self)
 
     def with_options(
         self,
@@ -140,6 +142,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             view.max_package_size = check_size_limit(max_package_size)
         view._bind_resources()
         return view
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client waits on: the one given as ``clock=``, or the system clock."""
+        return self._clock
 
     @property
     def server_url(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import anyio.lowlevel
+
 Clock = Callable[[], float]
 """A callable returning the current time as epoch seconds."""
 
@@ -20,13 +22,28 @@ def epoch_ms(clock: Clock) -> int:
 
 
 class ManualClock:
-    """A clock that only moves when told to, so tests never sleep for real."""
+    """A clock that only moves when told to, so tests never sleep for real.
+
+    It is also an SDK ``Clock`` (``now()`` and ``async sleep()``, which moves it forward
+    instead of waiting), so one instance drives both the emulator and the client:
+    ``AsyncCodePush(..., clock=clock)`` and ``CodePushEmulator(clock=clock)``.
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = float(start)
 
     def __call__(self) -> float:
         return self._now
+
+    def now(self) -> float:
+        """The current time in epoch seconds (the SDK's ``Clock.now``)."""
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Move forward by ``seconds`` at once (never back), then let other tasks run."""
+        if seconds > 0:
+            self._now += seconds
+        await anyio.lowlevel.checkpoint()
 
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` and return the new time."""

@@ -1,0 +1,371 @@
+"""``cp.rollouts`` on the emulator: one ManualClock drives the server and the client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import anyio
+import pytest
+
+from codepush_async import (
+    AsyncCodePush,
+    HealthGate,
+    NotFoundError,
+    RolloutBreached,
+    RolloutCancelled,
+    RolloutCompleted,
+    RolloutEvent,
+    RolloutHalted,
+    RolloutOutcome,
+    RolloutPlan,
+    RolloutStarted,
+    RolloutStepped,
+    RolloutSuperseded,
+    RolloutWaiting,
+    UpdateMetrics,
+)
+from codepush_async.emulator import CodePushEmulator, ManualClock
+
+pytestmark = pytest.mark.anyio
+
+APP, DEP = "Rollouts", "Production"
+START = 1_700_000_000.0
+HOUR = 3600.0
+PLAN = RolloutPlan(
+    steps=(5, 25, 50, 100),
+    interval=timedelta(hours=1),
+    gate=HealthGate(max_failure_rate=0.02, min_downloads=200),
+)
+
+
+class World:
+    """An emulator, a client on the same ManualClock, and an app with two releases."""
+
+    def __init__(self, emulator: CodePushEmulator, cp: AsyncCodePush, clock: ManualClock,
+                 root: Path) -> None:
+        self.emulator, self.cp, self.clock, self.root = emulator, cp, clock, root
+
+    async def release(self, version: str, rollout: int | None = None) -> str:
+        bundle = self.root / version
+        bundle.mkdir()
+        (bundle / "main.jsbundle").write_text(f"bundle {version}")
+        package = await self.cp.releases.release(APP, DEP, bundle, "1.0.0", rollout=rollout)
+        assert package.label is not None
+        return package.label
+
+    def devices(self, downloaded: int, failed: int = 0) -> None:
+        """Devices report: ``downloaded`` more downloads, all installed but ``failed``."""
+        self.emulator.record_metrics(APP, DEP, "v2", downloaded=downloaded,
+                                     installed=downloaded - failed, failed=failed)
+
+    async def current(self) -> tuple[str | None, int | None, bool]:
+        package = (await self.cp.deployments.get(APP, DEP)).package
+        assert package is not None
+        return package.label, package.rollout, bool(package.is_disabled)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    clock = ManualClock(START)
+    emulator = CodePushEmulator(clock=clock)
+    key = emulator.create_account("ops@example.com")
+    async with AsyncCodePush(key, "http://emulator", transport=emulator.transport,
+                             clock=clock) as cp:
+        await cp.apps.create(APP)
+        w = World(emulator, cp, clock, tmp_path)
+        await w.release("1.0.1")  # v1, fully rolled out: what a rollback goes back to
+        yield w
+
+
+async def drive(
+    world: World,
+    plan: RolloutPlan,
+    on_wait: Callable[[RolloutWaiting], None] = lambda _e: None,
+    **options: object,
+) -> RolloutOutcome:
+    """Run the plan, letting ``on_wait`` play the devices while the run waits."""
+    events: list[RolloutEvent] = []
+    async with aclosing(world.cp.rollouts.run(APP, DEP, plan, **options)) as run:  # type: ignore[arg-type]
+        async for event in run:
+            events.append(event)
+            if isinstance(event, RolloutWaiting):
+                on_wait(event)
+    return RolloutOutcome.from_events(events)
+
+
+def healthy(world: World) -> Callable[[RolloutWaiting], None]:
+    return lambda event: world.devices(downloaded=10 * event.rollout, failed=0)
+
+
+def kinds(outcome: RolloutOutcome) -> list[str]:
+    return [type(event).__name__ for event in outcome.events]
+
+
+async def test_healthy_rollout_steps_up_waiting_on_the_shared_clock(world: World) -> None:
+    await world.release("1.0.2", rollout=1)
+    world.devices(downloaded=0)
+    waits: list[datetime] = []
+
+    def play(event: RolloutWaiting) -> None:
+        waits.append(event.until)
+        world.devices(downloaded=100, failed=1)  # 1 % failures, under the 2 % gate
+
+    outcome = await drive(world, PLAN, play)
+
+    assert outcome.status == "completed"
+    assert (outcome.label, outcome.rollout) == ("v2", 100)
+    steps = [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)]
+    assert steps == [5, 25, 50, 100]
+    # 5 %: 100 downloads < min_downloads 200, so it holds one more interval first.
+    reasons = [e.reason for e in outcome.events if isinstance(e, RolloutWaiting)]
+    assert reasons == ["interval", "too few downloads", "interval", "interval"]
+    assert waits == [
+        datetime.fromtimestamp(START + n * HOUR, tz=timezone.utc) for n in range(1, 5)
+    ]
+    assert world.clock() == START + 4 * HOUR
+    assert outcome.metrics == UpdateMetrics(active=0, downloaded=400, installed=396, failed=4)
+    assert await world.current() == ("v2", None, False)  # 100 % is stored as null
+    assert isinstance(outcome.events[0], RolloutStarted)
+    assert outcome.events[0].rollout == 1
+    assert isinstance(outcome.events[-1], RolloutCompleted)
+
+
+async def test_advance_returns_the_same_outcome(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000, failed=5)
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+    assert outcome.status == "completed"
+    assert kinds(outcome) == ["RolloutStarted"] + ["RolloutWaiting", "RolloutStepped"] * 3 + [
+        "RolloutCompleted"
+    ]
+    assert outcome.events[0] == RolloutStarted(APP, DEP, "v2", 5)
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "after"),
+    [
+        ("rollback", "rolled_back", ("v3", None, False)),
+        ("disable", "disabled", ("v2", 25, True)),
+        ("halt", "halted", ("v2", 25, False)),
+    ],
+)
+async def test_a_failure_spike_at_25_takes_the_plans_action(
+    world: World, action: str, status: str, after: tuple[object, ...]
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
+                       on_breach=action)  # type: ignore[arg-type]
+
+    def play(event: RolloutWaiting) -> None:
+        if event.rollout == 5:
+            world.devices(downloaded=300, failed=3)  # 1 %: healthy
+        else:
+            world.devices(downloaded=300, failed=30)  # the spike: 33 of 600 failed
+
+    outcome = await drive(world, plan, play)
+
+    assert outcome.status == status
+    assert outcome.rollout == 25
+    spike = UpdateMetrics(active=0, downloaded=600, installed=567, failed=33)
+    assert outcome.metrics == spike
+    breach = outcome.events[-1]
+    assert isinstance(breach, RolloutBreached)
+    assert breach == RolloutBreached(spike, action, 33 / 600, 25)  # type: ignore[arg-type]
+    assert "5.50%" in outcome.reason
+    assert await world.current() == after
+    if action == "rollback":
+        history = await world.cp.releases.history(APP, DEP)
+        assert history[-1].package_hash == history[0].package_hash  # v1's content again
+
+
+async def test_a_restarted_run_resumes_from_the_servers_rollout(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    seen: list[RolloutEvent] = []
+    with caplog.at_level(logging.WARNING, logger="codepush_async"):
+        async with aclosing(world.cp.rollouts.run(APP, DEP, PLAN)) as run:
+            async for event in run:
+                seen.append(event)
+                if isinstance(event, RolloutStepped) and event.rollout == 25:
+                    break  # the service stops here
+    assert "stopped at 25%: the server is left as it is" in caplog.text
+    assert await world.current() == ("v2", 25, False)
+
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+
+    assert outcome.events[0] == RolloutStarted(APP, DEP, "v2", 25)
+    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [50, 100]
+    assert outcome.status == "completed"
+
+
+async def test_cancelling_the_task_leaves_the_server_as_it_is(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    before = len(world.emulator.requests)
+    with caplog.at_level(logging.WARNING, logger="codepush_async"):
+        with anyio.CancelScope() as scope:
+            async for event in world.cp.rollouts.run(APP, DEP, PLAN):
+                if isinstance(event, RolloutWaiting):
+                    scope.cancel()  # cancelled while waiting on the clock
+    assert scope.cancelled_caught
+    assert "stopped at 5%: the server is left as it is" in caplog.text
+    writes = [r for r in world.emulator.requests[before:] if r.method != "GET"]
+    assert writes == []
+    assert await world.current() == ("v2", 5, False)
+
+
+async def test_a_stop_event_ends_the_run_as_cancelled(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    stop = anyio.Event()
+
+    def play(event: RolloutWaiting) -> None:
+        if event.rollout == 25:
+            stop.set()
+
+    outcome = await drive(world, PLAN, play, stop=stop)
+
+    assert outcome.status == "cancelled"
+    assert outcome.events[-1] == RolloutCancelled("v2", 25)
+    assert outcome.reason == "stopped at 25%; the server is left as it is"
+    assert await world.current() == ("v2", 25, False)
+
+
+async def test_a_newer_release_mid_plan_supersedes_it(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    released: list[str] = []
+
+    async def newer() -> None:
+        await world.cp.releases.patch(APP, DEP, "v2", is_disabled=True)
+        released.append(await world.release("1.0.3"))
+
+    events: list[RolloutEvent] = []
+    async for event in world.cp.rollouts.run(APP, DEP, PLAN):
+        events.append(event)
+        if isinstance(event, RolloutWaiting) and event.rollout == 25:
+            await newer()
+    outcome = RolloutOutcome.from_events(events)
+    assert released == ["v3"]
+    assert outcome.status == "superseded"
+    assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
+    assert outcome.reason == "v3 is now the current release"
+    assert await world.current() == ("v3", None, False)  # the newer release is untouched
+
+
+async def test_a_label_that_is_not_the_current_release_is_superseded(world: World) -> None:
+    await world.release("1.0.2")
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN, label="v1")
+    assert outcome.status == "superseded"
+    assert outcome.events == (RolloutSuperseded("v1", "v2"),)
+    with pytest.raises(NotFoundError, match="no release 'v9'"):
+        await world.cp.rollouts.advance(APP, DEP, PLAN, label="v9")
+
+
+async def test_no_metrics_halts_by_default(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)  # nobody reports anything
+    assert outcome.status == "halted"
+    assert outcome.reason == "no metrics"
+    assert outcome.events[-1] == RolloutHalted("no metrics", 5, None)
+    assert await world.current() == ("v2", 5, False)
+
+
+async def test_no_metrics_advances_blind_only_when_the_plan_says_so(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, on_no_metrics="advance")
+    outcome = await world.cp.rollouts.advance(APP, DEP, plan)
+    assert outcome.status == "completed"
+    assert [(e.rollout, e.metrics) for e in outcome.events if isinstance(e, RolloutStepped)] == [
+        (25, None), (50, None), (100, None)
+    ]
+
+
+async def test_metrics_going_backwards_never_count_as_healthy(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+
+    def play(event: RolloutWaiting) -> None:
+        if event.rollout == 5:
+            world.devices(downloaded=1000, failed=1)
+        else:  # the counters drop (a metrics store was flushed)
+            world.devices(downloaded=-900, failed=-1)
+
+    outcome = await drive(world, PLAN, play)
+    assert outcome.status == "halted"
+    assert outcome.reason == "metrics went backwards"
+    assert outcome.rollout == 25
+    assert await world.current() == ("v2", 25, False)
+
+
+async def test_the_first_step_is_set_when_the_release_is_below_it(world: World) -> None:
+    await world.release("1.0.2", rollout=1)
+    outcome = await drive(world, RolloutPlan(steps=(10,), interval=0), healthy(world))
+    assert kinds(outcome) == ["RolloutStarted", "RolloutStepped", "RolloutCompleted"]
+    assert await world.current() == ("v2", 10, False)
+
+
+async def test_a_complete_or_disabled_release_ends_at_once(world: World) -> None:
+    await world.release("1.0.2")
+    done = await world.cp.rollouts.advance(APP, DEP, PLAN)
+    assert (done.status, kinds(done)) == ("completed", ["RolloutStarted", "RolloutCompleted"])
+    await world.cp.releases.patch(APP, DEP, is_disabled=True)
+    off = await world.cp.rollouts.advance(APP, DEP, PLAN)
+    assert (off.status, off.reason) == ("halted", "the release is disabled")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"steps": ()}, "steps must not be empty"),
+        ({"steps": (5, 5)}, "increase strictly"),
+        ({"steps": (0, 50)}, "from 1 to 100"),
+        ({"steps": (50, 101)}, "from 1 to 100"),
+        ({"steps": (True,)}, "from 1 to 100"),
+        ({"steps": "5"}, "sequence of percentages"),
+        ({"interval": -1}, "interval must be finite"),
+        ({"interval": "1h"}, "timedelta or seconds"),
+        ({"on_breach": "explode"}, "on_breach must be one of"),
+        ({"on_no_metrics": "hope"}, "on_no_metrics must be one of"),
+        ({"gate": 0.02}, "gate must be a HealthGate"),
+    ],
+)
+def test_a_bad_plan_is_refused_when_built(options: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {"steps": (5, 100), "interval": 60, **options}
+    with pytest.raises(ValueError, match=message):
+        RolloutPlan(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_failure_rate": 1.5}, "between 0 and 1"),
+        ({"max_failure_rate": float("nan")}, "between 0 and 1"),
+        ({"max_failure_rate": "2%"}, "must be a number"),
+        ({"min_downloads": -1}, "int >= 0"),
+        ({"min_downloads": 1.5}, "int >= 0"),
+    ],
+)
+def test_a_bad_gate_is_refused_when_built(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HealthGate(**options)  # type: ignore[arg-type]
+
+
+def test_the_gate_judges_only_with_enough_data() -> None:
+    gate = HealthGate(max_failure_rate=0.1, min_downloads=10)
+    assert gate.failure_rate(UpdateMetrics(downloaded=9, installed=9, failed=0)) is None
+    assert gate.failure_rate(UpdateMetrics(downloaded=10, installed=0, failed=0)) is None
+    assert gate.failure_rate(UpdateMetrics(downloaded=10, installed=6, failed=2)) == 0.25
+    assert gate.failure_rate(UpdateMetrics(downloaded=None, installed=6, failed=2)) is None
+
+
+async def test_a_plan_must_be_a_plan(world: World) -> None:
+    with pytest.raises(ValueError, match="plan must be a RolloutPlan"):
+        await world.cp.rollouts.advance(APP, DEP, {"steps": (5,)})  # type: ignore[arg-type]
