@@ -71,6 +71,13 @@ def _check_count(value: object, name: str) -> int:
     return value
 
 
+def _describe(metrics: UpdateMetrics | None) -> str:
+    if metrics is None:
+        return "no metrics"
+    return (f"{metrics.downloaded or 0} downloaded, {metrics.installed or 0} installed, "
+            f"{metrics.failed or 0} failed")
+
+
 @attrs.frozen
 class HealthGate:
     """When a release may widen: failure rate = failed / (installed + failed), judged
@@ -157,6 +164,9 @@ class RolloutStarted:
     label: str
     rollout: int
 
+    def __str__(self) -> str:
+        return f"started on {self.app}/{self.deployment} {self.label} at {self.rollout}%"
+
 
 @attrs.frozen
 class RolloutStepped:
@@ -166,6 +176,9 @@ class RolloutStepped:
     rollout: int
     metrics: UpdateMetrics | None
 
+    def __str__(self) -> str:
+        return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
+
 
 @attrs.frozen
 class RolloutWaiting:
@@ -174,6 +187,10 @@ class RolloutWaiting:
     until: datetime
     rollout: int
     reason: str = "interval"
+
+    def __str__(self) -> str:
+        why = "" if self.reason == "interval" else f" ({self.reason})"
+        return f"waiting at {self.rollout}% until {self.until:%Y-%m-%d %H:%M} UTC{why}"
 
 
 @attrs.frozen
@@ -185,6 +202,10 @@ class RolloutBreached:
     failure_rate: float
     rollout: int
 
+    def __str__(self) -> str:
+        return (f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
+                f"({_describe(self.metrics)}); {self.action}")
+
 
 @attrs.frozen
 class RolloutHalted:
@@ -194,6 +215,9 @@ class RolloutHalted:
     rollout: int
     metrics: UpdateMetrics | None
 
+    def __str__(self) -> str:
+        return f"halted at {self.rollout}%: {self.reason}"
+
 
 @attrs.frozen
 class RolloutCompleted:
@@ -201,6 +225,9 @@ class RolloutCompleted:
 
     label: str
     rollout: int
+
+    def __str__(self) -> str:
+        return f"{self.label} completed at {self.rollout}%"
 
 
 @attrs.frozen
@@ -210,6 +237,9 @@ class RolloutSuperseded:
     label: str
     by: str | None
 
+    def __str__(self) -> str:
+        return f"{self.label} superseded by {self.by or 'no release'}"
+
 
 @attrs.frozen
 class RolloutCancelled:
@@ -217,6 +247,9 @@ class RolloutCancelled:
 
     label: str
     rollout: int
+
+    def __str__(self) -> str:
+        return f"cancelled at {self.rollout}%: the server is left as it is"
 
 
 RolloutEvent = (

@@ -369,3 +369,21 @@ def test_the_gate_judges_only_with_enough_data() -> None:
 async def test_a_plan_must_be_a_plan(world: World) -> None:
     with pytest.raises(ValueError, match="plan must be a RolloutPlan"):
         await world.cp.rollouts.advance(APP, DEP, {"steps": (5,)})  # type: ignore[arg-type]
+
+
+def test_events_read_as_sentences() -> None:
+    metrics = UpdateMetrics(downloaded=600, installed=567, failed=33)
+    until = datetime(2026, 1, 5, 11, 0, tzinfo=timezone.utc)
+    assert str(RolloutStarted(APP, DEP, "v2", 5)) == "started on Rollouts/Production v2 at 5%"
+    assert str(RolloutStepped(25, None)) == "rollout raised to 25% (no metrics)"
+    assert str(RolloutWaiting(until, 5)) == "waiting at 5% until 2026-01-05 11:00 UTC"
+    assert str(RolloutWaiting(until, 5, "too few downloads")).endswith("(too few downloads)")
+    assert str(RolloutBreached(metrics, "rollback", 0.055, 25)) == (
+        "health gate breached at 25%: 5.50% failed "
+        "(600 downloaded, 567 installed, 33 failed); rollback"
+    )
+    assert str(RolloutHalted("no metrics", 5, None)) == "halted at 5%: no metrics"
+    assert str(RolloutCompleted("v2", 100)) == "v2 completed at 100%"
+    assert str(RolloutSuperseded("v2", "v3")) == "v2 superseded by v3"
+    assert str(RolloutSuperseded("v2", None)) == "v2 superseded by no release"
+    assert str(RolloutCancelled("v2", 25)) == "cancelled at 25%: the server is left as it is"
