@@ -26,6 +26,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PayloadTooLargeError",
     "RateLimitError",
+    "ReleaseSignatureError",
     "ResponseDecodeError",
     "RolloutInProgressError",
     "RolloutUpdateError",
@@ -228,6 +229,12 @@ class OutcomeUnknownError(APIConnectionError):
     The SDK never resends such a write on its own; check the server's state (or, for a
     release, let the SDK's reconciliation do it) before trying again.
     """
+
+
+class ReleaseSignatureError(CodePushError):
+    """A signed release does not verify: no signature, a bad one, or files that changed."""
+
+    default_status_code = 400
 
 
 class ResponseDecodeError(CodePushError):

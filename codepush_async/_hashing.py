@@ -2,7 +2,9 @@
 
 A zip is hashed by its manifest: SHA-256 of each entry (``__MACOSX/`` and ``.DS_Store``
 left out, directory entries hashed as empty), the sorted ``path:hash`` strings as a
-compact JSON array, SHA-256 of that. Anything else is SHA-256 of the whole file.
+compact JSON array, SHA-256 of that; a code signature (``.codepushrelease``) stays out
+of that list, as the official server leaves it out. Anything else is SHA-256 of the
+whole file.
 """
 
 from __future__ import annotations
@@ -11,16 +13,26 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, BinaryIO
 
-__all__ = ["package_hash"]
+__all__ = ["is_ignored", "is_signature", "manifest_hash", "package_hash"]
 
 _CHUNK = 1024 * 1024
 
 
-def _ignored(name: str) -> bool:
+SIGNATURE_NAME = ".codepushrelease"
+
+
+def is_ignored(name: str) -> bool:
+    """What the CLI's ``PackageManifest.isIgnored`` (and so the server) drops from a zip."""
     return name.startswith("__MACOSX/") or name == ".DS_Store" or name.endswith("/.DS_Store")
+
+
+def is_signature(name: str) -> bool:
+    """A code-signing JWT entry: left out of the package hash by servers and devices."""
+    return name == SIGNATURE_NAME or name.endswith("/" + SIGNATURE_NAME)
 
 
 def _js_order(text: str) -> bytes:
@@ -35,17 +47,23 @@ def _digest(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _manifest_hash(archive: zipfile.ZipFile) -> str:
-    entries = []
-    for info in archive.infolist():
-        name = info.filename.replace("\\", "/")
-        if _ignored(name):
-            continue
-        with archive.open(info) as member:
-            entries.append(f"{name}:{_digest(member)}")
+def manifest_hash(manifest: Mapping[str, str]) -> str:
+    """SHA-256 hex of the sorted ``"path:sha256"`` list as ``JSON.stringify`` writes it."""
+    entries = [f"{name}:{digest}" for name, digest in manifest.items() if not is_signature(name)]
     entries.sort(key=_js_order)
     text = json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _manifest_hash(archive: zipfile.ZipFile) -> str:
+    manifest = {}
+    for info in archive.infolist():
+        name = info.filename.replace("\\", "/")
+        if is_ignored(name):
+            continue
+        with archive.open(info) as member:
+            manifest[name] = _digest(member)
+    return manifest_hash(manifest)
 
 
 def _hash_stream(stream: BinaryIO) -> str:

@@ -14,7 +14,8 @@ from typing import Any, Union
 import anyio
 
 from ._multipart import PackageSource
-from ._zip import collect_files, zip_directory
+from ._signing import signable
+from ._zip import Signer, collect_files, zip_directory
 
 __all__ = ["DEFAULT_MAX_PACKAGE_SIZE", "ReleaseContents", "check_contents", "prepared_package"]
 
@@ -82,8 +83,18 @@ def _zip_source(directory: Path, archive: Path) -> PackageSource:
 
 
 @asynccontextmanager
-async def prepared_package(contents: Path | bytes, max_size: int) -> AsyncIterator[PackageSource]:
-    """Yield the package to upload; a directory is zipped to a temp file removed on exit."""
+async def prepared_package(
+    contents: Path | bytes,
+    max_size: int,
+    *,
+    prefix: str | None = None,
+    signer: Signer | None = None,
+) -> AsyncIterator[PackageSource]:
+    """Yield the package to upload; a directory is zipped to a temp file removed on exit.
+
+    ``prefix`` is the zip's top folder (default: as the JS SDK names it); a ``signer``
+    leaves out what the manifest ignores and adds the signature entry.
+    """
     if isinstance(contents, bytes):
         _check_size(len(contents), max_size, "the bytes")
         is_zip = contents[:4] in _ZIP_MAGIC
@@ -99,14 +110,18 @@ async def prepared_package(contents: Path | bytes, max_size: int) -> AsyncIterat
         _check_size(package.size, max_size, str(contents))
         yield package
         return
-    files = await anyio.to_thread.run_sync(collect_files, contents)
+    files = await anyio.to_thread.run_sync(collect_files, contents, prefix)
+    if signer is not None:
+        files = signable(files)
+        if not files:
+            raise ValueError(f"contents: directory {contents} has no files to sign")
     fd, name = tempfile.mkstemp(prefix="codepush-release-", suffix=".zip")
     try:
         cancelled = threading.Event()
         handle = os.fdopen(fd, "wb")
         try:
             await anyio.to_thread.run_sync(
-                zip_directory, files, handle, cancelled, abandon_on_cancel=True
+                zip_directory, files, handle, cancelled, signer, abandon_on_cancel=True
             )
         except BaseException:
             cancelled.set()

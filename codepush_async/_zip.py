@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["ZipCancelled", "collect_files", "zip_directory"]
+__all__ = ["ZipCancelled", "collect_files", "entry_prefix", "zip_directory"]
+
+Signer = Callable[[dict[str, str]], tuple[str, bytes]]
+"""Given the ``{entry: sha256 hex}`` manifest of a zip, the signature entry to add to it."""
+_CHUNK = 1024 * 1024
 
 logger = logging.getLogger("codepush_async")
 
@@ -22,15 +28,45 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def collect_files(directory: Path) -> list[tuple[Path, str]]:
+def _js_dirname(spelling: str) -> str:
+    """The parent of a path as Node's ``path.dirname`` spells it: purely textual."""
+    separators = "/" + (os.altsep or "") + os.sep
+    stripped = spelling.rstrip(separators) or spelling[:1]
+    return os.path.dirname(stripped) or "."
+
+
+def entry_prefix(spelling: str | os.PathLike[str]) -> str:
+    """The folder a directory's files get in the zip: as the JS SDK and CLI name them.
+
+    They name entries relative to the given path's parent (``path.dirname``, textual), so
+    ``"dir"``, ``"dir/"``, ``"../dir"`` and ``"/abs/dir"`` give ``dir/...`` and ``"."`` or
+    ``"./"`` give bare names (``index.html``). A path ending in ``..`` is refused: the JS
+    tools would name its entries ``../...``, which no server or device accepts.
+    """
+    text = os.fspath(spelling)
+    folder = os.path.relpath(os.path.abspath(text), os.path.abspath(_js_dirname(text)))
+    if folder == os.curdir:
+        return ""
+    if folder == os.pardir or folder.startswith(os.pardir + os.sep):
+        raise ValueError(
+            f"contents: {text!r} ends in '..'; name the directory itself (its path, or '.' "
+            "from inside it) so the zip's entries get a folder the server accepts"
+        )
+    return Path(folder).as_posix()
+
+
+def collect_files(directory: Path, prefix: str | None = None) -> list[tuple[Path, str]]:
     """Every file to archive as ``(path on disk, name in the zip)``, sorted by name.
 
-    Names start with the directory's own name (``bundle/main.jsbundle``), as the official
-    SDK does. A symlink pointing outside the directory is refused; one to a directory
-    inside it is skipped (its files are archived under their real path already).
+    Names start with ``prefix`` (by default :func:`entry_prefix` of ``directory``, as the
+    JS SDK names them: ``bundle/main.jsbundle``; ``""``: no folder). A symlink pointing
+    outside the directory is refused; one to a directory inside it is skipped (its files
+    are archived under their real path already).
     """
     root = directory.resolve()
-    prefix = directory.resolve().name
+    if prefix is None:
+        prefix = entry_prefix(directory)
+    lead = f"{prefix}/" if prefix else ""
     found: list[tuple[Path, str]] = []
     for current, dirnames, filenames in os.walk(directory, followlinks=False):
         here = Path(current)
@@ -54,23 +90,50 @@ def collect_files(directory: Path) -> list[tuple[Path, str]]:
             elif not path.is_file():
                 continue  # sockets, fifos: nothing to ship
             relative = path.relative_to(directory).as_posix()
-            found.append((path, f"{prefix}/{relative}"))
+            found.append((path, f"{lead}{relative}"))
     if not found:
         raise ValueError(f"contents: directory {directory} contains no files")
     found.sort(key=lambda item: item[1])
     return found
 
 
+def _write_hashed(archive: zipfile.ZipFile, path: Path, arcname: str) -> str:
+    """Add one file to the zip, returning the SHA-256 of what was written."""
+    info = zipfile.ZipInfo.from_file(path, arcname)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    digest = hashlib.sha256()
+    with path.open("rb") as source, archive.open(info, "w") as target:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            target.write(chunk)
+    return digest.hexdigest()
+
+
 def zip_directory(
-    files: list[tuple[Path, str]], destination: BinaryIO, cancelled: threading.Event
+    files: list[tuple[Path, str]],
+    destination: BinaryIO,
+    cancelled: threading.Event,
+    signer: Signer | None = None,
 ) -> None:
     """Write ``files`` as a deflated zip into the open ``destination``, then close it.
 
     The caller creates the file, so a cancelled caller can remove it without racing
-    this thread; ``cancelled`` stops the work at the next file.
+    this thread; ``cancelled`` stops the work at the next file. With a ``signer``, each
+    file is hashed as it is written and the signature entry is added last.
     """
+    manifest: dict[str, str] = {}
     with destination, zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, arcname in files:
             if cancelled.is_set():
                 raise ZipCancelled
-            archive.write(path, arcname)
+            if signer is None:
+                archive.write(path, arcname)
+            else:
+                manifest[arcname] = _write_hashed(archive, path, arcname)
+        if signer is not None:
+            name, data = signer(manifest)
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Literal, overload
 
 import anyio
@@ -16,6 +17,7 @@ from .._multipart import MultipartBody, PackageSource
 from .._package import ReleaseContents, check_contents, prepared_package
 from .._progress import ProgressCallback, StreamingContent, with_progress
 from .._semver import is_valid_range
+from .._signing import SIGNED_FOLDER, ReleaseSigner
 from .._validate import (
     check_bool,
     check_name,
@@ -25,6 +27,7 @@ from .._validate import (
     check_size_limit,
 )
 from .._wire import MISSING, encode_json
+from .._zip import entry_prefix
 from ._base import Resource
 from ._lookup import find_deployment, find_package, oldest_first
 
@@ -105,6 +108,7 @@ class ReleasesResource(Resource):
         on_progress: ProgressCallback | None = ...,
         no_duplicate_release_error: Literal[False] = ...,
         max_package_size: int | None = ...,
+        private_key: str | bytes | os.PathLike[str] | None = ...,
     ) -> Package: ...
 
     @overload
@@ -122,6 +126,7 @@ class ReleasesResource(Resource):
         on_progress: ProgressCallback | None = ...,
         no_duplicate_release_error: bool,
         max_package_size: int | None = ...,
+        private_key: str | bytes | os.PathLike[str] | None = ...,
     ) -> Package | None: ...
 
     async def release(
@@ -138,6 +143,7 @@ class ReleasesResource(Resource):
         on_progress: ProgressCallback | None = None,
         no_duplicate_release_error: bool = False,
         max_package_size: int | None = None,
+        private_key: str | bytes | os.PathLike[str] | None = None,
     ) -> Package | None:
         """Upload a new release: a directory (zipped), a file (sent as-is) or bytes.
 
@@ -148,6 +154,13 @@ class ReleasesResource(Resource):
         conflict, e.g. an unfinished rollout, is still raised). If the answer
         is lost after the body went out, the deployment is checked (by package hash)
         before anything is sent again, so a release is never made twice.
+
+        A directory's entries are named as the JS SDK names them (relative to the given
+        path's parent: ``index.html`` for ``"."``, ``www/index.html`` for ``"www"``), so
+        both tools give the same package hash. ``private_key`` (PEM text, bytes or a path)
+        signs a directory release as the CLI's ``release-react --privateKeyPath`` does:
+        its files go under ``CodePush/`` with the JWT as ``CodePush/.codepushrelease``,
+        in the zip only (needs the ``signing`` extra).
         """
         _deployment(app, deployment)  # the names are checked before anything else
         info = _package_info(
@@ -164,7 +177,19 @@ class ReleasesResource(Resource):
         source = check_contents(contents)
         if on_progress is not None and not callable(on_progress):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
-        async with prepared_package(source, limit) as package:
+        is_dir = isinstance(source, os.PathLike) and source.is_dir()
+        signer = None
+        if private_key is not None:
+            if not is_dir:
+                raise ValueError(
+                    "private_key: only a directory release can be signed (its zip carries "
+                    "the signature); a file or bytes is uploaded as-is"
+                )
+            signer = ReleaseSigner(private_key, self._client._now)
+        prefix = SIGNED_FOLDER if signer else None
+        if prefix is None and is_dir and isinstance(contents, (str, os.PathLike)):
+            prefix = entry_prefix(contents)  # from the path as spelled: "dir/." is not "dir"
+        async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
                 return await self._upload(app, deployment, package, body)

@@ -3,8 +3,10 @@
 For a zip: SHA-256 (hex) of every entry's content, keyed by its path (``\\`` normalised to
 ``/``, ``__MACOSX/`` and ``.DS_Store`` entries ignored, directory entries included with the hash
 of empty content); the manifest entries ``"<path>:<hash>"`` are sorted (JavaScript string order)
-and the SHA-256 of their JSON array text (no spaces) is the package hash. Any other file is
-hashed whole.
+and the SHA-256 of their JSON array text (no spaces) is the package hash. A code signature
+(``.codepushrelease`` at any depth) stays in the manifest but out of the hash, as the server does
+since commit fac126c, so a signed and an unsigned release of the same files are identical. Any
+other file is hashed whole.
 """
 
 from __future__ import annotations
@@ -43,13 +45,24 @@ def zip_manifest(data: bytes) -> dict[str, str] | None:
         return None
 
 
+SIGNATURE_NAME = ".codepushrelease"
+
+
+def is_signature(path: str) -> bool:
+    """A code-signing JWT entry, which ``computePackageHash`` leaves out."""
+    return path == SIGNATURE_NAME or path.endswith("/" + SIGNATURE_NAME)
+
+
 def _js_sort_key(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
 def manifest_hash(manifest: dict[str, str]) -> str:
-    """Hash a manifest: SHA-256 of the JSON array of sorted ``path:hash`` strings."""
-    entries = sorted((f"{path}:{digest}" for path, digest in manifest.items()), key=_js_sort_key)
+    """Hash a manifest: SHA-256 of the JSON array of sorted ``path:hash`` strings (no signature)."""
+    entries = sorted(
+        (f"{path}:{digest}" for path, digest in manifest.items() if not is_signature(path)),
+        key=_js_sort_key,
+    )
     text = json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
     return _sha256_hex(text.encode("utf-8", "surrogatepass"))
 
