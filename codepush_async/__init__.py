@@ -18,6 +18,7 @@ from ._exceptions import (
     OutcomeUnknownError,
     PayloadTooLargeError,
     RateLimitError,
+    ReleaseSignatureError,
     ResponseDecodeError,
     RolloutInProgressError,
     RolloutUpdateError,
@@ -55,6 +56,7 @@ from ._rollouts import (
     RolloutSuperseded,
     RolloutWaiting,
 )
+from ._signing import verify_release
 from ._timeouts import Timeouts
 from ._version import __version__
 from ._webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
@@ -92,6 +94,7 @@ __all__ = [
     "PreparedRelease",
     "RateLimitError",
     "ReleaseMethod",
+    "ReleaseSignatureError",
     "ResponseDecodeError",
     "RetryPolicy",
     "RolloutBreached",
@@ -120,4 +123,5 @@ __all__ = [
     "__version__",
     "parse_webhook",
     "prepare_release",
+    "verify_release",
 ]

@@ -1,0 +1,78 @@
+// What the JavaScript tools compute for a directory release, with Node's own `path`,
+// `fs` and `crypto`, so tests compare this SDK against the real path semantics:
+// - the zip entry names the management SDK (code-push 3.1.5, packageFileFromPath) gives:
+//   a recursive listing joined as `${dir}/${name}`, each named
+//   `path.relative(path.dirname(given), file)` with `/` separators;
+// - the server's package hash over those entries (sorted "name:sha256", JSON.stringify,
+//   SHA-256; `__MACOSX/` and `.DS_Store` ignored; `.codepushrelease` left out);
+// - the CLI's signing contentHash (sign.ts: names relative to `path.join(given, "..")`).
+// - a device's check of a signature: RS256 over "header.payload" with the public key.
+// Usage: node js_tools.js <directory as spelled>   (run in the cwd the spelling is for)
+//   prints {"entries": {name: sha256}, "packageHash": ..., "contentHash": ...};
+// node js_tools.js --verify <jwt file> <public key PEM file>
+//   prints {"valid": true|false, "header": {...}, "payload": {...}}.
+"use strict";
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+function listFiles(dir) {
+  const files = [];
+  const pending = [dir];
+  while (pending.length) {
+    const current = pending.shift();
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      const full = `${current}/${entry.name}`;
+      if (entry.isDirectory()) pending.push(full);
+      else files.push(full);
+    }
+  }
+  return files;
+}
+
+const sha256 = (data) => crypto.createHash("sha256").update(data).digest("hex");
+const slash = (p) => p.replace(/\\/g, "/");
+const ignored = (p) =>
+  p.startsWith("__MACOSX/") || p === ".DS_Store" || p.endsWith("/.DS_Store");
+const signature = (p) => p === ".codepushrelease" || p.endsWith("/.codepushrelease");
+
+function hashOf(manifest) {
+  const entries = Object.keys(manifest)
+    .filter((name) => !signature(name))
+    .map((name) => `${name}:${manifest[name]}`)
+    .sort();
+  return sha256(JSON.stringify(entries));
+}
+
+function verify(tokenFile, keyFile) {
+  const [header, payload, sig] = fs.readFileSync(tokenFile, "utf8").trim().split(".");
+  const valid = crypto.verify(
+    "RSA-SHA256",
+    Buffer.from(`${header}.${payload}`),
+    fs.readFileSync(keyFile),
+    Buffer.from(sig, "base64url")
+  );
+  const decode = (part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  return { valid, header: decode(header), payload: decode(payload) };
+}
+
+if (process.argv[2] === "--verify") {
+  process.stdout.write(JSON.stringify(verify(process.argv[3], process.argv[4])));
+  process.exit(0);
+}
+
+const given = process.argv[2];
+const files = listFiles(given);
+const entries = {};
+const signed = {};
+for (const file of files) {
+  const digest = sha256(fs.readFileSync(file));
+  entries[slash(path.relative(path.dirname(given), file))] = digest;
+  const relative = slash(path.relative(path.join(given, ".."), file));
+  if (!ignored(relative)) signed[relative] = digest;
+}
+const hashed = {};
+for (const name of Object.keys(entries)) if (!ignored(name)) hashed[name] = entries[name];
+process.stdout.write(
+  JSON.stringify({ entries, packageHash: hashOf(hashed), contentHash: hashOf(signed) })
+);

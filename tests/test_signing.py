@@ -1,0 +1,310 @@
+"""Code signing: ``releases.release(..., private_key=)`` and ``verify_release``.
+
+Checked against vectors computed by hand here, against Node's crypto and path modules
+(tests/js/js_tools.js), and against the emulator, which hashes packages as the official
+server does (``.codepushrelease`` left out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import zipfile
+from collections.abc import AsyncIterator
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from codepush_async import (
+    AsyncCodePush,
+    ConflictError,
+    ReleaseSignatureError,
+    verify_release,
+)
+from codepush_async._hashing import package_hash
+from codepush_async.emulator import CodePushEmulator, ManualClock
+
+from ._node import js_tools
+
+pytestmark = pytest.mark.anyio
+
+APP, DEP = "Signed", "Staging"
+NOW = 1_700_000_000.0
+
+
+def _pair() -> tuple[bytes, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def keys() -> tuple[bytes, bytes]:
+    return _pair()
+
+
+@pytest.fixture(scope="module")
+def other_keys() -> tuple[bytes, bytes]:
+    return _pair()
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    """A release-react-like output folder named ``build`` (not ``CodePush``)."""
+    root = tmp_path / "build"
+    (root / "assets" / "img").mkdir(parents=True)
+    (root / "main.jsbundle").write_text("console.log('héllo')")
+    (root / "assets" / "img" / "logo.png").write_bytes(bytes(range(256)))
+    (root / ".DS_Store").write_bytes(b"finder")
+    (root / "assets" / ".DS_Store").write_bytes(b"finder")
+    (root / ".codepushrelease").write_text("an old signature")
+    return root
+
+
+class Server:
+    def __init__(self, emulator: CodePushEmulator, cp: AsyncCodePush) -> None:
+        self.emulator, self.cp = emulator, cp
+
+    async def blob(self, url: str | None) -> bytes:
+        assert url is not None
+        async with httpx.AsyncClient(transport=self.emulator.transport) as http:
+            return (await http.get(url)).content
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    clock = ManualClock(NOW)
+    emulator = CodePushEmulator(clock=clock)
+    key = emulator.create_account("signer@example.com")
+    async with AsyncCodePush(key, "http://emulator", transport=emulator.transport,
+                             clock=clock) as cp:
+        await cp.apps.create(APP)
+        yield Server(emulator, cp)
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# Computed by hand: the sorted "path:sha256" list, as JSON with no spaces, SHA-256'd.
+MAIN_SHA = hashlib.sha256("console.log('héllo')".encode()).hexdigest()
+LOGO_SHA = hashlib.sha256(bytes(range(256))).hexdigest()
+MANIFEST_TEXT = (
+    f'["CodePush/assets/img/logo.png:{LOGO_SHA}","CodePush/main.jsbundle:{MAIN_SHA}"]'
+)
+CONTENT_HASH = hashlib.sha256(MANIFEST_TEXT.encode()).hexdigest()
+
+
+def test_the_hand_computed_vector() -> None:
+    # The same values printed by `node tests/js/js_tools.js CodePush` on these two files.
+    assert MAIN_SHA == "890042100275762a449f974b5858ee77e7378733f3b31f32bd96c5bba29b4d24"
+    assert LOGO_SHA == "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880"
+    assert CONTENT_HASH == "ad45960c4685095f67daa1f8ca8e99dfe9decb4036f79076aec5996d4a6b27a0"
+
+
+async def test_a_signed_release_carries_the_clis_jwt_in_the_zip_only(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    private, public = keys
+    before = _snapshot(bundle)
+
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=private)
+
+    assert _snapshot(bundle) == before  # the user's directory is never modified
+    blob = await server.blob(package.blob_url)
+    with zipfile.ZipFile(BytesIO(blob)) as archive:
+        names = sorted(archive.namelist())
+        token = archive.read("CodePush/.codepushrelease").decode()
+    # ignored files and the old signature are left out; the top folder is CodePush
+    assert names == ["CodePush/.codepushrelease", "CodePush/assets/img/logo.png",
+                     "CodePush/main.jsbundle"]
+    assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "JWT"}
+    claims = jwt.decode(token, public, algorithms=["RS256"])
+    assert claims == {"claimVersion": "1.0.0", "contentHash": CONTENT_HASH, "iat": int(NOW)}
+    assert package.package_hash == CONTENT_HASH  # the server hash leaves the JWT out
+    assert package_hash(blob) == CONTENT_HASH  # so does the SDK's reconciliation hash
+    zipped = tmp_path / "release.zip"
+    zipped.write_bytes(blob)
+    assert await verify_release(zipped, public) == CONTENT_HASH
+
+
+async def test_node_computes_the_same_content_hash_and_accepts_the_signature(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    private, public = keys
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=private)
+    with zipfile.ZipFile(BytesIO(await server.blob(package.blob_url))) as archive:
+        archive.extractall(tmp_path / "device")
+    signature = tmp_path / "device" / "CodePush" / ".codepushrelease"
+    (tmp_path / "public.pem").write_bytes(public)
+
+    # sign.ts: the CodePush folder's files, named relative to its parent
+    js = js_tools("CodePush", cwd=tmp_path / "device")
+    checked = js_tools("--verify", str(signature), str(tmp_path / "public.pem"), cwd=tmp_path)
+
+    assert js["contentHash"] == CONTENT_HASH
+    assert checked["valid"] is True
+    assert checked["payload"]["contentHash"] == CONTENT_HASH
+    (tmp_path / "other.pem").write_bytes(_pair()[1])
+    wrong = js_tools("--verify", str(signature), str(tmp_path / "other.pem"), cwd=tmp_path)
+    assert wrong["valid"] is False
+
+
+async def test_a_device_hash_over_the_shipped_files_equals_the_content_hash(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    private, public = keys
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=private)
+    device = tmp_path / "device"
+    with zipfile.ZipFile(BytesIO(await server.blob(package.blob_url))) as archive:
+        archive.extractall(device)
+    # The device walks the unzipped folder, leaving out __MACOSX/, .DS_Store and
+    # .codepushrelease, and compares with the JWT's contentHash and the packageHash.
+    lines = sorted(
+        f"{p.relative_to(device).as_posix()}:{hashlib.sha256(p.read_bytes()).hexdigest()}"
+        for p in device.rglob("*")
+        if p.is_file() and p.name not in (".DS_Store", ".codepushrelease")
+    )
+    device_hash = hashlib.sha256(json.dumps(lines, separators=(",", ":")).encode()).hexdigest()
+    token = (device / "CodePush" / ".codepushrelease").read_text()
+    assert device_hash == jwt.decode(token, public, algorithms=["RS256"])["contentHash"]
+    assert device_hash == package.package_hash
+    assert await verify_release(device, public) == device_hash  # the folder form
+
+
+async def test_signed_and_unsigned_releases_of_the_same_files_are_identical(
+    server: Server, tmp_path: Path, keys: tuple[bytes, bytes]
+) -> None:
+    codepush = tmp_path / "CodePush"  # as release-react names its output
+    codepush.mkdir()
+    (codepush / "main.jsbundle").write_text("same bundle")
+    unsigned = await server.cp.releases.release(APP, DEP, codepush, "1.0.0")
+    with pytest.raises(ConflictError, match="identical"):
+        await server.cp.releases.release(APP, DEP, codepush, "1.0.0", private_key=keys[0])
+    other = await server.cp.releases.release(APP, "Production", codepush, "1.0.0",
+                                             private_key=keys[0])
+    assert other.package_hash == unsigned.package_hash
+
+
+async def test_verification_fails_with_a_wrong_key_or_a_tampered_file(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], other_keys: tuple[bytes, bytes],
+    tmp_path: Path,
+) -> None:
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=keys[0])
+    blob = await server.blob(package.blob_url)
+    good = tmp_path / "good.zip"
+    good.write_bytes(blob)
+    (tmp_path / "public.pem").write_bytes(keys[1])
+    assert await verify_release(str(good), tmp_path / "public.pem") == CONTENT_HASH  # paths
+    assert await verify_release(good, keys[1].decode()) == CONTENT_HASH  # PEM text
+
+    with pytest.raises(ReleaseSignatureError, match="does not verify with this public key"):
+        await verify_release(good, other_keys[1])
+
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(BytesIO(blob)) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, b"evil()" if info.filename.endswith(".jsbundle") else data)
+    with pytest.raises(ReleaseSignatureError, match="do not match their signature"):
+        await verify_release(tampered, keys[1])
+
+    added = tmp_path / "added.zip"
+    added.write_bytes(blob)
+    with zipfile.ZipFile(added, "a") as archive:
+        archive.writestr("CodePush/extra.js", "more")
+    with pytest.raises(ReleaseSignatureError, match="do not match their signature"):
+        await verify_release(added, keys[1])
+
+
+async def test_an_unsigned_package_or_a_non_zip_does_not_verify(
+    tmp_path: Path, keys: tuple[bytes, bytes]
+) -> None:
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("CodePush/main.jsbundle", "x")
+    with pytest.raises(ReleaseSignatureError, match=r"is not signed: no CodePush/\.codepushrelease"):
+        await verify_release(plain, keys[1])
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ReleaseSignatureError, match="neither a directory nor a zip"):
+        await verify_release(junk, keys[1])
+    with pytest.raises(ValueError, match="does not exist"):
+        await verify_release(tmp_path / "missing.zip", keys[1])
+    with pytest.raises(ValueError, match="public_key is not a PEM public key"):
+        await verify_release(plain, b"-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----")
+
+
+async def test_a_file_or_bytes_release_cannot_be_signed(
+    server: Server, tmp_path: Path, keys: tuple[bytes, bytes]
+) -> None:
+    single = tmp_path / "main.jsbundle"
+    single.write_text("x")
+    before = len(server.emulator.requests)
+    for contents in (single, b"PK\x03\x04 bytes"):
+        with pytest.raises(ValueError, match="only a directory release can be signed"):
+            await server.cp.releases.release(APP, DEP, contents, "1.0.0", private_key=keys[0])
+    assert len(server.emulator.requests) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+         "private_key is not a PEM private key"),
+        ("/no/such/key.pem", "is not a PEM file"),
+        (42, "private_key must be PEM bytes or text, or a path"),
+    ],
+)
+async def test_a_bad_private_key_is_refused_before_any_request(
+    server: Server, bundle: Path, key: object, message: str
+) -> None:
+    before = len(server.emulator.requests)
+    with pytest.raises(ValueError, match=message) as caught:
+        await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=key)  # type: ignore[arg-type]
+    assert "not a key" not in str(caught.value)  # key material is never echoed
+    assert len(server.emulator.requests) == before
+
+
+async def test_only_rsa_keys_sign_and_a_key_path_works(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    ec_key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(ValueError, match="must be an RSA private key"):
+        await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=ec_key)
+    path = tmp_path / "key.pem"
+    path.write_bytes(keys[0])
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=path)
+    assert package.package_hash == CONTENT_HASH
+    text_release = await server.cp.releases.release(
+        APP, "Production", bundle, "1.0.0", private_key=keys[0].decode()
+    )
+    assert text_release.package_hash == CONTENT_HASH
+
+
+async def test_without_the_signing_extra_the_error_names_it_before_any_request(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "jwt", None)  # as if PyJWT were not installed
+    before = len(server.emulator.requests)
+    with pytest.raises(ImportError, match=r"install the 'signing' extra .*codepush-async\[signing\]"):
+        await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=keys[0])
+    with pytest.raises(ImportError, match="signing"):
+        await verify_release(bundle, keys[1])
+    assert len(server.emulator.requests) == before
