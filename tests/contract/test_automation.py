@@ -1,0 +1,74 @@
+"""Staged rollouts and signed releases against each server (in-process, served, real)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from codepush_async import HealthGate, RolloutPlan, RolloutStepped, verify_release
+
+from .conftest import Target
+
+pytestmark = pytest.mark.anyio
+
+
+def _bundle(root: Path, text: str) -> Path:
+    bundle = root / text / "CodePush"
+    bundle.mkdir(parents=True)
+    (bundle / "main.jsbundle").write_text(f"console.log({text!r});")
+    return bundle
+
+
+async def test_a_blind_rollout_reaches_100_and_completes(target: Target, tmp_path: Path) -> None:
+    plan = RolloutPlan(steps=(10, 50, 100), interval=0, on_no_metrics="advance")
+    async with target.app() as app:
+        await target.client.releases.release(app, "Staging", _bundle(tmp_path, "a"), "1.0.0",
+                                             rollout=5)
+        outcome = await target.client.rollouts.advance(app, "Staging", plan)
+        current = (await target.client.deployments.get(app, "Staging")).package
+
+    assert outcome.status == "completed"
+    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [10, 50, 100]
+    assert current is not None
+    assert current.rollout in (None, 100)  # the official server stores 100 as null
+
+
+async def test_a_breach_rolls_back_on_the_server(target: Target, tmp_path: Path) -> None:
+    emulator = target.require_emulator("record_metrics plays the devices")
+    plan = RolloutPlan(steps=(10, 100), interval=0,
+                       gate=HealthGate(max_failure_rate=0.05, min_downloads=10))
+    async with target.app() as app:
+        await target.client.releases.release(app, "Staging", _bundle(tmp_path, "a"), "1.0.0")
+        second = await target.client.releases.release(
+            app, "Staging", _bundle(tmp_path, "b"), "1.0.0", rollout=10
+        )
+        assert second.label is not None
+        emulator.record_metrics(app, "Staging", second.label, downloaded=50, installed=40,
+                                failed=10)
+        outcome = await target.client.rollouts.advance(app, "Staging", plan)
+        history = await target.client.releases.history(app, "Staging")
+
+    assert (outcome.status, outcome.rollout) == ("rolled_back", 10)
+    assert outcome.metrics is not None
+    assert outcome.metrics.failed == 10
+    assert history[-1].package_hash == history[0].package_hash
+
+
+async def test_a_signed_release_downloads_and_verifies(target: Target, tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    async with target.app() as app:
+        package = await target.client.releases.release(
+            app, "Staging", _bundle(tmp_path, "signed"), "1.0.0", private_key=private
+        )
+        assert package.blob_url is not None
+        zipped = tmp_path / "download.zip"
+        zipped.write_bytes(await target.download(package.blob_url))
+
+    assert await verify_release(zipped, public) == package.package_hash
