@@ -352,6 +352,10 @@ class Rollouts:
         """
         if not isinstance(plan, RolloutPlan):
             raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
+        if stop is not None and not isinstance(stop, anyio.Event):
+            raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
         package = await self._target(app, deployment, label)
         assert package.label is not None
         name = package.label

@@ -366,9 +366,23 @@ def test_the_gate_judges_only_with_enough_data() -> None:
     assert gate.failure_rate(UpdateMetrics(downloaded=None, installed=6, failed=2)) is None
 
 
-async def test_a_plan_must_be_a_plan(world: World) -> None:
+async def test_bad_arguments_are_refused_before_any_request(world: World) -> None:
+    before = len(world.emulator.requests)
     with pytest.raises(ValueError, match="plan must be a RolloutPlan"):
         await world.cp.rollouts.advance(APP, DEP, {"steps": (5,)})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="label must be a release label"):
+        await world.cp.rollouts.advance(APP, DEP, PLAN, label="")
+    with pytest.raises(ValueError, match=r"stop must be an anyio\.Event"):
+        await world.cp.rollouts.advance(APP, DEP, PLAN, stop=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="app"):
+        await world.cp.rollouts.advance("", DEP, PLAN)
+    assert len(world.emulator.requests) == before
+
+
+async def test_a_deployment_without_releases_has_nothing_to_roll_out(world: World) -> None:
+    await world.cp.deployments.create(APP, "Empty")
+    with pytest.raises(NotFoundError, match="has no release to roll out"):
+        await world.cp.rollouts.advance(APP, "Empty", PLAN)
 
 
 def test_events_read_as_sentences() -> None:
@@ -387,3 +401,19 @@ def test_events_read_as_sentences() -> None:
     assert str(RolloutSuperseded("v2", "v3")) == "v2 superseded by v3"
     assert str(RolloutSuperseded("v2", None)) == "v2 superseded by no release"
     assert str(RolloutCancelled("v2", 25)) == "cancelled at 25%: the server is left as it is"
+
+
+async def test_a_failure_rate_at_the_limit_is_not_a_breach(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    plan = RolloutPlan(steps=(5, 25), interval=60,
+                       gate=HealthGate(max_failure_rate=0.01, min_downloads=200))
+    world.devices(downloaded=200, failed=2)  # exactly 1 %
+    outcome = await world.cp.rollouts.advance(APP, DEP, plan)
+    assert (outcome.status, outcome.rollout) == ("completed", 25)
+    world.devices(downloaded=0, failed=1)  # 3 of 201: over it
+    await world.cp.releases.patch(APP, DEP, "v2", rollout=30)
+    over = await world.cp.rollouts.advance(
+        APP, DEP, RolloutPlan(steps=(30, 60), interval=60, gate=plan.gate, on_breach="halt")
+    )
+    assert (over.status, over.rollout) == ("halted", 30)
+    assert isinstance(over.events[-1], RolloutBreached)

@@ -106,3 +106,25 @@ def test_valid_and_satisfies() -> None:
     assert satisfies("1.0.0-rc.10", ">1.0.0-rc.9")
     assert not satisfies("nope", "*")
     assert not satisfies("1.0.0", "nope")
+
+
+def test_a_code_signature_stays_in_the_manifest_but_out_of_the_hash() -> None:
+    import io
+
+    from codepush_async.emulator._hash import hash_with_manifest
+
+    def zipped(entries: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, data in entries.items():
+                archive.writestr(name, data)
+        return buffer.getvalue()
+
+    files = {"CodePush/main.jsbundle": b"js", "CodePush/assets/a.png": b"png"}
+    signed = zipped({**files, "CodePush/.codepushrelease": b"jwt", "x/.codepushrelease": b"j"})
+    digest, manifest = hash_with_manifest(signed)
+    assert digest == package_hash(zipped(files))
+    assert manifest is not None
+    assert "CodePush/.codepushrelease" in manifest  # kept in the manifest blob
+    not_signature = zipped({**files, "CodePush/x.codepushrelease": b"other"})
+    assert package_hash(not_signature) != package_hash(zipped(files))
