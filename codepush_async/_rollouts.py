@@ -395,6 +395,7 @@ class Rollouts:
                         await self._act(app, deployment, name, plan.on_breach)
                         raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
                 rollout = await self._step(app, deployment, name, steps.pop(0))
+                steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, metrics)
             finished = True
             yield RolloutCompleted(name, rollout)

@@ -417,3 +417,27 @@ async def test_a_failure_rate_at_the_limit_is_not_a_breach(world: World) -> None
     )
     assert (over.status, over.rollout) == ("halted", 30)
     assert isinstance(over.events[-1], RolloutBreached)
+
+
+async def test_changes_made_by_someone_else_mid_plan_are_respected(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+
+    async def operator(event: RolloutWaiting) -> None:
+        if event.rollout == 5:
+            await world.cp.releases.patch(APP, DEP, "v2", rollout=60)  # raised by hand
+        elif event.rollout == 60:
+            await world.cp.releases.patch(APP, DEP, "v2", is_disabled=True)
+
+    events: list[RolloutEvent] = []
+    async for event in world.cp.rollouts.run(APP, DEP, PLAN):
+        events.append(event)
+        if isinstance(event, RolloutWaiting):
+            await operator(event)
+    outcome = RolloutOutcome.from_events(events)
+
+    assert [e.rollout for e in events if isinstance(e, RolloutStepped)] == [60]  # 25, 50 skipped
+    assert (outcome.status, outcome.reason, outcome.rollout) == (
+        "halted", "the release was disabled", 60
+    )
+    assert await world.current() == ("v2", 60, True)
