@@ -369,7 +369,6 @@ class Rollouts:
             return
         steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
         previous: UpdateMetrics | None = None
-        finished = False
         try:
             if rollout < plan.steps[0]:
                 rollout = await self._step(app, deployment, name, steps.pop(0))
@@ -397,17 +396,20 @@ class Rollouts:
                 rollout = await self._step(app, deployment, name, steps.pop(0))
                 steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, metrics)
-            finished = True
-            yield RolloutCompleted(name, rollout)
         except _Stop as stopped:
-            finished = True
             yield stopped.event
-        finally:
-            if not finished:
-                logger.warning(
-                    "rollout of %s/%s %s stopped at %d%%: the server is left as it is; "
-                    "run the plan again to resume", app, deployment, name, rollout,
-                )
+            return
+        except (GeneratorExit, anyio.get_cancelled_exc_class()):
+            logger.warning(
+                "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
+                "run the plan again to resume", app, deployment, name, rollout,
+            )
+            raise
+        except Exception as error:
+            logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan again "
+                           "to resume", app, deployment, name, rollout, type(error).__name__)
+            raise
+        yield RolloutCompleted(name, rollout)
 
     async def advance(
         self,

@@ -26,6 +26,7 @@ from codepush_async import (
     RolloutStepped,
     RolloutSuperseded,
     RolloutWaiting,
+    ServerError,
     UpdateMetrics,
 )
 from codepush_async.emulator import CodePushEmulator, ManualClock
@@ -194,7 +195,7 @@ async def test_a_restarted_run_resumes_from_the_servers_rollout(
                 seen.append(event)
                 if isinstance(event, RolloutStepped) and event.rollout == 25:
                     break  # the service stops here
-    assert "stopped at 25%: the server is left as it is" in caplog.text
+    assert "cancelled at 25%: the server is left as it is" in caplog.text
     assert await world.current() == ("v2", 25, False)
 
     outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
@@ -216,7 +217,7 @@ async def test_cancelling_the_task_leaves_the_server_as_it_is(
                 if isinstance(event, RolloutWaiting):
                     scope.cancel()  # cancelled while waiting on the clock
     assert scope.cancelled_caught
-    assert "stopped at 5%: the server is left as it is" in caplog.text
+    assert "cancelled at 5%: the server is left as it is" in caplog.text
     writes = [r for r in world.emulator.requests[before:] if r.method != "GET"]
     assert writes == []
     assert await world.current() == ("v2", 5, False)
@@ -441,3 +442,17 @@ async def test_changes_made_by_someone_else_mid_plan_are_respected(world: World)
         "halted", "the release was disabled", 60
     )
     assert await world.current() == ("v2", 60, True)
+
+
+async def test_an_error_mid_plan_propagates_and_says_where_it_stopped(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    world.emulator.fail_next(500, method="PATCH")
+    with caplog.at_level(logging.WARNING, logger="codepush_async"), pytest.raises(
+        ServerError
+    ):
+        await world.cp.rollouts.advance(APP, DEP, PLAN)
+    assert "stopped at 5% by ServerError; run the plan again" in caplog.text
+    assert await world.current() == ("v2", 5, False)
