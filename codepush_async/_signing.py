@@ -173,10 +173,12 @@ def _verify(package: Path, public_key: object) -> str:
             algorithms=["RS256"],
             options={"verify_iat": False, "require": ["contentHash"]},
         )
-    except jwt.PyJWTError as error:
+    except jwt.InvalidSignatureError as error:
         raise ReleaseSignatureError(
-            f"the signature of {package} does not verify with this public key ({error})"
+            f"the signature of {package} does not verify with this public key"
         ) from error
+    except jwt.PyJWTError as error:
+        raise ReleaseSignatureError(f"the signature of {package} is not valid: {error}") from error
     expected = claims.get("contentHash")
     actual = manifest_hash(manifest)
     if expected != actual:

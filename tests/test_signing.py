@@ -238,6 +238,19 @@ async def test_an_unsigned_package_or_a_non_zip_does_not_verify(
         archive.writestr("CodePush/main.jsbundle", "x")
     with pytest.raises(ReleaseSignatureError, match=r"is not signed: no CodePush/\.codepushrelease"):
         await verify_release(plain, keys[1])
+    claimless = tmp_path / "claimless.zip"
+    private = serialization.load_pem_private_key(keys[0], password=None)
+    with zipfile.ZipFile(claimless, "w") as archive:
+        archive.writestr("CodePush/main.jsbundle", "x")
+        archive.writestr("CodePush/.codepushrelease",
+                         jwt.encode({"claimVersion": "1.0.0"}, private, algorithm="RS256"))
+    with pytest.raises(ReleaseSignatureError, match=r'is not valid: .*"contentHash"'):
+        await verify_release(claimless, keys[1])
+    garbage = tmp_path / "garbage.zip"
+    with zipfile.ZipFile(garbage, "w") as archive:
+        archive.writestr("CodePush/.codepushrelease", "not.a.jwt")
+    with pytest.raises(ReleaseSignatureError, match="is not valid"):
+        await verify_release(garbage, keys[1])
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"not a zip")
     with pytest.raises(ReleaseSignatureError, match="neither a directory nor a zip"):
