@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Union
@@ -14,10 +14,16 @@ from typing import Any, Union
 import anyio
 
 from ._multipart import PackageSource
-from ._signing import signable
-from ._zip import Signer, collect_files, zip_directory
+from ._signing import SIGNED_FOLDER, ReleaseSigner, signable
+from ._zip import Signer, collect_files, entry_prefix, zip_directory
 
-__all__ = ["DEFAULT_MAX_PACKAGE_SIZE", "ReleaseContents", "check_contents", "prepared_package"]
+__all__ = [
+    "DEFAULT_MAX_PACKAGE_SIZE",
+    "ReleaseContents",
+    "check_contents",
+    "prepared_package",
+    "zip_layout",
+]
 
 DEFAULT_MAX_PACKAGE_SIZE = 200 * 1024 * 1024  # the official server's limit
 ZIP_TYPE = "application/zip"
@@ -46,6 +52,27 @@ def check_contents(contents: Any) -> Path | bytes:
     raise ValueError(
         f"contents must be a directory path, a file path or bytes, got {type(contents).__name__}"
     )
+
+
+def zip_layout(
+    contents: Any, source: Path | bytes, private_key: Any, now: Callable[[], float]
+) -> tuple[str | None, Signer | None]:
+    """The zip's top folder and signer for a release (checked before any request).
+
+    Unsigned, a directory is named from ``contents`` as spelled, as the JS SDK names it
+    (``"dir/."`` is not ``"dir"``); signed, its top folder is ``CodePush``.
+    """
+    is_dir = isinstance(source, Path) and source.is_dir()
+    if private_key is not None:
+        if not is_dir:
+            raise ValueError(
+                "private_key: only a directory release can be signed (its zip carries "
+                "the signature); a file or bytes is uploaded as-is"
+            )
+        return SIGNED_FOLDER, ReleaseSigner(private_key, now)
+    if is_dir and isinstance(contents, (str, os.PathLike)):
+        return entry_prefix(contents), None
+    return None, None
 
 
 def _megabytes(size: int) -> str:

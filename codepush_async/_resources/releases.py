@@ -14,10 +14,9 @@ from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownEr
 from .._hashing import package_hash
 from .._models import Deployment, Package
 from .._multipart import MultipartBody, PackageSource
-from .._package import ReleaseContents, check_contents, prepared_package
+from .._package import ReleaseContents, check_contents, prepared_package, zip_layout
 from .._progress import ProgressCallback, StreamingContent, with_progress
 from .._semver import is_valid_range
-from .._signing import SIGNED_FOLDER, ReleaseSigner
 from .._validate import (
     check_bool,
     check_name,
@@ -27,7 +26,6 @@ from .._validate import (
     check_size_limit,
 )
 from .._wire import MISSING, encode_json
-from .._zip import entry_prefix
 from ._base import Resource
 from ._lookup import find_deployment, find_package, oldest_first
 
@@ -177,18 +175,7 @@ class ReleasesResource(Resource):
         source = check_contents(contents)
         if on_progress is not None and not callable(on_progress):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
-        is_dir = isinstance(source, os.PathLike) and source.is_dir()
-        signer = None
-        if private_key is not None:
-            if not is_dir:
-                raise ValueError(
-                    "private_key: only a directory release can be signed (its zip carries "
-                    "the signature); a file or bytes is uploaded as-is"
-                )
-            signer = ReleaseSigner(private_key, self._client._now)
-        prefix = SIGNED_FOLDER if signer else None
-        if prefix is None and is_dir and isinstance(contents, (str, os.PathLike)):
-            prefix = entry_prefix(contents)  # from the path as spelled: "dir/." is not "dir"
+        prefix, signer = zip_layout(contents, source, private_key, self._client._now)
         async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
