@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from codepush_async import HealthGate, RolloutPlan, RolloutStepped, verify_release
+from codepush_async import ConflictError, HealthGate, RolloutPlan, RolloutStepped, verify_release
 
+from .._node import js_tools
 from .conftest import Target
 
 pytestmark = pytest.mark.anyio
@@ -63,12 +65,36 @@ async def test_a_signed_release_downloads_and_verifies(target: Target, tmp_path:
                                 serialization.NoEncryption())
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    bundle = _bundle(tmp_path, "signed")
+    digest = hashlib.sha256((bundle / "main.jsbundle").read_bytes()).hexdigest()
+    content_hash = hashlib.sha256(f'["CodePush/main.jsbundle:{digest}"]'.encode()).hexdigest()
     async with target.app() as app:
-        package = await target.client.releases.release(
-            app, "Staging", _bundle(tmp_path, "signed"), "1.0.0", private_key=private
-        )
+        package = await target.client.releases.release(app, "Staging", bundle, "1.0.0",
+                                                       private_key=private)
+        # The server's package hash leaves the signature out: it is the signed contentHash,
+        # and the same files unsigned are an identical release.
+        assert package.package_hash == content_hash
+        with pytest.raises(ConflictError, match="identical"):
+            await target.client.releases.release(app, "Staging", bundle, "1.0.0")
+        if target.emulator is None:
+            return  # the official server's test storage hands out no downloadable blob URL
         assert package.blob_url is not None
         zipped = tmp_path / "download.zip"
         zipped.write_bytes(await target.download(package.blob_url))
 
-    assert await verify_release(zipped, public) == package.package_hash
+    assert await verify_release(zipped, public) == content_hash
+
+
+@pytest.mark.parametrize(("cwd", "spelling"), [("www", "."), (".", "www/"), ("www", "../www")])
+async def test_the_server_hashes_a_release_as_the_js_tools_do(
+    target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, spelling: str
+) -> None:
+    www = tmp_path / "www"
+    (www / "css").mkdir(parents=True)
+    (www / "index.html").write_text(f"<html>{spelling}</html>")
+    (www / "css" / "app.css").write_text("body {}")
+    monkeypatch.chdir(tmp_path / cwd)
+    expected = js_tools(spelling, cwd=tmp_path / cwd)["packageHash"]
+    async with target.app() as app:
+        package = await target.client.releases.release(app, "Staging", spelling, "1.0.0")
+    assert package.package_hash == expected
