@@ -57,7 +57,7 @@ def _pem(source: object, what: str) -> bytes:
     if isinstance(source, str) and "-----BEGIN" in source:
         return source.encode("ascii", "replace")
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = Path(source).expanduser()
         if not os.fspath(source) or not path.is_file():
             raise ValueError(f"{what}: {path} is not a PEM file (or PEM text)")
         return path.read_bytes()
