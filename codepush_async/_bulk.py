@@ -357,8 +357,9 @@ class Bulk:
         """``releases.release`` per target, the bundle zipped and hashed once for all.
 
         ``release_options`` (``description=``, ``rollout=``, ...) go to every
-        ``releases.release`` call as given. Skipped when the deployment's current release
-        already has this package for this version (or the server calls it identical).
+        ``releases.release`` call as given (``private_key=`` signs the zip made once).
+        Skipped when the deployment's current release already has this package for this
+        version (or the server calls it identical).
 
         ``concurrency`` defaults to 1: microsoft/code-push-server writes every upload to
         one shared temp file, so concurrent uploads to one server can fail (500) or publish
@@ -369,8 +370,10 @@ class Bulk:
         _check_concurrency(concurrency)
         _check_options(dry_run, on_item)
         limit = release_options.get("max_package_size") or self._cp.max_package_size
+        private_key = release_options.pop("private_key", None)  # signs the one shared zip
         releases = self._cp.releases
-        async with prepare_release(contents, max_package_size=limit) as prepared:
+        async with prepare_release(contents, max_package_size=limit, private_key=private_key,
+                                   clock=self._cp.clock) as prepared:
 
             async def read(target: Target) -> _Decision:
                 current = (await self._cp.deployments.get(target.app, deployment)).package

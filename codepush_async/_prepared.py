@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,8 +10,15 @@ from pathlib import Path
 import anyio
 import attrs
 
+from ._clock import Clock, SystemClock
 from ._hashing import package_hash
-from ._package import DEFAULT_MAX_PACKAGE_SIZE, ReleaseContents, check_contents, prepared_package
+from ._package import (
+    DEFAULT_MAX_PACKAGE_SIZE,
+    ReleaseContents,
+    check_contents,
+    prepared_package,
+    zip_layout,
+)
 from ._validate import check_size_limit
 
 __all__ = ["PreparedRelease", "prepare_release"]
@@ -32,15 +40,23 @@ class PreparedRelease:
 
 @asynccontextmanager
 async def prepare_release(
-    contents: ReleaseContents, *, max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE
+    contents: ReleaseContents,
+    *,
+    max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
+    private_key: str | bytes | os.PathLike[str] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[PreparedRelease]:
     """Zip a directory (to a temp file removed on exit, even when cancelled) and hash it.
 
-    A file or bytes are used as they are. The checks are those of ``releases.release``.
+    A file or bytes are used as they are. The checks are those of ``releases.release``;
+    ``private_key`` signs the zip as ``releases.release`` would (its ``iat`` from
+    ``clock``, by default the system clock).
     """
     source = check_contents(contents)
     limit = check_size_limit(max_package_size)
-    async with prepared_package(source, limit) as package:
+    now = (clock or SystemClock()).now
+    prefix, signer = zip_layout(contents, source, private_key, now)
+    async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
         body = package.path if package.path is not None else package.data
         assert body is not None
         digest = await anyio.to_thread.run_sync(package_hash, body)

@@ -25,6 +25,7 @@ from codepush_async import (
     AsyncCodePush,
     ConflictError,
     ReleaseSignatureError,
+    prepare_release,
     verify_release,
 )
 from codepush_async._hashing import package_hash
@@ -321,3 +322,44 @@ async def test_without_the_signing_extra_the_error_names_it_before_any_request(
     with pytest.raises(ImportError, match="signing"):
         await verify_release(bundle, keys[1])
     assert len(server.emulator.requests) == before
+
+
+async def test_bulk_release_signs_the_one_zip_it_shares(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    apps = ["Fleet-A", "Fleet-B", "Fleet-C"]
+    for app in apps:
+        await server.cp.apps.create(app)
+
+    first = await server.cp.bulk.release(apps, "Staging", bundle, "1.0.0", private_key=keys[0],
+                                         description="signed fleet")
+    again = await server.cp.bulk.release(apps, "Staging", bundle, "1.0.0", private_key=keys[0])
+
+    assert [item.status for item in first.items] == ["done"] * 3
+    assert [item.status for item in again.items] == ["skipped"] * 3  # same hash: nothing sent
+    tokens = set()
+    for item in first.items:
+        assert item.value.package_hash == CONTENT_HASH
+        blob = await server.blob(item.value.blob_url)
+        (tmp_path / "one.zip").write_bytes(blob)
+        assert await verify_release(tmp_path / "one.zip", keys[1]) == CONTENT_HASH
+        with zipfile.ZipFile(BytesIO(blob)) as archive:
+            tokens.add(archive.read("CodePush/.codepushrelease"))
+    assert len(tokens) == 1  # zipped and signed once for the whole fleet
+
+
+async def test_prepare_release_signs_or_refuses_as_release_does(
+    bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    clock = ManualClock(NOW + 60)
+    async with prepare_release(bundle, private_key=keys[0], clock=clock) as prepared:
+        assert prepared.package_hash == CONTENT_HASH
+        assert isinstance(prepared.contents, Path)
+        with zipfile.ZipFile(prepared.contents) as archive:
+            token = archive.read("CodePush/.codepushrelease").decode()
+    assert jwt.decode(token, keys[1], algorithms=["RS256"])["iat"] == int(NOW + 60)
+    single = tmp_path / "main.jsbundle"
+    single.write_text("x")
+    with pytest.raises(ValueError, match="only a directory release can be signed"):
+        async with prepare_release(single, private_key=keys[0]):
+            pass
