@@ -456,3 +456,23 @@ async def test_an_error_mid_plan_propagates_and_says_where_it_stopped(
         await world.cp.rollouts.advance(APP, DEP, PLAN)
     assert "stopped at 5% by ServerError; run the plan again" in caplog.text
     assert await world.current() == ("v2", 5, False)
+
+
+def test_rollouts_use_only_the_clients_public_calls() -> None:
+    """The module reads as an example of the SDK: no private member of the client is used."""
+    import ast
+
+    import codepush_async._rollouts as rollouts_module
+
+    tree = ast.parse(Path(rollouts_module.__file__).read_text())
+    used = {ast.unparse(node) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and ast.unparse(node).startswith("self._cp.")}
+    assert used == {
+        "self._cp.clock", "self._cp.clock.now", "self._cp.clock.sleep",
+        "self._cp.deployments", "self._cp.deployments.get", "self._cp.deployments.metrics",
+        "self._cp.releases", "self._cp.releases.history", "self._cp.releases.patch",
+        "self._cp.releases.rollback",
+    }
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"__future__", "collections.abc", "datetime", "typing", "_exceptions",
+                        "_models", "_client"}
