@@ -6,8 +6,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._emulator import DEFAULT, DIALECTS, CodePushEmulator
+from ._emulator import (
+    DEFAULT,
+    DIALECTS,
+    REQUEST_BODY_LIMIT,
+    REQUEST_LOG_SIZE,
+    CodePushEmulator,
+)
 from ._serve import base_url, bind_socket, make_server
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +48,18 @@ def _parser() -> argparse.ArgumentParser:
         "--max-package-size-mb", type=float, default=200.0, help="release upload limit"
     )
     parser.add_argument("--storage-dir", default=None, help="keep uploaded packages here")
+    parser.add_argument(
+        "--request-log-size",
+        type=_non_negative,
+        default=REQUEST_LOG_SIZE,
+        help=f"recent requests kept in memory (default {REQUEST_LOG_SIZE})",
+    )
+    parser.add_argument(
+        "--request-body-limit",
+        type=_non_negative,
+        default=REQUEST_BODY_LIMIT,
+        help=f"bytes of each request body kept (default {REQUEST_BODY_LIMIT})",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -48,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit_window=DEFAULT if args.rate_limit_window is None else args.rate_limit_window,
         max_package_size=int(args.max_package_size_mb * 1024 * 1024),
         storage_dir=args.storage_dir,
+        request_log_size=args.request_log_size,
+        request_body_limit=args.request_body_limit,
     )
     key = emulator.create_account(args.email, args.name)
     try:

@@ -3,6 +3,7 @@ wrapped by the recording and fault-injection layer."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -25,7 +26,12 @@ def _endpoint(handler: DialectHandler) -> ASGIApp:
     return asgi
 
 
-def build_app(handler: DialectHandler, faults: FaultBook, log: list[RecordedRequest]) -> ASGIApp:
+def build_app(
+    handler: DialectHandler,
+    faults: FaultBook,
+    log: deque[RecordedRequest],
+    body_limit: int | None,
+) -> ASGIApp:
     """The emulator's ASGI app; the dialect does its own (Express-style) routing."""
     starlette = Starlette(routes=[Mount("/", app=_endpoint(handler))])
-    return EmulatorMiddleware(starlette, faults, log)
+    return EmulatorMiddleware(starlette, faults, log, body_limit)

@@ -13,11 +13,11 @@ from ._classic_wire import (
     HTTPError,
     created_access_key,
     json_response,
-    location,
     send_status,
     stored_access_key,
     validation_error,
 )
+from ._headers import location
 from ._js import js_parse_int, js_string, js_truthy
 from ._store import AccessKey, Store, generate_secure_key
 
@@ -104,7 +104,7 @@ class AccountRoutes(ClassicBase):
         return json_response(
             {"accessKey": created_access_key(key)},
             status=201,
-            headers={"Location": location(f"/accessKeys/{key.friendly_name}")},
+            headers={"Location": location("accessKeys", key.friendly_name)},
         )
 
     def _find_key_or_404(self, ctx: Ctx, message: str) -> AccessKey:

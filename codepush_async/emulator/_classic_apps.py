@@ -20,12 +20,12 @@ from ._classic_wire import (
     display_names,
     json_response,
     listed_deployment,
-    location,
     rest_app,
     rest_deployment,
     send_status,
     validation_error,
 )
+from ._headers import location
 from ._js import js_string, js_truthy, locale_key
 from ._store import (
     COLLABORATOR,
@@ -157,7 +157,7 @@ class AppRoutes(ClassicBase):
         return json_response(
             {"app": rest_app(app, app.name, names, None)},
             status=201,
-            headers={"Location": location(f"/apps/{name}")},
+            headers={"Location": location("apps", name)},
         )
 
     async def _get_app(self, ctx: Ctx) -> Response:
@@ -231,7 +231,9 @@ class AppRoutes(ClassicBase):
         app = self._resolve_app(ctx)
         require_permission(app, ctx.account, COLLABORATOR)
         deployments = sorted(self.store.deployments_of(app.id), key=lambda d: locale_key(d.name))
-        return json_response({"deployments": [listed_deployment(d) for d in deployments]})
+        return json_response(
+            {"deployments": [listed_deployment(d, ctx.blobs) for d in deployments]}
+        )
 
     async def _create_deployment(self, ctx: Ctx) -> Response:
         name, key = ctx.body.get("name"), ctx.body.get("key")
@@ -248,14 +250,14 @@ class AppRoutes(ClassicBase):
             self._now(),
         )
         return json_response(
-            {"deployment": rest_deployment(deployment, with_package=False)},
+            {"deployment": rest_deployment(deployment, None)},
             status=201,
-            headers={"Location": location(f"/apps/{ctx.params['appName']}/deployments/{name}")},
+            headers={"Location": location("apps", ctx.params["appName"], "deployments", name)},
         )
 
     async def _get_deployment(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        return json_response({"deployment": rest_deployment(deployment)})
+        return json_response({"deployment": rest_deployment(deployment, ctx.blobs)})
 
     async def _delete_deployment(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, OWNER)
@@ -270,4 +272,4 @@ class AppRoutes(ClassicBase):
         app, deployment = self._app_and_deployment(ctx, OWNER)
         if isinstance(name, str):
             rename_deployment(self.store, app, deployment, name)
-        return json_response({"deployment": rest_deployment(deployment)})
+        return json_response({"deployment": rest_deployment(deployment, ctx.blobs)})

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from . import _semver
 from ._classic_wire import HTTPError
 from ._clock import Clock, epoch_ms
+from ._headers import location
 from ._ratelimit import RateLimiter
 from ._store import OWNER, Account, App, Deployment, Package, Store
 
@@ -58,6 +59,12 @@ class Ctx:
     body: dict[str, Any]
     client_ip: str
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blobs(self) -> str:
+        """Where blobs download from, on the address this request came to (so a release made
+        in-process and then served, or served on another port, links to where it is)."""
+        return str(self.request.base_url) + "blobs/"
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
@@ -195,9 +202,10 @@ class ClassicBase:
         return owns_app_named(self.store, account_id, name)
 
     @staticmethod
-    def _deployment_path(ctx: Ctx, deployment_name: str | None = None) -> str:
+    def _deployment_location(ctx: Ctx, deployment_name: str | None = None) -> str:
+        """The ``Location`` of the request's deployment (or of ``deployment_name``)."""
         name = ctx.params["deploymentName"] if deployment_name is None else deployment_name
-        return f"/apps/{ctx.params['appName']}/deployments/{name}"
+        return location("apps", ctx.params["appName"], "deployments", name)
 
     @staticmethod
     def _package_info_body(ctx: Ctx) -> dict[str, Any]:

@@ -30,7 +30,6 @@ from ._classic_validation import rollout_value, validate_package_info
 from ._classic_wire import (
     HTTPError,
     json_response,
-    location,
     raw_package,
     rest_metrics,
     rest_package,
@@ -85,7 +84,6 @@ def release_package(
     data: bytes,
     info: Mapping[str, Any],
     *,
-    blob_base: str,
     now: int,
     released_by: str,
 ) -> Package:
@@ -99,21 +97,19 @@ def release_package(
     package_hash, manifest = hash_with_manifest(data)
     if package_hash == previous_hash:
         raise HTTPError(409, MSG_IDENTICAL_RELEASE)
-    blob_url = blob_base + store.blobs.put(data)
-    manifest_url = None
-    if manifest is not None:
-        manifest_url = blob_base + store.blobs.put(serialize_manifest(manifest))
+    blob_id = store.blobs.put(data)
+    manifest_id = None if manifest is None else store.blobs.put(serialize_manifest(manifest))
     pkg = Package(
         app_version=app_version,
         package_hash=package_hash,
-        blob_url=blob_url,
+        blob_id=blob_id,
         size=len(data),
         upload_time=now,
         release_method="Upload",
         description=info.get("description"),
         is_mandatory=info.get("isMandatory"),
         is_disabled=info.get("isDisabled"),
-        manifest_blob_url=manifest_url,
+        manifest_blob_id=manifest_id,
     )
     if "rollout" in info:
         value = info["rollout"]
@@ -200,14 +196,13 @@ class ReleaseRoutes(ClassicBase):
             deployment,
             data,
             info,
-            blob_base=str(ctx.request.base_url) + "blobs/",
             now=self._now(),
             released_by=ctx.account.email,
         )
         return json_response(
-            {"package": rest_package(pkg)},
+            {"package": rest_package(pkg, ctx.blobs)},
             status=201,
-            headers={"Location": location(self._deployment_path(ctx))},
+            headers={"Location": self._deployment_location(ctx)},
         )
 
     async def _patch_release(self, ctx: Ctx) -> Response:
@@ -220,7 +215,7 @@ class ReleaseRoutes(ClassicBase):
         updated = patch_package(deployment, target, info)
         if updated is None:
             return send_status(204)
-        return json_response({"package": rest_package(updated)})
+        return json_response({"package": rest_package(updated, ctx.blobs)})
 
     async def _promote(self, ctx: Ctx) -> Response:
         info = self._package_info_body(ctx)
@@ -251,7 +246,7 @@ class ReleaseRoutes(ClassicBase):
         pkg = Package(
             app_version=info.get("appVersion") or source_pkg.app_version,
             package_hash=source_pkg.package_hash,
-            blob_url=source_pkg.blob_url,
+            blob_id=source_pkg.blob_id,
             size=source_pkg.size,
             upload_time=self._now(),
             release_method="Promote",
@@ -264,16 +259,16 @@ class ReleaseRoutes(ClassicBase):
                 if info.get("isMandatory") is not None
                 else source_pkg.is_mandatory
             ),
-            manifest_blob_url=source_pkg.manifest_blob_url,
+            manifest_blob_id=source_pkg.manifest_blob_id,
             original_label=source_pkg.label,
             original_deployment=source_name,
         )
         pkg.set_rollout(rollout_value(rollout) if js_truthy(rollout) else None)
         self.store.commit_package(dest, pkg, ctx.account.email)
         return json_response(
-            {"package": rest_package(pkg)},
+            {"package": rest_package(pkg, ctx.blobs)},
             status=201,
-            headers={"Location": location(self._deployment_path(ctx, dest_name))},
+            headers={"Location": self._deployment_location(ctx, dest_name)},
         )
 
     async def _rollback(self, ctx: Ctx) -> Response:
@@ -324,28 +319,28 @@ class ReleaseRoutes(ClassicBase):
         pkg = Package(
             app_version=target.app_version,
             package_hash=target.package_hash,
-            blob_url=target.blob_url,
+            blob_id=target.blob_id,
             size=target.size,
             upload_time=self._now(),
             release_method="Rollback",
             description=target.description,
             is_mandatory=target.is_mandatory,
             is_disabled=target.is_disabled,
-            manifest_blob_url=target.manifest_blob_url,
+            manifest_blob_id=target.manifest_blob_id,
             diff_package_map=target.diff_package_map,
             original_label=target.label,
         )
-        answer = rest_package(pkg)
+        answer = rest_package(pkg, ctx.blobs)
         self.store.commit_package(deployment, pkg, ctx.account.email)
         return json_response(
             {"package": answer},
             status=201,
-            headers={"Location": location(self._deployment_path(ctx))},
+            headers={"Location": self._deployment_location(ctx)},
         )
 
     async def _history(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        return json_response({"history": [raw_package(p) for p in deployment.history]})
+        return json_response({"history": [raw_package(p, ctx.blobs) for p in deployment.history]})
 
     async def _clear_history(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, OWNER)

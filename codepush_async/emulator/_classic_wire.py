@@ -111,19 +111,12 @@ def express_not_found(method: str, original_url: str) -> Response:
     )
 
 
-def location(path: str) -> str:
-    """A Location header value: the path as-is (the server does not URL-encode it), made
-    header-safe by percent-encoding characters outside printable ASCII."""
-    return "".join(
-        ch if " " <= ch <= "~" else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in path
-    )
-
-
 # Packages
 
 
-def raw_package(pkg: Package) -> dict[str, Any]:
-    """The package as the server stores it (history entries, deployment lists)."""
+def raw_package(pkg: Package, blobs: str) -> dict[str, Any]:
+    """The package as the server stores it (history entries, deployment lists); ``blobs`` is
+    the URL prefix of blob downloads (:attr:`Ctx.blobs`)."""
     out: dict[str, Any] = {"appVersion": pkg.app_version}
     if pkg.description is not None:
         out["description"] = pkg.description
@@ -134,10 +127,10 @@ def raw_package(pkg: Package) -> dict[str, Any]:
     if pkg.rollout is not None or pkg.rollout_null:
         out["rollout"] = pkg.rollout
     out["packageHash"] = pkg.package_hash
-    out["blobUrl"] = pkg.blob_url
+    out["blobUrl"] = blobs + pkg.blob_id
     out["size"] = pkg.size
-    if pkg.manifest_blob_url is not None:
-        out["manifestBlobUrl"] = pkg.manifest_blob_url
+    if pkg.manifest_blob_id is not None:
+        out["manifestBlobUrl"] = blobs + pkg.manifest_blob_id
     out["releaseMethod"] = pkg.release_method
     out["uploadTime"] = pkg.upload_time
     if pkg.original_label is not None:
@@ -153,18 +146,18 @@ def raw_package(pkg: Package) -> dict[str, Any]:
     return out
 
 
-def deployment_package(pkg: Package | None) -> dict[str, Any] | None:
+def deployment_package(pkg: Package | None, blobs: str) -> dict[str, Any] | None:
     """The package inside ``GET /apps/:app/deployments/:dep`` (no manifest URL)."""
     if pkg is None:
         return None
-    out = raw_package(pkg)
+    out = raw_package(pkg, blobs)
     out.pop("manifestBlobUrl", None)
     return out
 
 
-def rest_package(pkg: Package) -> dict[str, Any]:
+def rest_package(pkg: Package, blobs: str) -> dict[str, Any]:
     """The package in release/patch/promote/rollback answers: a missing rollout reads 100."""
-    out = raw_package(pkg)
+    out = raw_package(pkg, blobs)
     out.pop("manifestBlobUrl", None)
     if out.get("rollout") is None:
         out["rollout"] = 100
@@ -174,21 +167,22 @@ def rest_package(pkg: Package) -> dict[str, Any]:
 # Deployments
 
 
-def listed_deployment(deployment: Deployment) -> dict[str, Any]:
+def listed_deployment(deployment: Deployment, blobs: str) -> dict[str, Any]:
     """An entry of ``GET /apps/:app/deployments`` (the stored entity, package included)."""
     return {
         "createdTime": deployment.created_time,
         "id": deployment.id,
         "key": deployment.key,
         "name": deployment.name,
-        "package": None if deployment.package is None else raw_package(deployment.package),
+        "package": None if deployment.package is None else raw_package(deployment.package, blobs),
     }
 
 
-def rest_deployment(deployment: Deployment, *, with_package: bool = True) -> dict[str, Any]:
+def rest_deployment(deployment: Deployment, blobs: str | None) -> dict[str, Any]:
+    """The deployment; with its package unless ``blobs`` is None (the create answer)."""
     out: dict[str, Any] = {"name": deployment.name, "key": deployment.key}
-    if with_package:
-        out["package"] = deployment_package(deployment.package)
+    if blobs is not None:
+        out["package"] = deployment_package(deployment.package, blobs)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from enum import Enum
 from http import HTTPStatus
@@ -44,6 +45,10 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, float]] = {
 }
 """Requests per window and window seconds of each dialect when the caller does not say."""
 DIALECTS = tuple(RATE_LIMIT_DEFAULTS)
+REQUEST_LOG_SIZE = 1000
+"""Requests :attr:`CodePushEmulator.requests` keeps by default (the most recent)."""
+REQUEST_BODY_LIMIT = 64 * 1024
+"""Bytes of each request body recorded by default (release uploads are cut there)."""
 _DEFAULT_FAULT_BODIES = {
     429: MSG_TOO_MANY,
     503: "The CodePush server temporarily timed out. Please try again.",
@@ -54,8 +59,10 @@ class CodePushEmulator:
     """An in-memory CodePush management server for tests and local development.
 
     ``emu.app`` is the ASGI application, ``emu.transport`` an httpx transport that calls it
-    in-process, ``emu.requests`` every request received. Time comes from ``clock`` (epoch
-    seconds), so tests can expire keys and rate-limit windows without sleeping.
+    in-process, ``emu.requests`` the ``request_log_size`` most recent requests (None keeps
+    all) with the first ``request_body_limit`` bytes of each body (None keeps whole bodies).
+    Time comes from ``clock`` (epoch seconds), so tests can expire keys and rate-limit windows
+    without sleeping.
 
     ``dialect`` is ``"classic"`` (the official server's routes) or ``"v1"`` (``/api/v1``, see
     docs/v1-wire.md). ``rate_limit`` requests per ``rate_limit_window`` seconds default to
@@ -72,6 +79,8 @@ class CodePushEmulator:
         rate_limit_window: float | _Default = DEFAULT,
         max_package_size: int = 200 * 1024 * 1024,
         storage_dir: str | Path | None = None,
+        request_log_size: int | None = REQUEST_LOG_SIZE,
+        request_body_limit: int | None = REQUEST_BODY_LIMIT,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(
@@ -79,10 +88,18 @@ class CodePushEmulator:
             )
         if max_package_size < 1:
             raise ValueError("max_package_size must be positive")
+        for option, value in (
+            ("request_log_size", request_log_size),
+            ("request_body_limit", request_body_limit),
+        ):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                raise ValueError(f"{option} must be a non-negative int or None, not {value!r}")
         self.dialect = dialect
         self.clock: Clock = clock or system_clock
         self.store = Store(BlobStore(storage_dir))
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=request_log_size)
         self._faults = FaultBook()
         default_limit, default_window = RATE_LIMIT_DEFAULTS[dialect]
         limit = default_limit if rate_limit is DEFAULT else rate_limit
@@ -106,7 +123,7 @@ class CodePushEmulator:
                 max_package_size=max_package_size,
             )
             self._reset_limits = _classic_limits_reset(handler)
-        self._app = build_app(handler, self._faults, self.requests)
+        self._app = build_app(handler, self._faults, self.requests, request_body_limit)
         self._transport = EmulatorTransport(self._app)
         self._key_counter = 0
 

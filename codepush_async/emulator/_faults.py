@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import unquote
 
+from ._headers import encoded_headers
+
 ABORT_EXTENSION = "codepush_emulator.abort"
 """ASGI scope extension (set by the emulator's uvicorn protocol) that aborts the TCP connection."""
 
@@ -69,6 +71,7 @@ class FaultBook:
     def add(self, rule: FaultRule) -> FaultRule:
         if rule.times is not None and rule.times < 1:
             raise ValueError("times must be at least 1 (or None for unlimited)")
+        encoded_headers(rule.headers)  # a header no client could receive is refused here
         with self._lock:
             self._rules.append(rule)
         return rule

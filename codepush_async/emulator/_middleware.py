@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -21,6 +23,9 @@ from ._faults import (
     FaultRule,
     ReadTimedOut,
 )
+from ._headers import encoded_headers, first_invalid_header
+
+logger = logging.getLogger("codepush_async.emulator")
 
 
 @dataclass
@@ -30,6 +35,8 @@ class RecordedRequest:
     ``handled`` says whether the route handler ran (the server acted); ``delivered`` whether the
     client received an answer; ``status`` is the answer's status (the handler's, or a canned
     fault's), None when nothing was answered; ``fault`` names the fault rule that applied.
+    ``body`` holds at most the emulator's ``request_body_limit`` first bytes; ``body_size`` is
+    the size received.
     """
 
     method: str
@@ -41,6 +48,16 @@ class RecordedRequest:
     handled: bool = False
     delivered: bool = False
     fault: str | None = None
+    body_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.body_size is None:
+            self.body_size = len(self.body)
+
+    @property
+    def body_truncated(self) -> bool:
+        """Whether ``body`` is only the first bytes of what was received."""
+        return self.body_size is not None and self.body_size > len(self.body)
 
     @property
     def decoded_path(self) -> str:
@@ -49,6 +66,11 @@ class RecordedRequest:
 
     def json(self) -> Any:
         """The body parsed as JSON."""
+        if self.body_truncated:
+            raise ValueError(
+                f"only {len(self.body)} of the body's {self.body_size} bytes were recorded "
+                "(raise the emulator's request_body_limit)"
+            )
         return json.loads(self.body)
 
 
@@ -78,13 +100,36 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class EmulatorMiddleware:
-    """Records requests into ``log`` and applies the first matching rule of ``faults``."""
+def _internal_error(problem: str) -> list[Message]:
+    """The 500 sent instead of an answer whose headers are not valid HTTP."""
+    body = f"Internal Server Error: the emulator refused to send an {problem}".encode(
+        "utf-8", "backslashreplace"
+    )
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    return [
+        {"type": "http.response.start", "status": 500, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    ]
 
-    def __init__(self, app: ASGIApp, faults: FaultBook, log: list[RecordedRequest]) -> None:
+
+class EmulatorMiddleware:
+    """Records requests into ``log`` (bodies cut to ``body_limit`` bytes unless None) and
+    applies the first matching rule of ``faults``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: FaultBook,
+        log: deque[RecordedRequest],
+        body_limit: int | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.log = log
+        self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +144,8 @@ class EmulatorMiddleware:
             headers=httpx.Headers(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             ),
-            body=body,
+            body=body if self.body_limit is None else body[: self.body_limit],
+            body_size=len(body),
         )
         self.log.append(record)
         replay = _replay(body, receive)
@@ -123,8 +169,24 @@ class EmulatorMiddleware:
     ) -> list[Message]:
         """Run the handler; forward its messages when ``deliver``, else keep them."""
         kept: list[Message] = []
+        refused = False
 
         async def capture(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                problem = first_invalid_header(message.get("headers", []))
+                if problem is not None:
+                    # Served, h11 would drop the connection; answer 500 in both modes instead.
+                    logger.error("codepush emulator: refused to send %s", problem)
+                    refused = True
+                    for replacement in _internal_error(problem):
+                        await capture_valid(replacement)
+                    return
+            await capture_valid(message)
+
+        async def capture_valid(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
             if deliver:
@@ -139,9 +201,7 @@ class EmulatorMiddleware:
         return kept
 
     async def _respond(self, rule: FaultRule, send: Send, record: RecordedRequest) -> None:
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rule.headers.items()
-        ]
+        headers = encoded_headers(rule.headers)
         if not any(k == b"content-type" for k, _ in headers) and rule.body:
             headers.append((b"content-type", b"text/html; charset=utf-8"))
         headers.append((b"content-length", str(len(rule.body)).encode()))

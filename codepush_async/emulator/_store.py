@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,13 +103,16 @@ class App:
 class Package:
     """One release in a deployment's history. ``None`` means the field was never set.
 
+    ``blob_id`` (and ``manifest_blob_id``) name the bytes in the :class:`BlobStore`; answers
+    turn them into URLs on the address each request came to.
+
     ``rollout_null`` records that ``rollout`` was explicitly cleared (the server writes ``null``
     when a release is completed or superseded), which history shows as ``null``, not absent.
     """
 
     app_version: str
     package_hash: str
-    blob_url: str
+    blob_id: str
     size: int
     upload_time: int
     release_method: str
@@ -121,11 +125,17 @@ class Package:
     released_by: str | None = None
     original_label: str | None = None
     original_deployment: str | None = None
-    manifest_blob_url: str | None = None
+    manifest_blob_id: str | None = None
     diff_package_map: dict[str, object] | None = None
 
     def copy(self) -> Package:
         return copy.deepcopy(self)
+
+    def blob_ids(self) -> Iterator[str]:
+        """The blobs this release references (its package, and its manifest if any)."""
+        yield self.blob_id
+        if self.manifest_blob_id is not None:
+            yield self.manifest_blob_id
 
     def set_rollout(self, value: int | None) -> None:
         """Store a rollout; None clears it (100% / complete)."""
@@ -160,10 +170,12 @@ class MetricCounters:
 
 
 class BlobStore:
-    """Uploaded package bytes, in memory or under a directory."""
+    """Uploaded package bytes, in memory or under a directory (the store frees the blobs no
+    release references any more)."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self._memory: dict[str, bytes] = {}
+        self._on_disk: set[str] = set()
         self._dir: Path | None = None
         if directory is not None:
             self._dir = Path(directory)
@@ -173,6 +185,7 @@ class BlobStore:
         blob_id = generate_secure_key(new_id())
         if self._dir is not None:
             (self._dir / blob_id).write_bytes(data)
+            self._on_disk.add(blob_id)
         else:
             self._memory[blob_id] = data
         return blob_id
@@ -184,6 +197,24 @@ class BlobStore:
             path = self._dir / blob_id
             return path.read_bytes() if path.is_file() else None
         return self._memory.get(blob_id)
+
+    def delete(self, blob_id: str) -> None:
+        """Forget a blob (and remove its file); unknown ids are ignored."""
+        if blob_id in self._on_disk and self._dir is not None:
+            self._on_disk.discard(blob_id)
+            (self._dir / blob_id).unlink(missing_ok=True)
+        self._memory.pop(blob_id, None)
+
+    def __len__(self) -> int:
+        return len(self._memory) + len(self._on_disk)
+
+    def __contains__(self, blob_id: object) -> bool:
+        return blob_id in self._memory or blob_id in self._on_disk
+
+    @property
+    def size(self) -> int:
+        """Bytes held in memory (blobs under a directory count nothing)."""
+        return sum(len(data) for data in self._memory.values())
 
 
 class Store:
@@ -333,8 +364,10 @@ class Store:
         return deployment
 
     def remove_deployment(self, deployment_id: str) -> None:
-        self.deployments.pop(deployment_id, None)
+        deployment = self.deployments.pop(deployment_id, None)
         self.metrics.pop(deployment_id, None)
+        if deployment is not None:
+            self.free_blobs(deployment.history)
 
     # Packages
 
@@ -349,12 +382,28 @@ class Store:
         package.released_by = released_by
         deployment.history.append(package)
         if len(deployment.history) > MAX_HISTORY:
-            del deployment.history[: len(deployment.history) - MAX_HISTORY]
+            trimmed = deployment.history[: len(deployment.history) - MAX_HISTORY]
+            del deployment.history[: len(trimmed)]
+            self.free_blobs(trimmed)
         return package
 
     def clear_history(self, deployment: Deployment) -> None:
+        dropped = list(deployment.history)
         deployment.history.clear()
         self.metrics.pop(deployment.id, None)
+        self.free_blobs(dropped)
+
+    def free_blobs(self, dropped: Iterable[Package]) -> None:
+        """Delete the blobs of releases that left history, unless another release (a promotion
+        or rollback shares its source's blob) still references them."""
+        candidates = {blob_id for package in dropped for blob_id in package.blob_ids()}
+        if not candidates:
+            return
+        for deployment in self.deployments.values():
+            for package in deployment.history:
+                candidates.difference_update(package.blob_ids())
+        for blob_id in candidates:
+            self.blobs.delete(blob_id)
 
     # Metrics
 

@@ -21,20 +21,20 @@ class DeploymentRoutes(V1Base):
     async def _list_deployments(self, ctx: Ctx) -> Response:
         app = self._app(ctx, COLLABORATOR)
         deployments = sorted(self.store.deployments_of(app.id), key=lambda d: locale_key(d.name))
-        return json_response({"deployments": [deployment_shape(d) for d in deployments]})
+        return json_response({"deployments": [deployment_shape(d, ctx.blobs) for d in deployments]})
 
     async def _create_deployment(self, ctx: Ctx) -> Response:
         check(ctx.body, [("name", is_valid_name)], required=("name",))
         deployment = add_deployment(
             self.store, self._app(ctx), ctx.account, ctx.body["name"], None, self._now()
         )
-        return json_response({"deployment": deployment_shape(deployment)}, status=201)
+        return json_response({"deployment": deployment_shape(deployment, ctx.blobs)}, status=201)
 
     async def _rename_deployment(self, ctx: Ctx) -> Response:
         check(ctx.body, [("name", is_valid_name)], required=("name",))
         app, deployment = self._app_and_deployment(ctx, OWNER)
         rename_deployment(self.store, app, deployment, ctx.body["name"])
-        return json_response({"deployment": deployment_shape(deployment)})
+        return json_response({"deployment": deployment_shape(deployment, ctx.blobs)})
 
     async def _delete_deployment(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, OWNER)

@@ -36,11 +36,10 @@ class ReleaseRoutes(V1Base):
             deployment,
             data,
             info,
-            blob_base=str(ctx.request.base_url) + "blobs/",
             now=self._now(),
             released_by=ctx.account.email,
         )
-        return json_response({"release": release(pkg)}, status=201)
+        return json_response({"release": release(pkg, ctx.blobs)}, status=201)
 
     async def _list_releases(self, ctx: Ctx) -> Response:
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
@@ -48,7 +47,7 @@ class ReleaseRoutes(V1Base):
         return json_response(
             {
                 "releases": [
-                    release_with_metrics(pkg, metrics.get(pkg.label or ""))
+                    release_with_metrics(pkg, metrics.get(pkg.label or ""), ctx.blobs)
                     for pkg in deployment.history
                 ]
             }
@@ -61,4 +60,4 @@ class ReleaseRoutes(V1Base):
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
         target = release_to_patch(deployment, ctx.params["label"])
         updated = patch_package(deployment, target, info)
-        return json_response({"release": release(updated or target)})
+        return json_response({"release": release(updated or target, ctx.blobs)})

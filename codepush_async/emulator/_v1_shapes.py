@@ -25,7 +25,8 @@ def iso8601(epoch_ms: int) -> str:
     return text + "Z"
 
 
-def release(pkg: Package) -> dict[str, Any]:
+def release(pkg: Package, blobs: str) -> dict[str, Any]:
+    """A release; ``blobs`` is the URL prefix of blob downloads (``Ctx.blobs``)."""
     return {
         "label": pkg.label,
         "appVersion": pkg.app_version,
@@ -36,16 +37,18 @@ def release(pkg: Package) -> dict[str, Any]:
         "size": pkg.size,
         "uploadTime": pkg.upload_time,
         "packageHash": pkg.package_hash,
-        "blobUrl": pkg.blob_url,
+        "blobUrl": blobs + pkg.blob_id,
         "releaseMethod": pkg.release_method,
     }
 
 
-def release_with_metrics(pkg: Package, counters: MetricCounters | None) -> dict[str, Any]:
+def release_with_metrics(
+    pkg: Package, counters: MetricCounters | None, blobs: str
+) -> dict[str, Any]:
     """A ``GET .../releases`` entry: the release and its label's counters (zeros if none)."""
     counters = counters or MetricCounters()
     return {
-        **release(pkg),
+        **release(pkg, blobs),
         "metrics": {
             "totalActive": counters.active,
             "downloaded": counters.downloaded,
@@ -55,12 +58,12 @@ def release_with_metrics(pkg: Package, counters: MetricCounters | None) -> dict[
     }
 
 
-def deployment(dep: Deployment) -> dict[str, Any]:
+def deployment(dep: Deployment, blobs: str) -> dict[str, Any]:
     current = dep.package
     return {
         "name": dep.name,
         "key": dep.key,
-        "package": None if current is None else release(current),
+        "package": None if current is None else release(current, blobs),
     }
 
 

@@ -26,7 +26,7 @@ async def other(emu: CodePushEmulator) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_create_app(client: httpx.AsyncClient) -> None:
     response = await create_app(client, "My App", os="iOS", platform="React-Native")
-    assert response.headers["location"] == "/apps/My App"
+    assert response.headers["location"] == "/apps/My%20App"
     assert response.json() == {
         "app": {
             "name": "My App",

@@ -55,7 +55,7 @@ async def test_account(client: httpx.AsyncClient) -> None:
 async def test_create_access_key(client: httpx.AsyncClient, clock: ManualClock) -> None:
     response = await client.post("/accessKeys", json={"friendlyName": "  CI key  "})
     assert response.status_code == 201
-    assert response.headers["location"] == "/accessKeys/CI key"
+    assert response.headers["location"] == "/accessKeys/CI%20key"
     created = response.json()["accessKey"]
     now_ms = int(clock() * 1000)
     assert created["friendlyName"] == created["description"] == "CI key"
