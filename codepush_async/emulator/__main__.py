@@ -64,10 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the URL and an access key (flushed), then serve until interrupted."""
-    args = _parser().parse_args(argv)
-    emulator = CodePushEmulator(
+def emulator_from(args: argparse.Namespace) -> CodePushEmulator:
+    """The emulator the parsed command line describes."""
+    return CodePushEmulator(
         args.dialect,
         rate_limit=DEFAULT if args.rate_limit is None else (args.rate_limit or None),
         rate_limit_window=DEFAULT if args.rate_limit_window is None else args.rate_limit_window,
@@ -76,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         request_log_size=args.request_log_size,
         request_body_limit=args.request_body_limit,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the URL and an access key (flushed), then serve until interrupted."""
+    args = _parser().parse_args(argv)
+    emulator = emulator_from(args)
     key = emulator.create_account(args.email, args.name)
     try:
         sock = bind_socket(args.host, args.port)
