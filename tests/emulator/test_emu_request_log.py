@@ -28,15 +28,11 @@ async def test_defaults_keep_the_last_requests_and_cut_bodies() -> None:
     big = b"x" * (REQUEST_BODY_LIMIT + 1)
     async with client_of(emu) as client:
         await client.post("/apps", json={"name": "App"})
-        for n in range(REQUEST_LOG_SIZE + 5):
-            await client.get(f"/apps/n{n}")
         await client.post(
             "/apps/App/deployments/Staging/release",
             files={"package": ("a.js", big)},
             data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
         )
-    assert len(emu.requests) == REQUEST_LOG_SIZE
-    assert emu.requests[0].path == "/apps/n6"
     upload = emu.requests[-1]
     assert upload.status == 201
     assert len(upload.body) == REQUEST_BODY_LIMIT
@@ -49,8 +45,9 @@ async def test_sizes_are_configurable() -> None:
     emu = CodePushEmulator(request_log_size=2, request_body_limit=4)
     async with client_of(emu) as client:
         for name in ("A", "B", "C"):
-            await client.post("/apps", json={"name": name})
-    assert [r.status for r in emu.requests] == [201, 201]
+            await client.post(f"/apps?n={name}", json={"name": name})
+    assert [(r.query, r.status) for r in emu.requests] == [("n=B", 201), ("n=C", 201)]
+    assert len(emu.store.apps) == 3  # the first was served: only its record is gone
     second, third = emu.requests
     assert (second.body, third.body) == (b'{"na', b'{"na')
     assert third.body_size == len(b'{"name":"C"}')
@@ -60,12 +57,20 @@ async def test_sizes_are_configurable() -> None:
 
 async def test_none_keeps_everything() -> None:
     emu = CodePushEmulator(request_log_size=None, request_body_limit=None)
+    assert emu.requests.maxlen is None
+    big = b"x" * (2 * REQUEST_BODY_LIMIT)
     async with client_of(emu) as client:
-        for n in range(REQUEST_LOG_SIZE + 1):
-            await client.post("/apps", json={"name": f"App {n}"})
-    assert len(emu.requests) == REQUEST_LOG_SIZE + 1
-    assert emu.requests[-1].json() == {"name": f"App {REQUEST_LOG_SIZE}"}
-    assert not emu.requests[-1].body_truncated
+        await client.post("/apps", json={"name": "App"})
+        await client.post(
+            "/apps/App/deployments/Staging/release",
+            files={"package": ("a.js", big)},
+            data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
+        )
+    assert [r.status for r in emu.requests] == [201, 201]
+    assert emu.requests[0].json() == {"name": "App"}
+    upload = emu.requests[1]
+    assert big in upload.body
+    assert (upload.body_size, upload.body_truncated) == (len(upload.body), False)
 
 
 async def test_zero_records_nothing() -> None:
