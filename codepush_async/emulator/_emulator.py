@@ -47,8 +47,9 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, float]] = {
 DIALECTS = tuple(RATE_LIMIT_DEFAULTS)
 REQUEST_LOG_SIZE = 1000
 """Requests :attr:`CodePushEmulator.requests` keeps by default (the most recent)."""
-REQUEST_BODY_LIMIT = 64 * 1024
-"""Bytes of each request body recorded by default (release uploads are cut there)."""
+REQUEST_BODY_LIMIT = 16 * 1024
+"""Bytes of each request body recorded by default: whole JSON bodies (the server takes 10 kB),
+the start of release uploads."""
 _DEFAULT_FAULT_BODIES = {
     429: MSG_TOO_MANY,
     503: "The CodePush server temporarily timed out. Please try again.",
