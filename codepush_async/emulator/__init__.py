@@ -8,7 +8,7 @@
     emu.fail_next(503)                    # canned answer, handler not run
     emu.drop_next(after_handler=True)     # server acts, client gets RemoteProtocolError
     emu.delay_next(30)                    # beyond the read timeout: httpx.ReadTimeout at once
-    emu.requests                          # every request received, with its fate
+    emu.requests                          # the recent requests received, with their fate
 
 ``python -m codepush_async.emulator --port 3000`` serves it on 127.0.0.1 with a ready key.
 Needs the ``emulator`` extra (starlette, python-multipart, uvicorn). Public names load lazily so
