@@ -3,7 +3,6 @@ wrapped by the recording and fault-injection layer."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -13,7 +12,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._faults import FaultBook
-from ._middleware import EmulatorMiddleware, RecordedRequest
+from ._middleware import EmulatorMiddleware, RequestLog
 
 DialectHandler = Callable[[Request], Awaitable[Response]]
 
@@ -29,7 +28,7 @@ def _endpoint(handler: DialectHandler) -> ASGIApp:
 def build_app(
     handler: DialectHandler,
     faults: FaultBook,
-    log: deque[RecordedRequest],
+    log: RequestLog,
     body_limit: int | None,
 ) -> ASGIApp:
     """The emulator's ASGI app; the dialect does its own (Express-style) routing."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from enum import Enum
 from http import HTTPStatus
@@ -19,7 +18,7 @@ from ._classic import ClassicDialect
 from ._classic_base import DEFAULT_ACCESS_KEY_TTL_MS, MSG_TOO_MANY
 from ._clock import Clock, epoch_ms, system_clock
 from ._faults import FaultBook, FaultKind, FaultRule
-from ._middleware import RecordedRequest
+from ._middleware import RequestLog
 from ._serve import BackgroundServer
 from ._store import Account, BlobStore, Deployment, Store, generate_secure_key
 from ._transport import EmulatorTransport
@@ -100,7 +99,7 @@ class CodePushEmulator:
         self.dialect = dialect
         self.clock: Clock = clock or system_clock
         self.store = Store(BlobStore(storage_dir))
-        self.requests: deque[RecordedRequest] = deque(maxlen=request_log_size)
+        self.requests = RequestLog(request_log_size)
         self._faults = FaultBook()
         default_limit, default_window = RATE_LIMIT_DEFAULTS[dialect]
         limit = default_limit if rate_limit is DEFAULT else rate_limit

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -74,6 +73,24 @@ class RecordedRequest:
         return json.loads(self.body)
 
 
+class RequestLog(list[RecordedRequest]):
+    """A list of the ``maxlen`` most recent requests (all of them when ``maxlen`` is None)."""
+
+    def __init__(self, maxlen: int | None = None) -> None:
+        super().__init__()
+        self.maxlen = maxlen
+
+    def append(self, record: RecordedRequest) -> None:
+        """Add ``record``, forgetting the oldest beyond ``maxlen``."""
+        if self.maxlen is None:
+            super().append(record)
+            return
+        if len(self) >= self.maxlen:
+            del self[: len(self) - self.maxlen + 1]
+        if self.maxlen:
+            super().append(record)
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
@@ -123,7 +140,7 @@ class EmulatorMiddleware:
         self,
         app: ASGIApp,
         faults: FaultBook,
-        log: deque[RecordedRequest],
+        log: RequestLog,
         body_limit: int | None = None,
     ) -> None:
         self.app = app

@@ -138,7 +138,7 @@ async def test_request_log(emu: CodePushEmulator, client: httpx.AsyncClient, key
     assert first.body == b'{"name":"A b"}'
     assert (second.path, second.decoded_path) == ("/apps/A%20b", "/apps/A b")
     emu.clear_requests()
-    assert list(emu.requests) == []
+    assert emu.requests == []
 
 
 # Rate limiting

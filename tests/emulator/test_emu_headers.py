@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
@@ -19,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from codepush_async.emulator import CodePushEmulator, FaultKind, FaultRule
 from codepush_async.emulator._faults import FaultBook
 from codepush_async.emulator._headers import encode_uri_component, invalid_header, location
-from codepush_async.emulator._middleware import EmulatorMiddleware
+from codepush_async.emulator._middleware import EmulatorMiddleware, RequestLog
 from codepush_async.emulator._serve import BackgroundServer
 from codepush_async.emulator._transport import EmulatorTransport
 
@@ -126,7 +125,7 @@ def _answering(header: tuple[bytes, bytes]) -> EmulatorMiddleware:
         await send({"type": "http.response.start", "status": 201, "headers": [header]})
         await send({"type": "http.response.body", "body": b"created"})
 
-    return EmulatorMiddleware(app, FaultBook(), deque())
+    return EmulatorMiddleware(app, FaultBook(), RequestLog())
 
 
 BAD_HEADERS = [

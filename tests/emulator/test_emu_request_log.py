@@ -48,6 +48,8 @@ async def test_sizes_are_configurable() -> None:
             await client.post(f"/apps?n={name}", json={"name": name})
     assert [(r.query, r.status) for r in emu.requests] == [("n=B", 201), ("n=C", 201)]
     assert len(emu.store.apps) == 3  # the first was served: only its record is gone
+    assert isinstance(emu.requests, list)  # compares and slices as before
+    assert emu.requests[1:] == [emu.requests[-1]]
     second, third = emu.requests
     assert (second.body, third.body) == (b'{"na', b'{"na')
     assert third.body_size == len(b'{"name":"C"}')
@@ -77,7 +79,7 @@ async def test_zero_records_nothing() -> None:
     emu = CodePushEmulator(request_log_size=0, request_body_limit=0)
     async with client_of(emu) as client:
         assert (await client.post("/apps", json={"name": "A"})).status_code == 201
-    assert len(emu.requests) == 0
+    assert emu.requests == []
 
 
 def test_a_record_built_by_hand_counts_its_body() -> None:
