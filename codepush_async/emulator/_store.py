@@ -208,9 +208,6 @@ class BlobStore:
     def __len__(self) -> int:
         return len(self._memory) + len(self._on_disk)
 
-    def __contains__(self, blob_id: object) -> bool:
-        return blob_id in self._memory or blob_id in self._on_disk
-
     @property
     def size(self) -> int:
         """Bytes held in memory (blobs under a directory count nothing)."""
