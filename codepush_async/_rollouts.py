@@ -384,15 +384,14 @@ class Rollouts:
                         raise _Stop(RolloutHalted(reason, rollout, metrics))
                     logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
                                    app, deployment, name, reason)
+                    if metrics is not None:  # counters that started again: judged from here
+                        previous = metrics
+                        await self._judge(app, deployment, name, plan, metrics, rollout)
                 else:
                     previous = metrics
-                    rate = plan.gate.failure_rate(metrics)
-                    if rate is None:
+                    if await self._judge(app, deployment, name, plan, metrics, rollout) is None:
                         why = "too few downloads"
                         continue  # too few downloads to judge: hold this step, wait again
-                    if rate > plan.gate.max_failure_rate:
-                        await self._act(app, deployment, name, plan.on_breach)
-                        raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
                 rollout = await self._step(app, deployment, name, steps.pop(0))
                 steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, metrics)
@@ -437,6 +436,22 @@ class Rollouts:
             if not any(package.label == label for package in history):
                 raise NotFoundError(f"{app}/{deployment} has no release {label!r}")
         return current
+
+    async def _judge(
+        self,
+        app: str,
+        deployment: str,
+        label: str,
+        plan: RolloutPlan,
+        metrics: UpdateMetrics,
+        rollout: int,
+    ) -> float | None:
+        """The failure rate (``None``: too little data); a breach acts and ends the run."""
+        rate = plan.gate.failure_rate(metrics)
+        if rate is not None and rate > plan.gate.max_failure_rate:
+            await self._act(app, deployment, label, plan.on_breach)
+            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
+        return rate
 
     async def _act(self, app: str, deployment: str, label: str, action: BreachAction) -> None:
         if action == "rollback":

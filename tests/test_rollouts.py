@@ -476,3 +476,27 @@ def test_rollouts_use_only_the_clients_public_calls() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "collections.abc", "datetime", "typing", "_exceptions",
                         "_models", "_client"}
+
+
+async def test_advancing_past_backwards_metrics_still_judges_the_new_ones(
+    world: World,
+) -> None:
+    """``on_no_metrics="advance"`` advances once past a reset; it never ignores a spike after."""
+    await world.release("1.0.2", rollout=5)
+    plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
+                       on_breach="halt", on_no_metrics="advance")
+
+    def play(event: RolloutWaiting) -> None:
+        if event.rollout == 5:
+            world.devices(downloaded=1000, failed=1)
+        elif event.rollout == 25:  # the metrics store was flushed: counters start again
+            world.devices(downloaded=-900, failed=-1)
+        else:  # then half the devices fail
+            world.devices(downloaded=400, failed=200)
+
+    outcome = await drive(world, plan, play)
+
+    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [25, 50]
+    assert (outcome.status, outcome.rollout) == ("halted", 50)
+    assert isinstance(outcome.events[-1], RolloutBreached)
+    assert await world.current() == ("v2", 50, False)
