@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ EXTRA_HINT = (
     "(pip install 'codepush-async[signing]')"
 )
 _CHUNK = 1024 * 1024
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 KeySource = str | bytes | os.PathLike[str]
 
@@ -58,8 +60,15 @@ def _pem(source: object, what: str) -> bytes:
         return source.encode("ascii", "replace")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
-        if not os.fspath(source) or not path.is_file():
-            raise ValueError(f"{what}: {path} is not a PEM file (or PEM text)")
+        try:
+            found = bool(os.fspath(source)) and path.is_file()
+        except OSError:  # e.g. a name too long: key text without its armour
+            found = False
+        if not found:
+            # Text made only of base64 characters may be a key that lost its BEGIN/END
+            # lines: it is never echoed. A path has a '.', '-', '_' or the like.
+            shown = "the given path" if _BASE64.fullmatch(os.fspath(source)) else str(path)
+            raise ValueError(f"{what}: {shown} is not a PEM file (or PEM text)")
         return path.read_bytes()
     raise ValueError(f"{what} must be PEM bytes or text, or a path, got {type(source).__name__}")
 

@@ -293,6 +293,20 @@ async def test_a_bad_private_key_is_refused_before_any_request(
     assert len(server.emulator.requests) == before
 
 
+@pytest.mark.parametrize("lines", [slice(1, -1), slice(1, 3)])
+async def test_a_key_without_its_pem_armour_is_never_echoed(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], lines: slice
+) -> None:
+    """Key text that lost its BEGIN/END lines (an environment variable) reads as a path."""
+    body = "".join(keys[0].decode().splitlines()[lines])  # long or short, base64 only
+    before = len(server.emulator.requests)
+    with pytest.raises(ValueError, match="private_key: the given path is not a PEM file") as caught:
+        await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=body)
+    assert body[:40] not in str(caught.value)
+    assert body[:40] not in repr(caught.value.__cause__) + repr(caught.value.__context__)
+    assert len(server.emulator.requests) == before
+
+
 async def test_only_rsa_keys_sign_and_a_key_path_works(
     server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
 ) -> None:
