@@ -23,6 +23,8 @@ from ._exceptions import CodePushError, IdenticalReleaseError
 from ._models import App, Package
 from ._package import ReleaseContents
 from ._prepared import prepare_release
+from ._semver import is_valid_range
+from ._validate import check_bool, check_name, check_optional_str, check_rollout, check_size_limit
 
 if TYPE_CHECKING:
     from ._client import AsyncCodePush
@@ -155,6 +157,31 @@ def _check_options(dry_run: Any, on_item: Any) -> None:
         raise ValueError(f"on_item must be callable, got {type(on_item).__name__}")
 
 
+def _check_write_options(options: dict[str, Any]) -> None:
+    """The checks ``cp.releases`` makes of a write's options, made before the first read:
+    a dry run never plans a write the real run would refuse, nor does a run send reads
+    only to fail every item with the same ``ValueError``."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "rollout":
+            check_rollout(value)
+        elif name in ("is_mandatory", "is_disabled", "no_duplicate_release_error"):
+            check_bool(value, name)
+        elif name == "description":
+            check_optional_str(value, name)
+        elif name == "label":
+            check_name(value, name)
+        elif name in ("app_version", "target_binary_version"):
+            if not is_valid_range(check_name(value, name)):
+                raise ValueError(f"{name} must be a semver version or range such as '1.2.3', "
+                                 f"'1.2.x' or '^1.2.0', got {value!r}")
+        elif name == "max_package_size":
+            check_size_limit(value)
+        elif name == "on_progress" and not callable(value):
+            raise ValueError(f"on_progress must be callable, got {type(value).__name__}")
+
+
 def _normalize(targets: Any, deployment: str | None) -> list[Target]:
     """Targets with their deployment filled in; clear errors for what cannot be meant."""
     if isinstance(targets, (str, bytes, Target)) or not isinstance(targets, Iterable):
@@ -280,6 +307,7 @@ class Bulk:
         overrides: dict[str, Any] = {"rollout": rollout, "description": description,
                      "is_mandatory": is_mandatory, "is_disabled": is_disabled,
                      "label": label, "app_version": app_version}
+        _check_write_options(overrides)
         releases = self._cp.releases
 
         async def read(target: Target) -> _Decision:
@@ -324,6 +352,7 @@ class Bulk:
                 "patch needs at least one of rollout, is_disabled, is_mandatory, "
                 "description or app_version: there is nothing to change"
             )
+        _check_write_options({**changes, "label": label})
         items = _normalize(targets, _check_name(deployment, "deployment"))
         releases = self._cp.releases
 
@@ -369,9 +398,13 @@ class Bulk:
         items = _normalize(targets, _check_name(deployment, "deployment"))
         _check_concurrency(concurrency)
         _check_options(dry_run, on_item)
+        releases = self._cp.releases
+        # Unknown options and bad values fail here, before any request, as for one release.
+        inspect.signature(releases.release).bind(
+            "app", deployment, contents, target_binary_version, **release_options)
+        _check_write_options({**release_options, "target_binary_version": target_binary_version})
         limit = release_options.get("max_package_size") or self._cp.max_package_size
         private_key = release_options.pop("private_key", None)  # signs the one shared zip
-        releases = self._cp.releases
         async with prepare_release(contents, max_package_size=limit, private_key=private_key,
                                    clock=self._cp.clock) as prepared:
 

@@ -127,6 +127,47 @@ async def test_bad_input_fails_before_any_request(
     assert emu.requests == []
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda cp, **o: cp.bulk.promote(["A"], "Staging", "Production", rollout=150, **o),
+         ValueError, "rollout must be from 1 to 100"),
+        (lambda cp, **o: cp.bulk.promote(["A"], "Staging", "Production", label="", **o),
+         ValueError, "label must not be empty"),
+        (lambda cp, **o: cp.bulk.promote(["A"], "Staging", "Production", app_version="x.y",
+                                         **o),
+         ValueError, "app_version must be a semver version or range"),
+        (lambda cp, **o: cp.bulk.patch(["A"], "Production", rollout=0, **o),
+         ValueError, "rollout must be from 1 to 100"),
+        (lambda cp, **o: cp.bulk.patch(["A"], "Production", is_disabled="yes", **o),
+         ValueError, "is_disabled must be True, False or None"),
+        (lambda cp, **o: cp.bulk.patch(["A"], "Production", description=7, **o),
+         ValueError, "description must be a string or None"),
+        (lambda cp, **o: cp.bulk.patch(["A"], "Production", label="", rollout=5, **o),
+         ValueError, "label must not be empty"),
+        (lambda cp, **o: cp.bulk.release(["A"], "Production", b"x", "", **o),
+         ValueError, "target_binary_version must not be empty"),
+        (lambda cp, **o: cp.bulk.release(["A"], "Production", b"x", "1.0.0", rollout=101, **o),
+         ValueError, "rollout must be from 1 to 100"),
+        (lambda cp, **o: cp.bulk.release(["A"], "Production", b"x", "1.0.0",
+                                         max_package_size=0, **o),
+         ValueError, "max_package_size must be a positive number of bytes"),
+        (lambda cp, **o: cp.bulk.release(["A"], "Production", b"x", "1.0.0",
+                                         desciption="typo", **o),
+         TypeError, "unexpected keyword argument 'desciption'"),
+    ],
+)
+async def test_bad_write_options_fail_before_any_request_dry_run_or_not(
+    cp: AsyncCodePush, emu: CodePushEmulator, call: Any, error: type[Exception], message: str,
+    dry_run: bool,
+) -> None:
+    """A dry run must not plan a write that would be refused, nor a run fail it per item."""
+    with pytest.raises(error, match=message):
+        await call(cp, dry_run=dry_run)
+    assert emu.requests == []
+
+
 async def test_patch_with_nothing_to_change_and_bad_names_fail_first(
     cp: AsyncCodePush, emu: CodePushEmulator
 ) -> None:
