@@ -99,16 +99,36 @@ class HealthGate:
         return failed / (installed + failed)
 
 
-def _to_seconds(value: object) -> float:
+def _to_seconds(value: object, name: str = "interval") -> float:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
     else:
-        raise ValueError(f"interval must be a timedelta or seconds, got {type(value).__name__}")
+        raise ValueError(f"{name} must be a timedelta or seconds, got {type(value).__name__}")
     if not (math.isfinite(seconds) and seconds >= 0):
-        raise ValueError(f"interval must be finite and >= 0, got {value!r}")
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return seconds
+
+
+def _to_max_hold(value: object) -> float | None:
+    return None if value is None else _to_seconds(value, "max_hold")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _too_little_data(gate: HealthGate, metrics: UpdateMetrics, held: float) -> str:
+    downloaded = metrics.downloaded or 0
+    if downloaded < gate.min_downloads:
+        reason = f"too few downloads ({downloaded} < {gate.min_downloads})"
+    else:
+        reason = "no installs reported"
+    return f"{reason} after holding {_duration(held)}" if held else reason
 
 
 def _check_steps(value: object) -> tuple[int, ...]:
@@ -137,7 +157,12 @@ def _one_of(choices: tuple[str, ...], name: str) -> Callable[[object, object, ob
 @attrs.frozen
 class RolloutPlan:
     """The rollout percentages to go through, the wait at each, the gate and what to do
-    on a breach (``"rollback"``, ``"disable"`` or ``"halt"``) or without metrics."""
+    on a breach (``"rollback"``, ``"disable"`` or ``"halt"``) or without metrics.
+
+    A step with too little data to judge is held one more ``interval`` at a time, for
+    at most ``max_hold`` (``None``: as long as it takes), then the plan halts; with
+    ``interval=0`` there is nothing to wait for, so it halts at once.
+    """
 
     steps: tuple[int, ...] = attrs.field(converter=_check_steps)
     interval: float = attrs.field(converter=_to_seconds)
@@ -148,6 +173,7 @@ class RolloutPlan:
     on_no_metrics: NoMetricsAction = attrs.field(
         default="halt", validator=_one_of(_NO_METRICS_ACTIONS, "on_no_metrics")
     )
+    max_hold: float | None = attrs.field(default=None, kw_only=True, converter=_to_max_hold)
 
     @gate.validator
     def _check_gate(self, _attribute: object, value: object) -> None:
@@ -209,7 +235,8 @@ class RolloutBreached:
 
 @attrs.frozen
 class RolloutHalted:
-    """The plan stopped without a breach (metrics missing or going backwards)."""
+    """The plan stopped without a breach (metrics missing or going backwards, too little
+    data after ``max_hold``, or a disabled release)."""
 
     reason: str
     rollout: int
@@ -369,6 +396,7 @@ class Rollouts:
             return
         steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
         previous: UpdateMetrics | None = None
+        held = 0.0  # seconds the current step was held for too little data
         try:
             if rollout < plan.steps[0]:
                 rollout = await self._step(app, deployment, name, steps.pop(0))
@@ -390,9 +418,16 @@ class Rollouts:
                 else:
                     previous = metrics
                     if await self._judge(app, deployment, name, plan, metrics, rollout) is None:
+                        if not plan.interval or (
+                            plan.max_hold is not None and held + plan.interval > plan.max_hold
+                        ):
+                            reason = _too_little_data(plan.gate, metrics, held)
+                            raise _Stop(RolloutHalted(reason, rollout, metrics))
+                        held += plan.interval
                         why = "too few downloads"
                         continue  # too few downloads to judge: hold this step, wait again
                 rollout = await self._step(app, deployment, name, steps.pop(0))
+                held = 0.0
                 steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, metrics)
         except _Stop as stopped:

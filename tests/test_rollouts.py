@@ -500,3 +500,45 @@ async def test_advancing_past_backwards_metrics_still_judges_the_new_ones(
     assert (outcome.status, outcome.rollout) == ("halted", 50)
     assert isinstance(outcome.events[-1], RolloutBreached)
     assert await world.current() == ("v2", 50, False)
+
+
+async def test_a_step_held_for_too_few_downloads_halts_after_max_hold(world: World) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=10)  # far under min_downloads 200, and nobody else comes
+    plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
+                       max_hold=timedelta(hours=2))
+
+    outcome = await drive(world, plan)
+
+    reasons = [e.reason for e in outcome.events if isinstance(e, RolloutWaiting)]
+    assert reasons == ["interval", "too few downloads", "too few downloads"]
+    assert (outcome.status, outcome.rollout) == ("halted", 5)
+    assert outcome.reason == "too few downloads (10 < 200) after holding 2 h"
+    assert outcome.metrics is not None
+    assert outcome.metrics.downloaded == 10
+    assert world.clock() == START + 3 * HOUR  # the interval, then at most max_hold more
+    assert await world.current() == ("v2", 5, False)
+
+
+async def test_without_an_interval_too_few_downloads_halts_instead_of_polling(
+    world: World,
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=10)
+    waits: list[RolloutWaiting] = []
+
+    def count(event: RolloutWaiting) -> None:
+        waits.append(event)
+        if len(waits) > 5:
+            raise AssertionError("a zero interval polls the server in a loop")
+
+    outcome = await drive(world, RolloutPlan(steps=(5, 25), interval=0, gate=PLAN.gate), count)
+
+    assert (outcome.status, outcome.rollout, len(waits)) == ("halted", 5, 1)
+    assert outcome.reason == "too few downloads (10 < 200)"
+
+
+@pytest.mark.parametrize("value", [-1, "2h", float("inf")])
+def test_a_bad_max_hold_is_refused_when_built(value: object) -> None:
+    with pytest.raises(ValueError, match="max_hold must be"):
+        RolloutPlan(steps=(5, 100), interval=60, max_hold=value)  # type: ignore[arg-type]
