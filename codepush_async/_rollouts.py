@@ -490,6 +490,8 @@ class Rollouts:
 
     async def _act(self, app: str, deployment: str, label: str, action: BreachAction) -> None:
         if action == "rollback":
+            # A rollback undoes whatever is current: never a release made since the read.
+            await self._current(app, deployment, label)
             await self._cp.releases.rollback(app, deployment)
         elif action == "disable":
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)

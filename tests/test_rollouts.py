@@ -542,3 +542,24 @@ async def test_without_an_interval_too_few_downloads_halts_instead_of_polling(
 def test_a_bad_max_hold_is_refused_when_built(value: object) -> None:
     with pytest.raises(ValueError, match="max_hold must be"):
         RolloutPlan(steps=(5, 100), interval=60, max_hold=value)  # type: ignore[arg-type]
+
+
+async def test_a_release_made_while_metrics_are_read_is_never_rolled_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000, failed=500)  # a breach: the plan rolls v2 back
+    read = world.cp.deployments.metrics
+
+    async def metrics_then_a_newer_release(app: str, deployment: str) -> object:
+        answer = await read(app, deployment)
+        await world.cp.releases.patch(APP, DEP, "v2", is_disabled=True)
+        await world.release("1.0.3")  # v3 lands between the read and the breach action
+        return answer
+
+    monkeypatch.setattr(world.cp.deployments, "metrics", metrics_then_a_newer_release)
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+
+    assert outcome.status == "superseded"
+    assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
+    assert await world.current() == ("v3", None, False)  # v3 is not rolled back
