@@ -399,6 +399,11 @@ class Rollouts:
         held = 0.0  # seconds the current step was held for too little data
         try:
             if rollout < plan.steps[0]:
+                # The first step needs no data, but never widens a release already failing.
+                existing = (await self._cp.deployments.metrics(app, deployment)).get(name)
+                if existing is not None:
+                    previous = existing
+                    await self._judge(app, deployment, name, plan, existing, rollout)
                 rollout = await self._step(app, deployment, name, steps.pop(0))
                 yield RolloutStepped(rollout, None)
             why = "interval"

@@ -563,3 +563,18 @@ async def test_a_release_made_while_metrics_are_read_is_never_rolled_back(
     assert outcome.status == "superseded"
     assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
     assert await world.current() == ("v3", None, False)  # v3 is not rolled back
+
+
+async def test_the_first_step_never_widens_a_release_already_over_the_gate(
+    world: World,
+) -> None:
+    await world.release("1.0.2", rollout=1)
+    world.devices(downloaded=400, failed=200)  # at 1 %, half the devices already fail
+    plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
+                       on_breach="halt")
+
+    outcome = await world.cp.rollouts.advance(APP, DEP, plan)
+
+    assert kinds(outcome) == ["RolloutStarted", "RolloutBreached"]
+    assert (outcome.status, outcome.rollout) == ("halted", 1)
+    assert await world.current() == ("v2", 1, False)
