@@ -258,6 +258,14 @@ class Bulk:
         """
         if deployment is not None:
             _check_name(deployment, "deployment")
+        if not isinstance(require_match, bool):
+            raise ValueError(f"require_match must be True or False, got {require_match!r}")
+        names: list[str] = []
+        if not isinstance(apps, str) and not callable(apps):
+            if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
+                raise ValueError("apps must be an fnmatch pattern, a list of names or a "
+                                 f"predicate over App, got {type(apps).__name__}")
+            names = [_check_name(n, "an app name") for n in apps]  # before any request
         known = sorted(await self._cp.apps.list(), key=lambda a: (a.name.casefold(), a.name))
         if isinstance(apps, str):
             chosen = [a for a in known if fnmatch.fnmatchcase(a.name, apps)]
@@ -266,7 +274,6 @@ class Bulk:
             chosen = [a for a in known if apps(a)]
             what = "the predicate"
         else:
-            names = [_check_name(n, "an app name") for n in apps]
             by_name = {a.name: a for a in known}
             missing = [n for n in names if n not in by_name]
             if missing:

@@ -168,6 +168,24 @@ async def test_bad_write_options_fail_before_any_request_dry_run_or_not(
     assert emu.requests == []
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"apps": ["A", ""]}, "an app name must be a non-empty string"),
+        ({"apps": 42}, "apps must be an fnmatch pattern, a list of names or a predicate"),
+        ({"apps": b"A*"}, "apps must be an fnmatch pattern, a list of names or a predicate"),
+        ({"apps": "*", "require_match": "no"}, "require_match must be True or False"),
+        ({"apps": "*", "deployment": ""}, "deployment must be a non-empty string"),
+    ],
+)
+async def test_targets_refuses_bad_arguments_before_listing_apps(
+    cp: AsyncCodePush, emu: CodePushEmulator, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        await cp.bulk.targets(**options)
+    assert emu.requests == []
+
+
 async def test_patch_with_nothing_to_change_and_bad_names_fail_first(
     cp: AsyncCodePush, emu: CodePushEmulator
 ) -> None:
