@@ -198,13 +198,13 @@ def _verify(package: Path, public_key: object) -> str:
     return actual
 
 
-async def verify_release(package: str | os.PathLike[str], public_key: KeySource) -> str:
+async def verify_release(zip_or_dir: str | os.PathLike[str], public_key: KeySource) -> str:
     """Check a signed release as a device does; return its ``contentHash``.
 
-    ``package`` is the zip (or the folder it unzips to), ``public_key`` PEM text, bytes
+    ``zip_or_dir`` is the zip (or the folder it unzips to), ``public_key`` PEM text, bytes
     or a path. The JWT at ``CodePush/.codepushrelease`` must verify (RS256) and its
     ``contentHash`` equal the hash of the files; otherwise ``ReleaseSignatureError``.
     """
-    if not isinstance(package, (str, os.PathLike)) or not os.fspath(package):
-        raise ValueError(f"package must be a path to a zip or a folder, got {package!r}")
-    return await anyio.to_thread.run_sync(_verify, Path(package), public_key)
+    if not isinstance(zip_or_dir, (str, os.PathLike)) or not os.fspath(zip_or_dir):
+        raise ValueError(f"zip_or_dir must be a path to a zip or a folder, got {zip_or_dir!r}")
+    return await anyio.to_thread.run_sync(_verify, Path(zip_or_dir), public_key)

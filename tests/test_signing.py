@@ -211,6 +211,7 @@ async def test_verification_fails_with_a_wrong_key_or_a_tampered_file(
     (tmp_path / "public.pem").write_bytes(keys[1])
     assert await verify_release(str(good), tmp_path / "public.pem") == CONTENT_HASH  # paths
     assert await verify_release(good, keys[1].decode()) == CONTENT_HASH  # PEM text
+    assert await verify_release(zip_or_dir=good, public_key=keys[1]) == CONTENT_HASH  # spec names
 
     with pytest.raises(ReleaseSignatureError, match="does not verify with this public key"):
         await verify_release(good, other_keys[1])
