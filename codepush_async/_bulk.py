@@ -41,7 +41,7 @@ PLANNED: Status = "planned"
 def _check_name(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    return value
+    return check_name(value, what)  # blank or control characters: as the client refuses
 
 
 @attrs.frozen

@@ -186,6 +186,21 @@ async def test_targets_refuses_bad_arguments_before_listing_apps(
     assert emu.requests == []
 
 
+async def test_blank_or_control_character_names_fail_before_any_request(
+    cp: AsyncCodePush, emu: CodePushEmulator
+) -> None:
+    """Names the client refuses are refused once, up front, not once per target."""
+    with pytest.raises(ValueError, match="target_release must not be empty"):
+        await cp.bulk.rollback(["A"], "Production", target_release=" ")
+    with pytest.raises(ValueError, match="source must not contain control characters"):
+        await cp.bulk.promote(["A"], "Sta\nging", "Production")
+    with pytest.raises(ValueError, match="deployment must not be empty"):
+        await cp.bulk.patch(["A"], "  ", rollout=5)
+    with pytest.raises(ValueError, match=r"an app name must not be empty"):
+        await cp.bulk.run([" "], lambda cp, target: anyio.lowlevel.checkpoint())
+    assert emu.requests == []
+
+
 async def test_patch_with_nothing_to_change_and_bad_names_fail_first(
     cp: AsyncCodePush, emu: CodePushEmulator
 ) -> None:
