@@ -24,6 +24,7 @@ from ._exceptions import (
     OutcomeUnknownError,
     _StatusConstants,
 )
+from ._headers import check_headers, merge_headers
 from ._package import DEFAULT_MAX_PACKAGE_SIZE
 from ._progress import StreamingContent
 from ._ratelimit import RateLimiter
@@ -36,6 +37,7 @@ from ._resources.releases import ReleasesResource
 from ._resources.tokens import TokensResource
 from ._retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
 from ._rollouts import Rollouts
+from ._secret import Secret, redacted
 from ._timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
 from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession, httpx_version
 from ._validate import check_access_key, check_size_limit
@@ -61,6 +63,17 @@ def _check_retry(retry: Any) -> RetryPolicy | None:
     return retry
 
 
+def _check_clock(clock: Any) -> Clock:
+    if clock is None:
+        return SystemClock()
+    if not (callable(getattr(clock, "now", None)) and callable(getattr(clock, "sleep", None))):
+        raise TypeError(
+            "clock must be a Clock (an object with now() -> epoch seconds and "
+            f"async sleep(seconds)) or None, got {type(clock).__name__}"
+        )
+    return cast(Clock, clock)
+
+
 class AsyncCodePush(_StatusConstants, FlatAliases):
     """An asyncio client for a CodePush management server.
 
@@ -84,7 +97,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
         flavor: str = "auto",
     ) -> None:
-        self._access_key = check_access_key(access_key)
+        access_key = redacted(access_key)  # no plain copy in this frame's locals
+        self._access_key = Secret(check_access_key(access_key))
         self.max_package_size = check_size_limit(max_package_size)
         self.timeouts = to_timeouts(timeout)
         self.retry_policy = _check_retry(retry)
@@ -96,20 +110,20 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self._flavor_box: list[Flavor | None] = [
             None if flavor == "auto" else cast(Flavor, flavor)
         ]
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = _check_clock(clock)
+        extra_headers = check_headers(headers)
         self._limiter = RateLimiter(self._clock)
         # The server's clock minus ours, from the last Date header (shared with views).
         self._clock_offset: list[float] = [0.0]
         self._http = HttpSession(
             server_url, transport=transport, http_client=http_client, proxy=proxy
         )
-        self._headers = {
-            **dict(headers or {}),
+        self._headers = merge_headers(extra_headers, {
             "Accept": ACCEPT,
             "User-Agent": USER_AGENT,
             "X-CodePush-SDK-Version": __version__,
-            "Authorization": f"Bearer {self._access_key}",
-        }
+            "Authorization": Secret(f"Bearer {self._access_key}"),
+        })
         self._bind_resources()
 
     def _bind_resources(self) -> None:
@@ -243,7 +257,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         while True:
             attempt += 1
             await self._limiter.acquire(key, max_wait=max_wait)
-            outcome = await self._attempt(request, timeout or self.timeouts, attempt)
+            try:
+                outcome = await self._attempt(request, timeout or self.timeouts, attempt)
+            except BaseException:  # an undecodable body, a cancellation: free the slot
+                self._limiter.observe(key, None)
+                raise
             self._limiter.observe(
                 key, outcome.headers if isinstance(outcome, WireResponse) else None
             )

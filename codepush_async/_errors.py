@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -29,9 +29,17 @@ from ._exceptions import (
     ServerError,
     UnauthorizedError,
 )
-from ._wire import WireResponse
+from ._wire import WireResponse, parse_json
 
-__all__ = ["conflict_class", "error_from_response", "parse_retry_after", "redact", "server_now"]
+__all__ = [
+    "conflict_class",
+    "error_from_response",
+    "header_int",
+    "parse_retry_after",
+    "redact",
+    "reset_delay",
+    "server_now",
+]
 
 _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -58,6 +66,9 @@ _CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MAX_MESSAGE = 1000
+# Server hints further ahead than this are not believed (rate-limit windows are minutes);
+# Retry-After is clamped to it, an X-RateLimit-Reset beyond it is ignored.
+MAX_HINT_SECONDS = 86_400.0
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -118,7 +129,7 @@ def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
     """The message, the field errors and the error code of an error body."""
     text = _plain_text(content)
     try:
-        payload = json.loads(content)
+        payload = parse_json(content)
     except ValueError:
         return text, [], None
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
@@ -129,38 +140,74 @@ def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
 
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    """A finite number from header ``name``; ``None`` if absent, not a number, NaN or inf."""
     try:
-        return float(headers[name])
-    except (KeyError, ValueError):
+        value = float(headers[name])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A whole number from header ``name`` (``None`` if absent or not a finite number)."""
+    value = _header_float(headers, name)
+    return None if value is None else int(value)
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
 
 
 def server_now(headers: Mapping[str, str], now: float) -> float:
     """The server's clock per its ``Date`` header, else ours."""
-    try:
-        return parsedate_to_datetime(headers["date"]).timestamp()
-    except (KeyError, TypeError, ValueError, IndexError):
-        return now
+    when = _http_date(headers["date"]) if "date" in headers else None
+    return now if when is None else when
+
+
+def _reset_epoch(headers: Mapping[str, str], server: float) -> float | None:
+    """``X-RateLimit-Reset`` as epoch seconds (milliseconds are recognised), if plausible."""
+    reset = _header_float(headers, "x-ratelimit-reset")
+    if reset is None or reset < 0:
+        return None
+    if reset > server + MAX_HINT_SECONDS:
+        reset /= 1000  # epoch milliseconds
+    return None if reset > server + MAX_HINT_SECONDS else reset
+
+
+def reset_delay(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the rate-limit window resets; ``None`` without a believable hint."""
+    server = server_now(headers, now)
+    reset = _reset_epoch(headers, server)
+    return None if reset is None else max(0.0, reset - server)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait per ``Retry-After`` (seconds or HTTP-date), else ``X-RateLimit-Reset``."""
+    """Seconds to wait per ``Retry-After`` (seconds or HTTP-date), else ``X-RateLimit-Reset``.
+
+    Always finite: a hint of years is clamped to a day (longer than any ``max_wait``).
+    """
     value = headers.get("retry-after")
     if value is not None:
         try:
-            return max(0.0, float(value))
+            seconds: float | None = float(value)
         except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            return max(0.0, when - server_now(headers, now))
-    reset = _header_float(headers, "x-ratelimit-reset")
-    if reset is not None:
-        return max(0.0, reset - server_now(headers, now))
-    return None
+            when = _http_date(value)
+            seconds = None if when is None else when - server_now(headers, now)
+        if seconds is not None and not math.isnan(seconds):
+            return min(max(0.0, seconds), MAX_HINT_SECONDS)
+    return reset_delay(headers, now)
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    if epoch is None:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def error_from_response(
@@ -196,9 +243,6 @@ def error_from_response(
             message, status, headers=headers, body=body, field_errors=fields, code=code
         )
     if cls is RateLimitError:
-        limit = _header_float(headers, "x-ratelimit-limit")
-        remaining = _header_float(headers, "x-ratelimit-remaining")
-        reset = _header_float(headers, "x-ratelimit-reset")
         return RateLimitError(
             message,
             status,
@@ -206,8 +250,8 @@ def error_from_response(
             body=body,
             code=code,
             retry_after=parse_retry_after(headers, now),
-            limit=None if limit is None else int(limit),
-            remaining=None if remaining is None else int(remaining),
-            reset_at=None if reset is None else datetime.fromtimestamp(reset, tz=timezone.utc),
+            limit=header_int(headers, "x-ratelimit-limit"),
+            remaining=header_int(headers, "x-ratelimit-remaining"),
+            reset_at=_utc(_reset_epoch(headers, server_now(headers, now))),
         )
     return cls(message, status, headers=headers, body=body, code=code)

@@ -15,19 +15,12 @@ import anyio
 import attrs
 
 from ._clock import Clock
-from ._errors import server_now
+from ._errors import header_int, reset_delay
 from ._exceptions import RateLimitError
 
 __all__ = ["RateLimiter"]
 
 logger = logging.getLogger("codepush_async")
-
-
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        return int(float(headers[name]))
-    except (KeyError, ValueError, OverflowError):
-        return None
 
 
 @attrs.define
@@ -64,6 +57,9 @@ class RateLimiter:
                 bucket.in_flight += 1
                 return
             if bucket.reset_at is None:
+                if bucket.in_flight == 0:  # no answer will come to free a slot: go
+                    bucket.in_flight += 1
+                    return
                 await bucket.changed.wait()  # every slot is in flight: wait for an answer
                 continue
             wait = bucket.reset_at - now
@@ -88,15 +84,17 @@ class RateLimiter:
             if bucket is not None:
                 bucket.notify()
             return
-        limit = _header_int(headers, "x-ratelimit-limit")
-        remaining = _header_int(headers, "x-ratelimit-remaining")
-        reset = _header_int(headers, "x-ratelimit-reset")
-        if limit is None or remaining is None or reset is None:
+        now = self._clock.now()
+        limit = header_int(headers, "x-ratelimit-limit")
+        remaining = header_int(headers, "x-ratelimit-remaining")
+        delay = reset_delay(headers, now)
+        # A limit below 1 or an unbelievable reset is no budget anyone could follow.
+        if limit is None or remaining is None or delay is None or limit < 1:
             if bucket is not None:
                 bucket.notify()
             return
-        now = self._clock.now()
-        reset_at = now + (reset - server_now(headers, now))
+        remaining = min(max(0, remaining), limit)
+        reset_at = now + delay
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(limit, remaining, reset_at)
         elif bucket.reset_at is None or reset_at > bucket.reset_at + 0.5:

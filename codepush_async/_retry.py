@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -15,8 +17,15 @@ SAFE_WRITE_STATUSES = frozenset({429, 503})
 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"RetryPolicy.{attribute.name} must be a number >= 0, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"RetryPolicy.{attribute.name} must be a finite number >= 0, got {value!r}"
+        )
 
 
 def _attempts(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -28,6 +37,28 @@ def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> Non
     _positive(_, attribute, value)
     if value > 1:
         raise ValueError(f"RetryPolicy.{attribute.name} must be from 0 to 1, got {value!r}")
+
+
+def _statuses(value: Any) -> frozenset[int]:
+    """HTTP statuses as a frozenset; a string or a non-status is refused (not split)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(
+            f"RetryPolicy.retry_statuses must be a set of HTTP statuses, got {value!r}"
+        )
+    statuses = frozenset(value)
+    for status in statuses:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValueError(
+                f"RetryPolicy.retry_statuses must hold HTTP statuses (100-599), got {status!r}"
+            )
+    return statuses
+
+
+def _callable(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not callable(value):
+        raise ValueError(
+            f"RetryPolicy.{attribute.name} must be callable, got {type(value).__name__}"
+        )
 
 
 @attrs.frozen
@@ -45,9 +76,9 @@ class RetryPolicy:
     multiplier: float = attrs.field(default=2.0, validator=_positive)
     jitter: float = attrs.field(default=0.5, validator=_fraction)
     max_wait: float = attrs.field(default=120.0, validator=_positive)
-    retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=frozenset)
+    retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=_statuses)
     random: Callable[[], float] = attrs.field(
-        default=random.random, repr=False, eq=False
+        default=random.random, repr=False, eq=False, validator=_callable
     )
 
     def backoff(self, retry_number: int) -> float:

