@@ -273,7 +273,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
                     unwrap_response(route, outcome),
                     "$" if route.unwrap == WHOLE_BODY else f"$.{route.unwrap}",
                     outcome.status_code,
-                    outcome.content,
+                    b"" if route.secret_answer else outcome.content,
+                    required=route.required,
                 )
             if isinstance(outcome, WireResponse) and outcome.status_code == 406:
                 self._learn_flavor(COMMUNITY)

@@ -6,13 +6,19 @@ naming the field, never a bare ``KeyError``/``TypeError``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    is_mapping,
+    list_structure_factory,
+    mapping_structure_factory,
+)
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseDecodeError
@@ -31,15 +37,22 @@ def to_camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# Messages name the expected type and the JSON type received, never the value: an
+# answer may carry a secret (a new access key) in any field.
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
 def _structure_datetime(value: Any, _: type) -> datetime:
-    if isinstance(value, bool):
-        raise TypeError(f"expected epoch milliseconds or ISO-8601, got {value!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected epoch milliseconds or ISO-8601, got {_kind(value)}")
+    try:
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    raise TypeError(f"expected epoch milliseconds or ISO-8601, got {value!r}")
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("expected epoch milliseconds or ISO-8601 in range") from None
 
 
 def _unstructure_datetime(value: datetime) -> int:
@@ -48,7 +61,7 @@ def _unstructure_datetime(value: datetime) -> int:
 
 def _structure_str(value: Any, _: type) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
+        raise TypeError(f"expected a string, got {_kind(value)}")
     return value
 
 
@@ -57,13 +70,23 @@ def _structure_bool(value: Any, _: type) -> bool:
         return value
     if value in (0, 1) and isinstance(value, int):
         return bool(value)
-    raise TypeError(f"expected a boolean, got {value!r}")
+    raise TypeError(f"expected a boolean, got {_kind(value)}")
 
 
 def _structure_int(value: Any, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise TypeError(f"expected an integer, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
+        raise TypeError(f"expected an integer, got {_kind(value)}")
     return int(value)
+
+
+def _require_object(value: Any) -> None:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {_kind(value)}")
 
 
 def _is_homogeneous_sequence(tp: Any) -> bool:
@@ -82,7 +105,22 @@ def _strict_sequence_factory(conv: cattrs.Converter) -> Callable[[Any], Callable
 
         def structure(value: Any, cls: Any) -> Any:
             if not isinstance(value, list):
-                raise TypeError(f"expected a list, got {type(value).__name__}")
+                raise TypeError(f"expected a list, got {_kind(value)}")
+            return base(value, cls)
+
+        return structure
+
+    return factory
+
+
+def _strict_mapping_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[..., Any]]:
+    """Dicts accept a JSON object only (a string or a list has no ``items()``)."""
+
+    def factory(tp: Any) -> Callable[..., Any]:
+        base = mapping_structure_factory(tp, conv)
+
+        def structure(value: Any, cls: Any) -> Any:
+            _require_object(value)
             return base(value, cls)
 
         return structure
@@ -91,9 +129,19 @@ def _strict_sequence_factory(conv: cattrs.Converter) -> Callable[[Any], Callable
 
 
 def _camel_structure_factory(conv: cattrs.Converter) -> Callable[[type], Callable[..., Any]]:
+    """Models accept a JSON object only: ``"x"`` or ``[]`` is not an all-default model."""
+
     def factory(cls: type) -> Callable[..., Any]:
         renames = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cls)}
-        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        base: Callable[..., Any] = make_dict_structure_fn(
+            cls, conv, **renames  # type: ignore[arg-type]
+        )
+
+        def structure(value: Any, tp: type) -> Any:
+            _require_object(value)
+            return base(value, tp)
+
+        return structure
 
     return factory
 
@@ -122,8 +170,7 @@ def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Acces
     )
 
     def structure(value: Any, cls: type) -> AccessKey:
-        if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
+        _require_object(value)
         data = dict(value)
         if "accessToken" in data:  # the /api/v1 spelling of the secret
             data["name"] = data.pop("accessToken")
@@ -144,10 +191,14 @@ def _collaborators_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], An
 
     def structure(value: Any, cls: type) -> Any:
         if isinstance(value, list):
+            for index, item in enumerate(value):  # a malformed entry fails, never vanishes
+                _require_object(item)
+                if not isinstance(item.get("email"), str):
+                    raise TypeError(
+                        f"expected a string email in entry {index}, got {_kind(item.get('email'))}"
+                    )
             value = {
-                item["email"]: {k: v for k, v in item.items() if k != "email"}
-                for item in value
-                if isinstance(item, dict) and isinstance(item.get("email"), str)
+                item["email"]: {k: v for k, v in item.items() if k != "email"} for item in value
             }
         return base(value, cls)
 
@@ -162,6 +213,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook_factory(_is_homogeneous_sequence, _strict_sequence_factory(conv))
+    conv.register_structure_hook_factory(is_mapping, _strict_mapping_factory(conv))
     conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
     conv.register_unstructure_hook_factory(attrs.has, _camel_unstructure_factory(conv))
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))

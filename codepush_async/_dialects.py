@@ -25,7 +25,9 @@ class Route:
     instead; ``body_key`` wraps the body in a one-key object; ``unwrap`` is the
     key of the one-key success envelope (``None``: the answer carries no value;
     ``WHOLE_BODY``: the body itself is the value); ``body_defaults`` are fixed fields
-    the dialect wants in the body.
+    the dialect wants in the body. ``required`` are the answer's keys the server always
+    sends (of the object, or of each item of a list): an answer without one is malformed.
+    ``secret_answer`` marks an answer carrying a secret: errors never quote its body.
     """
 
     method: str
@@ -34,6 +36,8 @@ class Route:
     body_key: str | None = None
     body_params: tuple[str, ...] = ()
     body_defaults: Mapping[str, Any] = attrs.field(factory=dict)
+    required: tuple[str, ...] = ()
+    secret_answer: bool = False
 
     def takes_in_path(self, param: str) -> bool:
         return "{" + param + "}" in self.path
@@ -59,6 +63,9 @@ class Dialect:
 
 _APP = "/apps/{app}"
 _DEP = _APP + "/deployments/{deployment}"
+# What the official server always sends (its rollback answer has no label).
+_PACKAGE = ("label", "packageHash")
+_DEPLOYMENT = ("name", "key")
 
 CLASSIC = Dialect(
     name="classic",
@@ -69,7 +76,9 @@ CLASSIC = Dialect(
         "account.authenticated": Route("GET", "/authenticated", unwrap="authenticated"),
         "tokens.list": Route("GET", "/accessKeys", unwrap="accessKeys"),
         "tokens.sessions": Route("GET", "/accessKeys", unwrap="accessKeys"),
-        "tokens.create": Route("POST", "/accessKeys", unwrap="accessKey"),
+        "tokens.create": Route(
+            "POST", "/accessKeys", unwrap="accessKey", required=("name",), secret_answer=True
+        ),
         "tokens.get": Route("GET", "/accessKeys/{name}", unwrap="accessKey"),
         "tokens.update": Route("PATCH", "/accessKeys/{name}", unwrap="accessKey"),
         "tokens.remove": Route("DELETE", "/accessKeys/{name}"),
@@ -83,14 +92,18 @@ CLASSIC = Dialect(
         "collaborators.list": Route("GET", _APP + "/collaborators", unwrap="collaborators"),
         "collaborators.add": Route("POST", _APP + "/collaborators/{email}"),
         "collaborators.remove": Route("DELETE", _APP + "/collaborators/{email}"),
-        "deployments.list": Route("GET", _APP + "/deployments", unwrap="deployments"),
-        "deployments.create": Route("POST", _APP + "/deployments", unwrap="deployment"),
-        "deployments.get": Route("GET", _DEP, unwrap="deployment"),
-        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment"),
+        "deployments.list": Route(
+            "GET", _APP + "/deployments", unwrap="deployments", required=_DEPLOYMENT
+        ),
+        "deployments.create": Route(
+            "POST", _APP + "/deployments", unwrap="deployment", required=_DEPLOYMENT
+        ),
+        "deployments.get": Route("GET", _DEP, unwrap="deployment", required=_DEPLOYMENT),
+        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment", required=_DEPLOYMENT),
         "deployments.remove": Route("DELETE", _DEP),
         "deployments.metrics": Route("GET", _DEP + "/metrics", unwrap="metrics"),
-        "releases.release": Route("POST", _DEP + "/release", unwrap="package"),
-        "releases.history": Route("GET", _DEP + "/history", unwrap="history"),
+        "releases.release": Route("POST", _DEP + "/release", unwrap="package", required=_PACKAGE),
+        "releases.history": Route("GET", _DEP + "/history", unwrap="history", required=("label",)),
         "releases.clear_history": Route("DELETE", _DEP + "/history"),
         "releases.patch": Route(
             "PATCH",
@@ -98,12 +111,21 @@ CLASSIC = Dialect(
             unwrap="package",
             body_key="packageInfo",
             body_params=("label",),
+            required=_PACKAGE,
         ),
         "releases.promote": Route(
-            "POST", _DEP + "/promote/{destination}", unwrap="package", body_key="packageInfo"
+            "POST",
+            _DEP + "/promote/{destination}",
+            unwrap="package",
+            body_key="packageInfo",
+            required=_PACKAGE,
         ),
-        "releases.rollback": Route("POST", _DEP + "/rollback", unwrap="package"),
-        "releases.rollback_to": Route("POST", _DEP + "/rollback/{label}", unwrap="package"),
+        "releases.rollback": Route(
+            "POST", _DEP + "/rollback", unwrap="package", required=("packageHash",)
+        ),
+        "releases.rollback_to": Route(
+            "POST", _DEP + "/rollback/{label}", unwrap="package", required=("packageHash",)
+        ),
     },
 )
 
@@ -114,7 +136,9 @@ V1 = Dialect(
     error_format="json-envelope",
     shared_rate_limit=True,
     routes={
-        "tokens.create": Route("POST", "/auth/tokens", unwrap=WHOLE_BODY),
+        "tokens.create": Route(
+            "POST", "/auth/tokens", unwrap=WHOLE_BODY, required=("accessToken",), secret_answer=True
+        ),
         "tokens.list": Route("GET", "/auth/tokens", unwrap="tokens"),
         "tokens.remove": Route("DELETE", "/auth/tokens/{name}"),
         "apps.list": Route("GET", "/apps", unwrap="apps"),
@@ -129,13 +153,21 @@ V1 = Dialect(
             body_defaults={"permission": "Collaborator"},
         ),
         "collaborators.remove": Route("DELETE", _APP + "/collaborators/{email}"),
-        "deployments.list": Route("GET", _APP + "/deployments", unwrap="deployments"),
-        "deployments.create": Route("POST", _APP + "/deployments", unwrap="deployment"),
-        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment"),
+        "deployments.list": Route(
+            "GET", _APP + "/deployments", unwrap="deployments", required=_DEPLOYMENT
+        ),
+        "deployments.create": Route(
+            "POST", _APP + "/deployments", unwrap="deployment", required=_DEPLOYMENT
+        ),
+        "deployments.rename": Route("PATCH", _DEP, unwrap="deployment", required=_DEPLOYMENT),
         "deployments.remove": Route("DELETE", _DEP),
-        "releases.release": Route("POST", _DEP + "/release", unwrap="release"),
-        "releases.history": Route("GET", _DEP + "/releases", unwrap="releases"),
-        "releases.patch": Route("PATCH", _DEP + "/releases/{label}", unwrap="release"),
+        "releases.release": Route("POST", _DEP + "/release", unwrap="release", required=_PACKAGE),
+        "releases.history": Route(
+            "GET", _DEP + "/releases", unwrap="releases", required=("label",)
+        ),
+        "releases.patch": Route(
+            "PATCH", _DEP + "/releases/{label}", unwrap="release", required=_PACKAGE
+        ),
     },
 )
 

@@ -12,7 +12,7 @@ from .conftest import ACCESS_KEY
 
 pytestmark = pytest.mark.anyio
 
-REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0"}}'
+REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","packageHash":"9c0d"}}'
 
 
 class RecordingProxy:

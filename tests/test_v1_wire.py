@@ -34,6 +34,7 @@ pytestmark = pytest.mark.anyio
 APP_V1 = {"name": "MyApp-iOS", "platform": "ios", "deployments": ["Production", "Staging"],
           "collaborators": [{"email": "user@example.com", "permission": "Owner"}]}
 RELEASE_V1 = {"label": "v1", "appVersion": "1.0.0", "description": "Bug fixes", "isMandatory": False,
+              "packageHash": "9c0d",
               "rollout": 100, "size": 1024000, "uploadTime": 1640995200000,
               "metrics": {"totalActive": 1000, "downloaded": 950, "installed": 900, "failed": 5}}
 

@@ -9,7 +9,7 @@ import attrs
 
 from .._compat import COMMUNITY, OFFICIAL, Flavor, is_missing_route
 from .._converter import decode
-from .._exceptions import NotFoundError, UnsupportedOperationError
+from .._exceptions import NotFoundError, ResponseDecodeError, UnsupportedOperationError
 from .._progress import StreamingContent
 from .._retry import RetryPolicy
 from .._timeouts import Timeouts
@@ -23,12 +23,16 @@ Params = Mapping[str, str | None]
 
 @attrs.frozen
 class Answer:
-    """A successful answer: the unwrapped value (or ``MISSING``), where it sat, the status."""
+    """A successful answer: the unwrapped value (or ``MISSING``), where it sat, the status.
 
-    value: Any
+    ``required`` are the keys its object (or each item of its list) must carry.
+    """
+
+    value: Any = attrs.field(repr=False)  # it may hold a new access key's secret
     where: str
     status_code: int
     content: bytes = attrs.field(default=b"", repr=False)
+    required: tuple[str, ...] = ()
 
 
 class Requester(Protocol):
@@ -71,6 +75,24 @@ class Requester(Protocol):
     def retry_policy(self) -> RetryPolicy | None: ...
 
 
+def _check_required(answer: Answer) -> None:
+    """Every key the server always sends is there (and not null), or ``ResponseDecodeError``."""
+    value = answer.value
+    items = enumerate(value) if isinstance(value, list) else [(None, value)]
+    for index, item in items:
+        if not isinstance(item, dict):
+            continue  # the converter names the wrong type
+        for key in answer.required:
+            if item.get(key) is None:
+                where = answer.where if index is None else f"{answer.where}[{index}]"
+                raise ResponseDecodeError(
+                    f"Unexpected response from the server: required field missing at "
+                    f"{where}.{key}",
+                    answer.status_code,
+                    field=f"{where}.{key}",
+                )
+
+
 class Resource:
     """Base of the sub-clients (``cp.apps``, ``cp.releases``, ...)."""
 
@@ -80,6 +102,7 @@ class Resource:
     def _decode(self, answer: Answer, tp: type[T]) -> T:
         if answer.value is MISSING:
             raise missing_value_error(answer.where, answer.status_code, answer.content)
+        _check_required(answer)
         return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
 
     async def _get(
