@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import attrs
 
 from ._converter import converter
+from ._wire import parse_json
 
 __all__ = ["DeploymentReleasedEvent", "WebhookEvent", "WebhookRelease", "parse_webhook"]
 
@@ -41,6 +41,8 @@ class DeploymentReleasedEvent(WebhookEvent):
 
 
 _KNOWN: Mapping[str, type[WebhookEvent]] = {"deployment.released": DeploymentReleasedEvent}
+# What a known event always carries: without it, it is not that event.
+_REQUIRED: Mapping[str, tuple[str, ...]] = {"deployment.released": ("app", "deployment", "release")}
 
 
 def _field(payload: Mapping[str, Any], name: str, tp: Any) -> Any:
@@ -49,27 +51,42 @@ def _field(payload: Mapping[str, Any], name: str, tp: Any) -> Any:
         return None
     try:
         return converter.structure(value, tp)
-    except Exception as exc:
-        raise ValueError(f"webhook field {name!r} is not valid: {value!r}") from exc
+    except Exception:  # the converter's errors, whatever the value
+        raise ValueError(
+            f"webhook field {name!r} is not valid: expected {getattr(tp, '__name__', tp)}, "
+            f"got {type(value).__name__}"
+        ) from None
 
 
 def parse_webhook(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
-    """Parse a delivery's JSON body; ``ValueError`` if it is not a webhook event at all."""
-    if isinstance(body, Mapping):
-        payload: Any = body
-    else:
+    """Parse a delivery's JSON body (or the object already parsed from it).
+
+    ``ValueError`` for anything that is not a webhook event: not JSON, not an object,
+    a field of the wrong type, or a known event missing what it always carries. An
+    unknown ``event`` gives a generic ``WebhookEvent``.
+    """
+    if isinstance(body, (bytes, bytearray, str)):
         try:
-            payload = json.loads(body)
+            payload: Any = parse_json(body)
         except ValueError as exc:
             raise ValueError(f"webhook body is not JSON: {exc}") from None
+    else:
+        payload = body
     if not isinstance(payload, Mapping) or not isinstance(payload.get("event"), str):
         raise ValueError("webhook body must be a JSON object with a string 'event'")
-    cls = _KNOWN.get(payload["event"], WebhookEvent)
+    event = payload["event"]
+    for name in _REQUIRED.get(event, ()):
+        if payload.get(name) is None:
+            raise ValueError(f"webhook event {event!r} lacks its {name!r} field")
+    cls = _KNOWN.get(event, WebhookEvent)
+    release = _field(payload, "release", WebhookRelease)
+    if cls is not WebhookEvent and release.label is None:
+        raise ValueError(f"webhook event {event!r} lacks its release's 'label'")
     return cls(
-        event=payload["event"],
+        event=event,
         app=_field(payload, "app", str),
         deployment=_field(payload, "deployment", str),
-        release=_field(payload, "release", WebhookRelease),
+        release=release,
         timestamp=_field(payload, "timestamp", datetime),
         payload=dict(payload),
     )

@@ -386,12 +386,12 @@ class ReleasesResource(Resource):
     ) -> Package:
         """Release the previous package again (or ``target_release``, a label) as the latest."""
         params = _deployment(app, deployment)
-        if await self._client._server_flavor() == COMMUNITY:
-            await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
         operation = "releases.rollback"
-        if target_release is not None:
+        if target_release is not None:  # checked before the flavor probe sends anything
             params["label"] = check_name(target_release, "target_release")
             operation = "releases.rollback_to"
+        if await self._client._server_flavor() == COMMUNITY:
+            await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
         return await self._get(
             Package, operation, params, read_back=lambda: find_package(self, app, deployment)
         )
