@@ -171,6 +171,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         return self._dialect.name
 
     def __repr__(self) -> str:
+        if "_http" not in vars(self):  # half-built: a traceback of __init__ prints it
+            return "AsyncCodePush(<not constructed>)"
         return f"AsyncCodePush(server_url={self.server_url!r}, dialect={self.dialect!r})"
 
     async def __aenter__(self) -> AsyncCodePush:

@@ -101,7 +101,10 @@ def _fill_path(template: str, params: Mapping[str, str]) -> str:
             continue
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a string, got {type(value).__name__}")
-        encoded[name] = quote(check_path_segment(value, name), safe="")
+        try:
+            encoded[name] = quote(check_path_segment(value, name), safe="")
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+            raise ValueError(f"{name} must be valid Unicode text") from None
     try:
         return template.format_map(encoded)
     except KeyError as exc:  # a programming error in a resource module, not user input
