@@ -280,7 +280,8 @@ async def test_the_official_rollback_answer_needs_no_label(
 ) -> None:
     recorder.reply(200, json_body={"package": {"packageHash": "h", "appVersion": "1.0.0"}})
     package = await cp.releases.rollback("A", "P")
-    assert package.package_hash == "h" and package.label is None
+    assert package.package_hash == "h"
+    assert package.label is None
     recorder.reply(200, json_body={"package": "x"})
     with pytest.raises(ResponseDecodeError):
         await cp.releases.rollback("A", "P")
@@ -303,12 +304,9 @@ NOT_EVENTS: list[Any] = [
 
 def test_parse_webhook_gives_value_error_or_an_event_for_anything() -> None:
     for body in NOT_EVENTS:
-        try:
-            event = parse_webhook(body)
-        except ValueError as error:
-            assert "webhook" in str(error), body
-            continue
-        raise AssertionError(f"{str(body)[:60]!r} parsed as {event!r}")
+        with pytest.raises(ValueError, match="webhook"):
+            parse_webhook(body)
     assert isinstance(parse_webhook({"event": "app.created", "app": "A"}), WebhookEvent)
     event = parse_webhook(RELEASED)
-    assert event.release is not None and event.release.label == "v1"
+    assert event.release is not None
+    assert event.release.label == "v1"

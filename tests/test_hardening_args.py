@@ -51,13 +51,13 @@ def _assert_routed(dialect_name: str, operation: str, values: dict[str, str]) ->
     """The URL httpx would send has the route's shape, each value exactly one segment."""
     dialect = DIALECTS[dialect_name]
     route = dialect.routes[operation]
-    try:
-        request = build_request(dialect, operation, values)
-    except ValueError as error:
-        bad = [name for name, value in values.items() if value in DOT_SEGMENTS]
-        assert bad, f"{values!r} refused: {error}"
-        assert any(name in str(error) for name in bad)
+    bad = [name for name, value in values.items() if value in DOT_SEGMENTS]
+    if bad:
+        with pytest.raises(ValueError, match=f"^({'|'.join(bad)}) must not be") as info:
+            build_request(dialect, operation, values)
+        assert "route" in str(info.value)
         return
+    request = build_request(dialect, operation, values)
     assert not any(value in DOT_SEGMENTS for value in values.values()), values
     raw = httpx.Request(route.method, _HTTP.url_for(request.path)).url.raw_path
     segments = raw.decode("ascii").split("/")
@@ -101,7 +101,7 @@ async def _no_request(
     async with AsyncCodePush(
         ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder), retry=None, **options
     ) as cp:
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(ValueError, match="must") as info:
             await call(cp)
     assert recorder.requests == []
     return info.value
@@ -209,7 +209,8 @@ async def test_user_agent_may_be_replaced_and_is_sent_once(recorder: Recorder) -
 def test_server_url_with_user_info_is_refused_without_echoing_it(url: str) -> None:
     with pytest.raises(ValueError, match="server_url must not carry user info") as info:
         AsyncCodePush(ACCESS_KEY, url)
-    assert "s3cr3t-pw" not in str(info.value) and "s3cr3t-pw" not in repr(info.value)
+    assert "s3cr3t-pw" not in str(info.value)
+    assert "s3cr3t-pw" not in repr(info.value)
 
 
 NON_FINITE = [math.nan, math.inf, -math.inf, -1, -0.5]
@@ -277,8 +278,9 @@ def test_retry_policy_fields_of_the_wrong_type_or_range(field: str, value: Any) 
 def test_access_key_that_cannot_go_in_a_header(key: str) -> None:
     with pytest.raises(ValueError, match="access_key") as info:
         AsyncCodePush(key, SERVER)
-    assert key not in str(info.value) and key not in repr(info.value)
-    assert "s3cr3t" not in str(info.value) and "s3cr3t" not in repr(info.value)
+    for text in (str(info.value), repr(info.value)):
+        assert key not in text
+        assert "s3cr3t" not in text
 
 
 # --- target_binary_version against node-semver ------------------------------------------
