@@ -72,7 +72,7 @@ CLASSIC = Dialect(
     base_path="",
     error_format="text",
     routes={
-        "account.get": Route("GET", "/account", unwrap="account"),
+        "account.get": Route("GET", "/account", unwrap="account", required=("email",)),
         "account.authenticated": Route("GET", "/authenticated", unwrap="authenticated"),
         "tokens.list": Route("GET", "/accessKeys", unwrap="accessKeys"),
         "tokens.sessions": Route("GET", "/accessKeys", unwrap="accessKeys"),

@@ -258,6 +258,7 @@ WRONG_SHAPES: list[tuple[str, Call, Any, str]] = [
      {"deployments": [{"name": "Staging"}]}, "$.deployments[0].key"),
     ("deployment without key", lambda cp: cp.deployments.create("A", "QA"),
      {"deployment": {"name": "QA"}}, "$.deployment.key"),
+    ("account without email", lambda cp: cp.account.get(), {"account": {}}, "$.account.email"),
 ]
 
 
