@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codepush_async import AccessKey, AsyncCodePush, CodePushError, Deployment, Package, RetryPolicy
@@ -142,6 +142,16 @@ def _sound(operation: str, result: Any) -> None:
     flavor=st.sampled_from(["auto", "official", "community"]),
     retry=st.sampled_from([None, RetryPolicy(max_attempts=3)]),
 )
+# Known families, tried on every operation whatever the draws.
+@example(status=200, headers={}, body=b"[" * 5000, dialect="classic", flavor="official",
+         retry=None)
+@example(status=200, headers={"content-encoding": "gzip"}, body=b"{}", dialect="classic",
+         flavor="official", retry=None)
+@example(status=429, headers={"x-ratelimit-limit": "inf", "x-ratelimit-reset": "1e20"},
+         body=b"", dialect="classic", flavor="official", retry=None)
+@example(status=200, headers={"x-ratelimit-limit": "0", "x-ratelimit-remaining": "0",
+                              "x-ratelimit-reset": "1700000001"},
+         body=b"{}", dialect="classic", flavor="official", retry=RetryPolicy(max_attempts=3))
 def test_any_answer_gives_a_sound_value_or_an_sdk_error(
     operation: str, status: int, headers: dict[str, str], body: bytes, dialect: str,
     flavor: str, retry: RetryPolicy | None,
