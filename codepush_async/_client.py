@@ -7,6 +7,7 @@ import logging
 import platform
 import time
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, cast
 
@@ -24,6 +25,7 @@ from ._exceptions import (
     OutcomeUnknownError,
     _StatusConstants,
 )
+from ._integrity import ReleaseGate
 from ._package import DEFAULT_MAX_PACKAGE_SIZE
 from ._progress import StreamingContent
 from ._ratelimit import RateLimiter
@@ -83,6 +85,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         clock: Clock | None = None,
         max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
         flavor: str = "auto",
+        serialize_releases: bool = True,
     ) -> None:
         self._access_key = check_access_key(access_key)
         self.max_package_size = check_size_limit(max_package_size)
@@ -96,6 +99,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self._flavor_box: list[Flavor | None] = [
             None if flavor == "auto" else cast(Flavor, flavor)
         ]
+        if not isinstance(serialize_releases, bool):
+            raise ValueError(
+                f"serialize_releases must be a bool, got {type(serialize_releases).__name__}"
+            )
+        self._release_gate = ReleaseGate(serialize_releases)  # shared with views
         self._clock: Clock = clock or SystemClock()
         self._limiter = RateLimiter(self._clock)
         # The server's clock minus ours, from the last Date header (shared with views).
@@ -202,6 +210,10 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     def _now(self) -> float:
         return self._clock.now()
+
+    def _release_slot(self) -> AbstractAsyncContextManager[object]:
+        """Held while a release uploads, unless ``serialize_releases=False``."""
+        return self._release_gate.slot()
 
     def _supports(self, operation: str) -> bool:
         """Whether the dialect has a route for ``operation``."""

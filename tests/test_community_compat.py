@@ -174,11 +174,15 @@ async def test_promote_row_is_read_back_from_the_destination(
     recorder.reply(200, json_body={"package": {"id": 18, "package_hash": "h", "label": "v9",
                                                "release_method": "Promote"}})
     recorder.reply(200, json_body={"history": [row("v9", "Promote")]})
+    recorder.reply(200, json_body={"history": [row("v9")]})  # the source: same package hash
 
     package = await auto.releases.promote("MyApp", "Staging", "Production")
 
     assert (package.label, package.package_hash) == ("v9", "hash-v9")
-    assert paths(recorder)[-1] == "GET /apps/MyApp/deployments/Production/history"
+    assert paths(recorder)[-2:] == [
+        "GET /apps/MyApp/deployments/Production/history",
+        "GET /apps/MyApp/deployments/Staging/history",
+    ]
 
 
 async def test_missing_endpoints_raise_unsupported(

@@ -8,6 +8,7 @@ from .._models import Deployment, UpdateMetrics
 from .._validate import check_name, check_optional_name
 from ._base import Resource
 from ._lookup import find_deployment, metrics_from_releases
+from ._reconcile import reconciled
 
 __all__ = ["DeploymentsResource"]
 
@@ -21,7 +22,11 @@ class DeploymentsResource(Resource):
         body = {"name": check_name(name, "name")}
         if check_optional_name(key, "key") is not None:
             body["key"] = key  # type: ignore[assignment]
-        return await self._get(Deployment, "deployments.create", {"app": app}, body)
+        return await reconciled(
+            lambda: self._get(Deployment, "deployments.create", {"app": app}, body),
+            f"creating deployment {name!r} of {app!r}",
+            lambda: self.get(app, name),
+        )
 
     async def get(self, app: str, name: str) -> Deployment:
         """One deployment with its current package (``None`` before the first release)."""
