@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Union
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +22,7 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-Reply = Union[httpx.Response, Exception, Callable[[httpx.Request], httpx.Response]]
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
 def sent_package(request: httpx.Request) -> bytes:

@@ -10,7 +10,14 @@ import pytest
 from codepush_async import AsyncCodePush, PackageInfo
 
 from .conftest import Recorder
-from .payloads import APP_WIRE, DEPLOYMENT_WIRE, KEY_WIRE, NEW_KEY_WIRE, PACKAGE_WIRE
+from .payloads import (
+    APP_WIRE,
+    DEPLOYMENT_WIRE,
+    KEY_WIRE,
+    METRICS_WIRE,
+    NEW_KEY_WIRE,
+    PACKAGE_WIRE,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +71,7 @@ PAIRS: list[tuple[str, Call, Call, int, Any]] = [
     ("removeDeployment", lambda cp: cp.remove_deployment("A", "S"),
      lambda cp: cp.deployments.remove("A", "S"), 204, ""),
     ("getDeploymentMetrics", lambda cp: cp.get_deployment_metrics("A", "S"),
-     lambda cp: cp.deployments.metrics("A", "S"), 200, {"metrics": {}}),
+     lambda cp: cp.deployments.metrics("A", "S"), 200, {"metrics": METRICS_WIRE}),
     ("getDeploymentHistory", lambda cp: cp.get_deployment_history("A", "S"),
      lambda cp: cp.releases.history("A", "S"), 200, {"history": []}),
     ("clearDeploymentHistory", lambda cp: cp.clear_deployment_history("A", "S"),

@@ -140,7 +140,8 @@ CASES = [
     Case("deployments.metrics", lambda cp: cp.deployments.metrics("My App", "Staging"), "GET",
          DEP + "/metrics", None, 200, {"metrics": METRICS_WIRE}, METRICS),
     Case("deployments.metrics none kept", lambda cp: cp.deployments.metrics("My App", "Staging"),
-         "GET", DEP + "/metrics", None, 200, {"metrics": {}}, {}),
+         "GET", DEP + "/metrics", None, 200, {"metrics": {}}, {},
+         then=((DEP, {"deployment": DEPLOYMENT_WIRE}),)),  # {} even if unknown: it must exist
     Case("releases.history", lambda cp: cp.releases.history("My App", "Staging"), "GET",
          DEP + "/history", None, 200, {"history": [PACKAGE_WIRE]}, [PACKAGE]),
     Case("releases.clear_history", lambda cp: cp.releases.clear_history("My App", "Staging"),

@@ -63,7 +63,11 @@ class DeploymentsResource(Resource):
         await self._send("deployments.remove", params)
 
     async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
-        """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept."""
+        """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept.
+
+        ``{}`` is also what a server without Redis answers: it means "no counters", never
+        "healthy". An unknown deployment is a ``NotFoundError`` on every server.
+        """
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
         if not self._client._supports("deployments.metrics"):
             return await metrics_from_releases(self, app, name)
@@ -71,4 +75,6 @@ class DeploymentsResource(Resource):
         if result is None:  # the community server's answer, even for an unknown deployment
             await find_deployment(self, app, name)
             return {}
+        if not result:  # a server without Redis (the official default), even for unknown ones
+            await self.get(app, name)
         return result
