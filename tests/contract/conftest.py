@@ -204,7 +204,10 @@ async def _real_target(stack: AsyncExitStack) -> Target:
 
 # The real target is only collected when a server is named, so runs without one show
 # no skipped tests; with one, every scenario also runs against it.
+# ``CODEPUSH_TEST_TARGETS=real`` runs only the real one (the emulator's runs are elsewhere).
 TARGETS = ["inprocess", "served"] + (["real"] if os.environ.get(ENV_URL) else [])
+if os.environ.get("CODEPUSH_TEST_TARGETS"):
+    TARGETS = [t for t in TARGETS if t in os.environ["CODEPUSH_TEST_TARGETS"].split(",")]
 
 
 @pytest.fixture(params=TARGETS)
