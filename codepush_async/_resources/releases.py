@@ -247,7 +247,23 @@ class ReleasesResource(Resource):
                         return landed
                 raise
             expected = await sent.expected(self._client.flavor)
+            if self._client.flavor == COMMUNITY and expected not in (None, stored.package_hash):
+                # Its answer carries no package: the latest one read back may be a release
+                # made just after ours by someone else.
+                stored = await self._ours_since(app, deployment, expected, first_sent) or stored
             return check_stored(stored, expected, app=app, deployment=deployment)
+
+    async def _ours_since(
+        self, app: str, deployment: str, package_hash: str | None, since: float
+    ) -> Package | None:
+        """The newest release with ``package_hash`` uploaded since ``since``, if any."""
+        started = self._client._server_time(since) - _CLOCK_TOLERANCE
+        for package in reversed(await self.history(app, deployment)):
+            if package.package_hash == package_hash and (
+                package.upload_time is None or package.upload_time.timestamp() >= started
+            ):
+                return package
+        return None
 
     async def _sent_hash(self, sent: SentHash) -> str:
         """The hash this server gives what was sent (its own algorithm where it differs)."""
