@@ -152,6 +152,14 @@ class Target:
         assert self.other_key is not None
         return await self.connect(self.other_key)
 
+    async def download_if_served(self, blob_url: str | None) -> bytes | None:
+        """The package at ``blob_url``; ``None`` where the server serves no blobs (checked)."""
+        assert blob_url
+        if self.traits.serves_blobs:
+            return await self.download(blob_url)
+        assert blob_url.startswith("[object Object]/")  # JSON storage's broken URL
+        return None
+
     async def download(self, url: str) -> bytes:
         """Fetch a package's ``blob_url`` the way a device would."""
         async with httpx.AsyncClient(transport=self.transport, follow_redirects=True) as http:

@@ -53,15 +53,6 @@ def manifest_hash(files: dict[str, bytes]) -> str:
     return sha256(text.encode("utf-8"))
 
 
-async def download_or_check(target: Target, blob_url: str | None) -> bytes | None:
-    """The package at ``blob_url``; ``None`` where the server serves no blobs (checked)."""
-    assert blob_url
-    if target.traits.serves_blobs:
-        return await target.download(blob_url)
-    assert blob_url.startswith("[object Object]/")  # JSON storage's broken URL
-    return None
-
-
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     for relative, data in files.items():
         path = root / relative
@@ -94,7 +85,7 @@ async def test_release_a_directory(target: Target, tmp_path: Path) -> None:
         assert package.rollout in COMPLETE  # the answer spells a full rollout 100
         expected = {f"bundle/{name}": data for name, data in BUNDLE_FILES.items()}
         assert package.package_hash == manifest_hash(expected)
-        blob = await download_or_check(target, package.blob_url)
+        blob = await target.download_if_served(package.blob_url)
         if blob is not None:
             assert package.size == len(blob)
             with zipfile.ZipFile(io.BytesIO(blob)) as archive:
@@ -130,7 +121,7 @@ async def test_release_a_file_and_bytes(target: Target, tmp_path: Path) -> None:
     async with target.app() as app:
         from_file = await cp.releases.release(app, "Production", script, "1.0.0")
         assert from_file.label == "v1"
-        assert await download_or_check(target, from_file.blob_url) in (script.read_bytes(), None)
+        assert await target.download_if_served(from_file.blob_url) in (script.read_bytes(), None)
         assert from_file.package_hash == sha256(script.read_bytes())
         assert from_file.size == script.stat().st_size
 
@@ -138,7 +129,7 @@ async def test_release_a_file_and_bytes(target: Target, tmp_path: Path) -> None:
         from_bytes = await cp.releases.release(app, "Staging", raw, "2.0.0")
         assert from_bytes.label == "v1"
         assert from_bytes.app_version == "2.0.0"
-        assert await download_or_check(target, from_bytes.blob_url) in (raw, None)
+        assert await target.download_if_served(from_bytes.blob_url) in (raw, None)
         assert from_bytes.package_hash == sha256(raw)
 
 
@@ -275,7 +266,7 @@ async def test_promote(target: Target) -> None:
         assert promoted.released_by == target.released_by(target.owner_email)
         assert promoted.original_label in (None, "v1")
         assert promoted.original_deployment in (None, "Staging")
-        assert await download_or_check(target, promoted.blob_url) in (b"one", None)
+        assert await target.download_if_served(promoted.blob_url) in (b"one", None)
 
         with pytest.raises(ConflictError) as identical:
             await cp.releases.promote(app, "Staging", "Production")
