@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "integration"]
+nox.options.sessions = ["tests", "lint", "typecheck", "integration", "official"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 
@@ -45,3 +50,89 @@ def integration(session: nox.Session) -> None:
     """
     session.install("-e", ".[emulator]", *_group("test"))
     session.run("pytest", "tests/integration", *session.posargs, env={"CODEPUSH_COMMUNITY": "1"})
+
+
+OFFICIAL_SCRIPT = Path(__file__).resolve().parent.parent / "shared" / "tools" / "official-server.sh"
+OFFICIAL_SOURCE = "code-push-server-ff1d84c.tar.gz"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_official(session: nox.Session, workdir: str, *, unique_tempfile: bool) -> dict[str, str]:
+    """Start a fresh official server (built once into ``workdir``); its URL, keys, e-mails."""
+    env = {"OFFICIAL_UNIQUE_TEMPFILE": "1"} if unique_tempfile else {}
+    out = session.run(
+        "bash", str(OFFICIAL_SCRIPT), "start", workdir, str(_free_port()),
+        external=True, silent=True, env=env,
+    )
+    state = dict(line.split("=", 1) for line in str(out).splitlines() if "=" in line)
+    session.log(f"official server {state.get('COMMIT', '?')[:7]} at {state['URL']}")
+    return state
+
+
+def _official_missing() -> str | None:
+    if not OFFICIAL_SCRIPT.is_file():
+        return f"no {OFFICIAL_SCRIPT} (the official server's source and script sit in ../shared)"
+    if not (OFFICIAL_SCRIPT.parent / OFFICIAL_SOURCE).is_file() and not any(
+        os.environ.get(name) for name in ("OFFICIAL_TARBALL", "OFFICIAL_MIRROR")
+    ):
+        return f"no {OFFICIAL_SOURCE} beside {OFFICIAL_SCRIPT} (the official server's source)"
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node and npm are needed to build the official server"
+    return None
+
+
+@nox.session
+def official(session: nox.Session) -> None:
+    """The SDK against the official microsoft/code-push-server (JsonStorage, no Redis).
+
+    ``../shared/tools/official-server.sh`` builds it from its source snapshot (npm registry)
+    into ``$OFFICIAL_DIR`` (default ``~/.cache/codepush-async/official-server``) and starts
+    it on 127.0.0.1: the contract suite and the quickstart run with its test-rig switch
+    ``OFFICIAL_UNIQUE_TEMPFILE=1`` (deterministic results), the upload race test without it
+    (the real server). Stopped by PID even when tests fail. Without the source it skips;
+    in CI (``CI=true``) it fails instead.
+    """
+    missing = _official_missing()
+    if missing is not None and os.geteuid() == 0 and OFFICIAL_SCRIPT.is_file():
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "nodejs", "npm", external=True)
+        missing = _official_missing()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            session.error(f"CI needs the official server: {missing}")
+        session.skip(missing)
+    session.install("-e", ".[emulator]", *_group("test"))
+    workdir = os.environ.get("OFFICIAL_DIR") or str(
+        Path.home() / ".cache" / "codepush-async" / "official-server"
+    )
+    try:
+        server = _start_official(session, workdir, unique_tempfile=True)
+        contract = {
+            "CODEPUSH_TEST_SERVER_URL": server["URL"],
+            "CODEPUSH_TEST_ACCESS_KEY": server["KEY"],
+            "CODEPUSH_TEST_OTHER_EMAIL": server["EMAIL2"],
+            "CODEPUSH_TEST_OTHER_ACCESS_KEY": server["KEY2"],
+            "CODEPUSH_TEST_SERVER_TRAITS": "official-json",
+            "CODEPUSH_TEST_TARGETS": "real",
+        }
+        # The scenarios that take a target (the rest of tests/contract is emulator-only).
+        scenarios = sorted(
+            str(path)
+            for path in Path("tests/contract").glob("test_*.py")
+            if "target: Target" in path.read_text(encoding="utf-8")
+        )
+        session.run("pytest", *scenarios, *session.posargs, env=contract)
+        session.run(
+            "python", "examples/quickstart.py",
+            env={"CODEPUSH_SERVER_URL": server["URL"], "CODEPUSH_ACCESS_KEY": server["KEY"]},
+        )
+        server = _start_official(session, workdir, unique_tempfile=False)
+        race = {"CODEPUSH_OFFICIAL_URL": server["URL"], "CODEPUSH_OFFICIAL_KEY": server["KEY"]}
+        session.run("pytest", "tests/official", *session.posargs, env=race)
+    finally:
+        session.run("bash", str(OFFICIAL_SCRIPT), "stop", workdir, external=True, silent=True)

@@ -1,7 +1,9 @@
 """A minimal HTTP/1.1 sink on 127.0.0.1: reads each request body, answers 201 JSON.
 
 Run as a separate process by the benchmarks so the server's work is not the client's.
-Prints its port on the first line.
+Prints its port on the first line. ``_sink.py [SMALL_HASH LARGE_HASH]``: the answer's
+``packageHash`` is SMALL_HASH for bodies under 1 MB, else LARGE_HASH (what the
+benchmark sends), so the SDK's release integrity check runs and passes.
 """
 
 from __future__ import annotations
@@ -10,11 +12,21 @@ import socket
 import socketserver
 import sys
 
-REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","size":0}}'
-REPLY = (
-    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-    b"Content-Length: " + str(len(REPLY_BODY)).encode() + b"\r\n\r\n" + REPLY_BODY
-)
+HASHES = sys.argv[1:3] if len(sys.argv) >= 3 else ["", ""]
+SMALL_BODY = 1024 * 1024
+
+
+def reply(package_hash: str) -> bytes:
+    body = b'{"package":{"label":"v1","appVersion":"1.0.0","size":0,"packageHash":"%s"}}' % (
+        package_hash.encode()
+    )
+    return (
+        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+
+
+REPLIES = [reply(h) for h in HASHES]
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -34,6 +46,7 @@ class Handler(socketserver.StreamRequestHandler):
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 self.wfile.flush()
             remaining = int(headers.get("content-length", "0"))
+            answer = REPLIES[0] if remaining < SMALL_BODY else REPLIES[1]
             buffer = bytearray(1024 * 1024)
             view = memoryview(buffer)
             while remaining:
@@ -41,7 +54,7 @@ class Handler(socketserver.StreamRequestHandler):
                 if not got:
                     return
                 remaining -= got
-            self.wfile.write(REPLY)
+            self.wfile.write(answer)
             self.wfile.flush()
 
 

@@ -7,6 +7,7 @@ import logging
 import platform
 import time
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from ._exceptions import (
     _StatusConstants,
 )
 from ._headers import check_headers, merge_headers
+from ._integrity import ReleaseGate
 from ._package import DEFAULT_MAX_PACKAGE_SIZE
 from ._progress import StreamingContent
 from ._ratelimit import RateLimiter
@@ -96,6 +98,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         clock: Clock | None = None,
         max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
         flavor: str = "auto",
+        serialize_releases: bool = True,
     ) -> None:
         access_key = redacted(access_key)  # no plain copy in this frame's locals
         self._access_key = Secret(check_access_key(access_key))
@@ -112,6 +115,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         ]
         self._clock: Clock = _check_clock(clock)
         extra_headers = check_headers(headers)
+        if not isinstance(serialize_releases, bool):
+            raise ValueError(
+                f"serialize_releases must be a bool, got {type(serialize_releases).__name__}"
+            )
+        self._release_gate = ReleaseGate(serialize_releases)  # shared with views
         self._limiter = RateLimiter(self._clock)
         # The server's clock minus ours, from the last Date header (shared with views).
         self._clock_offset: list[float] = [0.0]
@@ -218,6 +226,10 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     def _now(self) -> float:
         return self._clock.now()
+
+    def _release_slot(self) -> AbstractAsyncContextManager[object]:
+        """Held while a release uploads, unless ``serialize_releases=False``."""
+        return self._release_gate.slot()
 
     def _supports(self, operation: str) -> bool:
         """Whether the dialect has a route for ``operation``."""

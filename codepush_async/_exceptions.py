@@ -26,6 +26,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PayloadTooLargeError",
     "RateLimitError",
+    "ReleaseIntegrityError",
     "ReleaseSignatureError",
     "ResponseDecodeError",
     "RolloutInProgressError",
@@ -253,3 +254,36 @@ class UnsupportedOperationError(CodePushError):
     """The selected dialect or server has no such operation; raised before any request."""
 
     default_status_code = 501
+
+
+class ReleaseIntegrityError(CodePushError):
+    """The server stored a release whose ``packageHash`` is not the hash of what was sent.
+
+    The release exists (``label`` in ``app``/``deployment``) but would ship other content
+    (the official server's shared upload temp file makes concurrent uploads swap bundles):
+    disable it at once, e.g. ``cp.releases.patch(app, deployment, label, is_disabled=True)``.
+    ``expected_hash`` is the hash of what the SDK sent (or, for a promote, the source
+    release's), ``actual_hash`` the one the server stored.
+    """
+
+    default_status_code = 500
+
+    def __init__(
+        self,
+        *,
+        app: str,
+        deployment: str,
+        label: str | None,
+        expected_hash: str,
+        actual_hash: str | None,
+    ) -> None:
+        super().__init__(
+            f"the server stored release {label or '(no label)'} of {app}/{deployment} with "
+            f"packageHash {actual_hash}, but what was sent hashes to {expected_hash}: it would "
+            f"ship other content; disable it (patch is_disabled=True) and release again"
+        )
+        self.app = app
+        self.deployment = deployment
+        self.label = label
+        self.expected_hash = expected_hash
+        self.actual_hash = actual_hash

@@ -95,7 +95,10 @@ async def main() -> None:
                 print(f"  {package.label}: {package.release_method:<8} app {package.app_version}"
                       f"  rollout {rollout:>4}  {package.description or ''}")
             print("Production metrics:")
-            for label, metrics in (await cp.deployments.metrics(app, "Production")).items():
+            counters = await cp.deployments.metrics(app, "Production")
+            if not counters:  # not "healthy": the server keeps none (e.g. it has no Redis)
+                print("  none kept by this server")
+            for label, metrics in counters.items():
                 print(f"  {label}: active {metrics.active}, downloaded {metrics.downloaded}, "
                       f"installed {metrics.installed}, failed {metrics.failed}")
         finally:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from codepush_async import AsyncCodePush
+from codepush_async._hashing import package_hash
 
 ACCESS_KEY = "k3y_Secret-0123456789"
 SERVER = "https://codepush.example.com"
@@ -21,12 +22,25 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+def sent_package(request: httpx.Request) -> bytes:
+    """The ``package`` part of a release's multipart body."""
+    boundary = request.headers["content-type"].split("boundary=", 1)[1].encode()
+    for part in request.content.split(b"--" + boundary)[1:-1]:
+        head, _, data = part[2:-2].partition(b"\r\n\r\n")
+        if b'name="package"' in head:
+            return data
+    raise AssertionError("no package part in the request")
+
+
 class Recorder:
     """An httpx transport handler that records each request and pops a scripted reply."""
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
-        self._replies: deque[httpx.Response | Exception] = deque()
+        self._replies: deque[Reply] = deque()
 
     def reply(
         self,
@@ -44,6 +58,17 @@ class Recorder:
             hdrs = {"content-type": "text/html; charset=utf-8", **(headers or {})}
         self._replies.append(httpx.Response(status, headers=hdrs, content=content))
 
+    def reply_release(
+        self, package: dict[str, Any], status: int = 201, *, key: str = "package"
+    ) -> None:
+        """Answer a release with ``package`` carrying the hash of what was sent, as stored."""
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            stored = {**package, "packageHash": package_hash(sent_package(request))}
+            return httpx.Response(status, json={key: stored})
+
+        self._replies.append(answer)
+
     def fail(self, exc: Exception) -> None:
         self._replies.append(exc)
 
@@ -55,6 +80,8 @@ class Recorder:
         reply = self._replies.popleft()
         if isinstance(reply, Exception):
             raise reply
+        if callable(reply):
+            return reply(request)
         return reply
 
     @property

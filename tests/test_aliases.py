@@ -10,7 +10,14 @@ import pytest
 from codepush_async import AsyncCodePush, PackageInfo
 
 from .conftest import Recorder
-from .payloads import APP_WIRE, DEPLOYMENT_WIRE, KEY_WIRE, NEW_KEY_WIRE, PACKAGE_WIRE
+from .payloads import (
+    APP_WIRE,
+    DEPLOYMENT_WIRE,
+    KEY_WIRE,
+    METRICS_WIRE,
+    NEW_KEY_WIRE,
+    PACKAGE_WIRE,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +71,7 @@ PAIRS: list[tuple[str, Call, Call, int, Any]] = [
     ("removeDeployment", lambda cp: cp.remove_deployment("A", "S"),
      lambda cp: cp.deployments.remove("A", "S"), 204, ""),
     ("getDeploymentMetrics", lambda cp: cp.get_deployment_metrics("A", "S"),
-     lambda cp: cp.deployments.metrics("A", "S"), 200, {"metrics": {}}),
+     lambda cp: cp.deployments.metrics("A", "S"), 200, {"metrics": METRICS_WIRE}),
     ("getDeploymentHistory", lambda cp: cp.get_deployment_history("A", "S"),
      lambda cp: cp.releases.history("A", "S"), 200, {"history": []}),
     ("clearDeploymentHistory", lambda cp: cp.clear_deployment_history("A", "S"),
@@ -96,13 +103,16 @@ async def test_flat_alias_matches_sub_client(
     cp: AsyncCodePush, recorder: Recorder, seed: str, flat: Call, sub: Call, status: int,
     reply: Any,
 ) -> None:
-    _queue(recorder, status, reply)
-    _queue(recorder, status, reply)
+    checked = seed.startswith("promote")  # a promote reads its source's history after
+    for _ in range(2):
+        _queue(recorder, status, reply)
+        if checked:
+            recorder.reply(200, json_body={"history": [{**PACKAGE_WIRE, "label": "v1"}]})
 
     flat_result = await flat(cp)
     sub_result = await sub(cp)
 
-    first, second = recorder.requests
+    first, second = recorder.requests[:: 2 if checked else 1]
     assert (first.method, first.url, first.content) == (second.method, second.url, second.content)
     assert flat_result == sub_result
 

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator
 
 import httpx
@@ -20,8 +22,10 @@ from codepush_async import (
     ForbiddenError,
     IdenticalReleaseError,
     NotFoundError,
+    ReleaseIntegrityError,
     UnsupportedOperationError,
 )
+from codepush_async._integrity import community_package_hash
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 
@@ -174,11 +178,15 @@ async def test_promote_row_is_read_back_from_the_destination(
     recorder.reply(200, json_body={"package": {"id": 18, "package_hash": "h", "label": "v9",
                                                "release_method": "Promote"}})
     recorder.reply(200, json_body={"history": [row("v9", "Promote")]})
+    recorder.reply(200, json_body={"history": [row("v9")]})  # the source: same package hash
 
     package = await auto.releases.promote("MyApp", "Staging", "Production")
 
     assert (package.label, package.package_hash) == ("v9", "hash-v9")
-    assert paths(recorder)[-1] == "GET /apps/MyApp/deployments/Production/history"
+    assert paths(recorder)[-2:] == [
+        "GET /apps/MyApp/deployments/Production/history",
+        "GET /apps/MyApp/deployments/Staging/history",
+    ]
 
 
 async def test_missing_endpoints_raise_unsupported(
@@ -213,3 +221,29 @@ async def test_metrics_null_means_none_or_an_unknown_deployment(
     assert await auto.deployments.metrics("MyApp", "Staging") == {}
     with pytest.raises(NotFoundError, match=r'Deployment "Nope" does not exist\.'):
         await auto.deployments.metrics("MyApp", "Nope")
+
+
+async def test_a_release_read_back_after_someone_elses_is_found_in_the_history(
+    auto: AsyncCodePush, recorder: Recorder, clock: FakeClock
+) -> None:
+    """Its release answer has no package: the latest one may be a release made just after."""
+    ours = io.BytesIO()
+    with zipfile.ZipFile(ours, "w") as archive:
+        archive.writestr("main.jsbundle", "ours")
+    ours_hash = community_package_hash(ours.getvalue())
+    clock.time = UPLOAD_S / 1000
+    mine = {**row("v1"), "packageHash": ours_hash}
+    recorder.reply(200, json_body={"msg": "succeed"})
+    recorder.reply(200, json_body={"history": [row("v2"), mine]})  # newest first
+    recorder.reply(200, json_body={"history": [row("v2"), mine]})
+
+    package = await auto.releases.release("MyApp", "Staging", ours.getvalue(), "1.0.0")
+
+    assert (package.label, package.package_hash) == ("v1", ours_hash)
+
+    recorder.reply(200, json_body={"msg": "succeed"})
+    recorder.reply(200, json_body={"history": [row("v3"), mine]})
+    recorder.reply(200, json_body={"history": [row("v3"), {**mine, "uploadTime": 0}]})
+    with pytest.raises(ReleaseIntegrityError) as caught:  # ours is not there: swapped
+        await auto.releases.release("MyApp", "Staging", ours.getvalue(), "1.0.0")
+    assert (caught.value.label, caught.value.actual_hash) == ("v3", "hash-v3")

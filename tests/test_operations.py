@@ -56,6 +56,8 @@ class Case:
     status: int
     reply: Any  # a JSON-able value, or a str sent as text
     expected: Any
+    # Reads the call makes after the write (a promote checks the source's package hash).
+    then: tuple[tuple[str, Any], ...] = ()
 
 
 ROLLBACK_WIRE = {k: v for k, v in PACKAGE_WIRE.items() if k != "label"} | {
@@ -138,7 +140,8 @@ CASES = [
     Case("deployments.metrics", lambda cp: cp.deployments.metrics("My App", "Staging"), "GET",
          DEP + "/metrics", None, 200, {"metrics": METRICS_WIRE}, METRICS),
     Case("deployments.metrics none kept", lambda cp: cp.deployments.metrics("My App", "Staging"),
-         "GET", DEP + "/metrics", None, 200, {"metrics": {}}, {}),
+         "GET", DEP + "/metrics", None, 200, {"metrics": {}}, {},
+         then=((DEP, {"deployment": DEPLOYMENT_WIRE}),)),  # {} even if unknown: it must exist
     Case("releases.history", lambda cp: cp.releases.history("My App", "Staging"), "GET",
          DEP + "/history", None, 200, {"history": [PACKAGE_WIRE]}, [PACKAGE]),
     Case("releases.clear_history", lambda cp: cp.releases.clear_history("My App", "Staging"),
@@ -158,13 +161,15 @@ CASES = [
          204, "", None),
     Case("releases.promote", lambda cp: cp.releases.promote("My App", "Staging", "Production"),
          "POST", DEP + "/promote/Production", b'{"packageInfo":{}}', 201,
-         {"package": PACKAGE_WIRE}, PACKAGE),
+         {"package": PACKAGE_WIRE}, PACKAGE,
+         then=((DEP + "/history", {"history": [PACKAGE_WIRE]}),)),
     Case("releases.promote overrides",
          lambda cp: cp.releases.promote("My App", "Staging", "Prod #1", label="v2", rollout=25,
                                         is_mandatory=False),
          "POST", DEP + "/promote/Prod%20%231",
          b'{"packageInfo":{"label":"v2","isMandatory":false,"rollout":25}}', 201,
-         {"package": PACKAGE_WIRE}, PACKAGE),
+         {"package": PACKAGE_WIRE}, PACKAGE,
+         then=((DEP + "/history", {"history": [{**PACKAGE_WIRE, "label": "v2"}]}),)),
     Case("releases.rollback", lambda cp: cp.releases.rollback("My App", "Staging"), "POST",
          DEP + "/rollback", None, 201, {"package": ROLLBACK_WIRE}, ROLLBACK),
     Case("releases.rollback to label",
@@ -183,11 +188,15 @@ def _reply(recorder: Recorder, case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_operation_on_the_wire(cp: AsyncCodePush, recorder: Recorder, case: Case) -> None:
     _reply(recorder, case)
+    for _, reply in case.then:
+        recorder.reply(200, json_body=reply)
 
     result = await case.call(cp)
 
-    assert len(recorder.requests) == 1
-    request = recorder.last
+    request, *reads = recorder.requests
+    assert [("GET", path) for path, _ in case.then] == [
+        (r.method, r.url.raw_path.decode()) for r in reads
+    ]
     assert request.method == case.method
     assert request.url.raw_path.decode() == case.path
     assert request.url.host == "codepush.example.com"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import anyio
 import pytest
 from anyio.abc import SocketStream
@@ -12,7 +14,10 @@ from .conftest import ACCESS_KEY
 
 pytestmark = pytest.mark.anyio
 
-REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","packageHash":"9c0d"}}'
+PAYLOAD = bytes(range(256)) * 20_000  # 5 MB, several chunks
+REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","packageHash":"%s"}}' % (
+    hashlib.sha256(PAYLOAD).hexdigest().encode()
+)
 
 
 class RecordingProxy:
@@ -48,7 +53,7 @@ async def test_release_streams_through_a_proxy() -> None:
     proxy = RecordingProxy()
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
     port = listener.extra(anyio.abc.SocketAttribute.local_port)  # noqa: S610 - not Django
-    payload = bytes(range(256)) * 20_000  # 5 MB, several chunks
+    payload = PAYLOAD
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, proxy.handle)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 import pytest
 
@@ -20,9 +21,11 @@ from codepush_async import (
     ConflictError,
     PackageInfo,
     PayloadTooLargeError,
+    ServerError,
 )
+from codepush_async._hashing import package_hash
 
-from .conftest import ACCESS_KEY, Recorder
+from .conftest import ACCESS_KEY, Recorder, sent_package
 from .payloads import PACKAGE, PACKAGE_WIRE
 
 pytestmark = pytest.mark.anyio
@@ -79,12 +82,13 @@ def assert_streamed(request: httpx.Request) -> None:
 async def test_directory_is_zipped_with_its_name_as_first_segment(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     package = await cp.releases.release("My App", "Staging", bundle, "1.0.0")
 
-    assert package == PACKAGE
     request = recorder.last
+    assert package.package_hash == package_hash(sent_package(request))
+    assert attrs.evolve(package, package_hash=PACKAGE.package_hash) == PACKAGE
     assert request.method == "POST"
     assert request.url.raw_path == b"/apps/My%20App/deployments/Staging/release"
     assert request.headers["authorization"] == f"Bearer {ACCESS_KEY}"
@@ -112,7 +116,7 @@ async def test_file_is_sent_as_is_and_metadata_exactly(
     path = tmp_path / "update.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("bundle/main.jsbundle", "x" * 1000)
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release(
         "A", "Staging", str(path), "^1.2.0", description="Fix ✓", is_mandatory=True,
@@ -137,7 +141,7 @@ async def test_non_zip_file_is_octet_stream(
 ) -> None:
     path = tmp_path / "main.jsbundle"
     path.write_bytes(b"console.log(1)")
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", path, "1.0.0")
 
@@ -156,7 +160,7 @@ async def test_non_zip_file_is_octet_stream(
 async def test_bytes_contents(
     cp: AsyncCodePush, recorder: Recorder, data: bytes, filename: str, content_type: str
 ) -> None:
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", bytearray(data), "1.0.0")
 
@@ -169,7 +173,7 @@ async def test_bytes_contents(
 async def test_progress_is_monotonic_and_ends_at_total(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
     seen: list[tuple[int, int]] = []
 
     async def on_progress(sent: int, total: int) -> None:
@@ -189,7 +193,7 @@ async def test_progress_is_monotonic_and_ends_at_total(
 async def test_sync_progress_callback(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
     seen: list[int] = []
 
     await cp.releases.release("A", "S", b"x" * 1_000_000, "1.0.0",
@@ -233,7 +237,8 @@ async def test_temp_zip_removed_after_server_error(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
     recorder.reply(500, text="Internal Server Error")
-    with pytest.raises(Exception, match="Internal Server Error"):
+    recorder.reply(200, json_body={"deployment": {"name": "S", "key": "k"}})  # nothing stored
+    with pytest.raises(ServerError, match="Internal Server Error"):
         await cp.releases.release("A", "S", bundle, "1.0.0")
     # the autouse fixture asserts the temp dir is empty
 
@@ -270,7 +275,7 @@ async def test_flat_release_alias_does_not_mutate_metadata(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
     info = PackageInfo(description="d", rollout=10)
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     await cp.release("A", "S", b"data", "2.0.0", info)
 
@@ -353,7 +358,7 @@ async def test_symlinks_inside_the_directory(
 ) -> None:
     (bundle / "alias.jsbundle").symlink_to(bundle / "main.jsbundle")
     (bundle / "img-link").symlink_to(bundle / "assets" / "img", target_is_directory=True)
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", bundle, "1.0.0")
 

@@ -176,10 +176,11 @@ async def test_writes_retry_when_the_connection_never_opened(
     recorder.fail(httpx.ConnectError("connection refused"))
     recorder.fail(httpx.ConnectTimeout("no route"))
     recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply(200, json_body={"history": [PACKAGE_WIRE]})  # the source, checked after
 
     await rcp.releases.promote("A", "Staging", "Production")
 
-    assert len(recorder.requests) == 3
+    assert len(recorder.requests) == 4
     assert clock.sleeps == [0.5, 1.0]
 
 
@@ -417,7 +418,7 @@ async def test_timeouts_per_client_per_call_and_for_uploads(
     timeouts = Timeouts(connect=3, read=20, write=30, pool=4, min_upload_rate=1000)
     for _ in range(3):
         recorder.reply(200, json_body={"apps": []})
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply_release(PACKAGE_WIRE)
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
                              timeout=timeouts, clock=clock) as cp:
         await cp.apps.list()

@@ -124,7 +124,7 @@ async def test_v1_operation_on_the_wire(
 
 
 async def test_release_upload_goes_to_the_v1_route(v1: AsyncCodePush, recorder: Recorder) -> None:
-    recorder.reply(201, json_body={"release": RELEASE_V1})
+    recorder.reply_release(RELEASE_V1, key="release")
     package = await v1.releases.release("A", "Production", b"bundle", "1.0.0", rollout=100)
     assert package.label == "v1"
     assert recorder.last.url.raw_path == b"/api/v1/apps/A/deployments/Production/release"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -49,6 +50,8 @@ class Requester(Protocol):
     ) -> Answer: ...
 
     def _now(self) -> float: ...
+
+    def _release_slot(self) -> AbstractAsyncContextManager[object]: ...
 
     def _supports(self, operation: str) -> bool: ...
 

@@ -6,6 +6,7 @@ from .._models import App
 from .._validate import check_bool, check_email, check_name, check_optional_str
 from ._base import Resource
 from ._lookup import find_app
+from ._reconcile import reconciled
 
 __all__ = ["AppsResource"]
 
@@ -29,12 +30,16 @@ class AppsResource(Resource):
             body["platform"] = platform
         if check_bool(manually_provision_deployments, "manually_provision_deployments"):
             body["manuallyProvisionDeployments"] = True
-        return await self._get(
-            App,
-            "apps.create",
-            body=body,
-            read_back=lambda: find_app(self, name),
-            required=("deployments",),
+        return await reconciled(
+            lambda: self._get(
+                App,
+                "apps.create",
+                body=body,
+                read_back=lambda: find_app(self, name),
+                required=("deployments",),
+            ),
+            f"creating app {name!r}",
+            lambda: self.get(name),
         )
 
     async def get(self, name: str) -> App:

@@ -8,6 +8,7 @@ from .._models import Deployment, UpdateMetrics
 from .._validate import check_name, check_optional_name
 from ._base import Resource
 from ._lookup import find_deployment, metrics_from_releases
+from ._reconcile import reconciled
 
 __all__ = ["DeploymentsResource"]
 
@@ -21,7 +22,11 @@ class DeploymentsResource(Resource):
         body = {"name": check_name(name, "name")}
         if check_optional_name(key, "key") is not None:
             body["key"] = key  # type: ignore[assignment]
-        return await self._get(Deployment, "deployments.create", {"app": app}, body)
+        return await reconciled(
+            lambda: self._get(Deployment, "deployments.create", {"app": app}, body),
+            f"creating deployment {name!r} of {app!r}",
+            lambda: self.get(app, name),
+        )
 
     async def get(self, app: str, name: str) -> Deployment:
         """One deployment with its current package (``None`` before the first release)."""
@@ -58,7 +63,11 @@ class DeploymentsResource(Resource):
         await self._send("deployments.remove", params)
 
     async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
-        """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept."""
+        """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept.
+
+        ``{}`` is also what a server without Redis answers: it means "no counters", never
+        "healthy". An unknown deployment is a ``NotFoundError`` on every server.
+        """
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
         if not self._client._supports("deployments.metrics"):
             return await metrics_from_releases(self, app, name)
@@ -66,4 +75,6 @@ class DeploymentsResource(Resource):
         if result is None:  # the community server's answer, even for an unknown deployment
             await find_deployment(self, app, name)
             return {}
+        if not result:  # a server without Redis (the official default), even for unknown ones
+            await self.get(app, name)
         return result

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import Any, Literal, overload
-
-import anyio
 
 from .._compat import COMMUNITY
 from .._converter import encode_package_info
-from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError
-from .._hashing import package_hash
-from .._models import Deployment, Package
+from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
+from .._integrity import SentHash, check_stored
+from .._models import Deployment, Package, ReleaseMethod
 from .._multipart import MultipartBody, PackageSource
 from .._package import ReleaseContents, check_contents, prepared_package, zip_layout
 from .._progress import ProgressCallback, StreamingContent, with_progress
@@ -28,6 +28,7 @@ from .._validate import (
 from .._wire import MISSING, encode_json
 from ._base import Resource
 from ._lookup import find_deployment, find_package, oldest_first
+from ._reconcile import NotStored, may_have_acted, settle
 
 __all__ = ["ReleasesResource", "check_app_version"]
 
@@ -43,12 +44,6 @@ def check_app_version(value: Any, arg: str) -> str:
             f"or '>=1.0.0 <2.0.0', got {value!r}"
         )
     return str(value)
-
-
-def _hash_of(package: PackageSource) -> str:
-    source = package.path if package.path is not None else package.data
-    assert source is not None
-    return package_hash(source)
 
 
 IDENTICAL_MESSAGE = (
@@ -82,6 +77,14 @@ def _package_info(
         is_disabled=check_bool(is_disabled, "is_disabled"),
         rollout=check_rollout(rollout),
     )
+
+
+def _is_promote(package: Package) -> bool:
+    return package.release_method == ReleaseMethod.PROMOTE
+
+
+def _hash_is(expected: str) -> Callable[[Package], bool]:
+    return lambda package: package.package_hash == expected
 
 
 def _deployment(app: Any, deployment: Any) -> dict[str, str | None]:
@@ -151,7 +154,10 @@ class ReleasesResource(Resource):
         logged and ``None`` returned instead of raising ``IdenticalReleaseError`` (any other
         conflict, e.g. an unfinished rollout, is still raised). If the answer
         is lost after the body went out, the deployment is checked (by package hash)
-        before anything is sent again, so a release is never made twice.
+        before anything is sent again, so a release is never made twice. The stored
+        ``packageHash`` is compared with the hash of what was sent: a mismatch (another
+        upload's bundle) raises ``ReleaseIntegrityError``, never a success. Releases of
+        one client go out one at a time (``serialize_releases``).
 
         A directory's entries are named as the JS SDK names them (relative to the given
         path's parent: ``index.html`` for ``"."``, ``www/index.html`` for ``"www"``), so
@@ -189,44 +195,113 @@ class ReleasesResource(Resource):
     async def _upload(
         self, app: str, deployment: str, package: PackageSource, body: StreamingContent
     ) -> Package:
-        """Send a release; when its answer is lost, find out whether it landed first.
+        """Send a release and check what was stored; settle a lost or 5xx answer first.
 
-        It is resent only when the deployment's current release is not this package.
+        It is resent only when the answer was lost and the deployment's current release
+        is not this package.
         """
         params = _deployment(app, deployment)
         timeout = self._client.timeouts.for_upload(body.length)
+        sent = SentHash(package).start()  # hashed in a thread while the upload runs
         first_sent = self._client._now()
-        sent_hash: str | None = None
+        resent = False
         attempt = 1
         while True:
             try:
-                return await self._get(
-                    Package,
-                    "releases.release",
-                    params,
-                    stream=body,
-                    timeout=timeout,
-                    read_back=lambda: find_package(self, app, deployment),
-                )
+                async with self._client._release_slot():
+                    stored = await self._get(
+                        Package,
+                        "releases.release",
+                        params,
+                        stream=body,
+                        timeout=timeout,
+                        read_back=lambda: find_package(self, app, deployment),
+                    )
             except OutcomeUnknownError:
-                if sent_hash is None:
-                    sent_hash = await anyio.to_thread.run_sync(_hash_of, package)
-                landed = await self._landed(app, deployment, sent_hash, first_sent, attempt)
+                landed = await self._landed(app, deployment, await self._sent_hash(sent),
+                                            first_sent, attempt)
                 if landed is not None:
                     return landed
                 policy = self._client.retry_policy
                 if policy is None or attempt >= policy.max_attempts:
                     raise
                 attempt += 1
+                resent = True
                 logger.warning("release to %s/%s was not stored; sending it again",
                                app, deployment)
+                continue
+            except ServerError as error:
+                if not may_have_acted(error):
+                    raise
+                read_back = functools.partial(
+                    self._stored_since, app, deployment, first_sent,
+                    _hash_is(await self._sent_hash(sent)),
+                )
+                return await settle(error, f"release to {app}/{deployment}", read_back)
             except ConflictError as error:
-                if attempt > 1 and sent_hash is not None and is_identical_release(error):
+                if resent and is_identical_release(error):
                     # "Identical to the current release" after a resend: ours landed before.
-                    landed = await self._landed(app, deployment, sent_hash, first_sent, attempt)
+                    landed = await self._landed(app, deployment, await self._sent_hash(sent),
+                                                first_sent, attempt)
                     if landed is not None:
                         return landed
                 raise
+            expected = await sent.expected(self._client.flavor)
+            if self._client.flavor == COMMUNITY and expected not in (None, stored.package_hash):
+                # Its answer carries no package: the latest one read back may be a release
+                # made just after ours by someone else.
+                stored = await self._ours_since(app, deployment, expected, first_sent) or stored
+            return check_stored(stored, expected, app=app, deployment=deployment)
+
+    async def _ours_since(
+        self, app: str, deployment: str, package_hash: str | None, since: float
+    ) -> Package | None:
+        """The newest release with ``package_hash`` uploaded since ``since``, if any."""
+        started = self._client._server_time(since) - _CLOCK_TOLERANCE
+        for package in reversed(await self.history(app, deployment)):
+            if package.package_hash == package_hash and (
+                package.upload_time is None or package.upload_time.timestamp() >= started
+            ):
+                return package
+        return None
+
+    async def _sent_hash(self, sent: SentHash) -> str:
+        """The hash this server gives what was sent (its own algorithm where it differs)."""
+        return await sent.expected(self._client.flavor) or await sent.value()
+
+    async def _stored_since(
+        self,
+        app: str,
+        deployment: str,
+        since: float,
+        is_ours: Callable[[Package], bool],
+    ) -> Package:
+        """The current release if it is the write sent at ``since`` (after a 5xx answer).
+
+        ``NotStored`` when nothing was released since; ``OutcomeUnknownError`` when another
+        release was, which may be ours stored with other contents.
+        """
+        current = await self._current(app, deployment)
+        started = self._client._server_time(since) - _CLOCK_TOLERANCE
+        if current is None or (
+            current.upload_time is not None and current.upload_time.timestamp() < started
+        ):
+            raise NotStored
+        if is_ours(current):
+            return current
+        raise OutcomeUnknownError(
+            f"{app}/{deployment}: release {current.label} was stored since, but it is not "
+            "what was sent (another release, or ours stored with other contents): check it "
+            "before releasing again",
+            500,
+        )
+
+    async def _current(self, app: str, deployment: str) -> Package | None:
+        params = _deployment(app, deployment)
+        found = await self._get_or_find(
+            Deployment, "deployments.get", params, lambda: find_deployment(self, app, deployment)
+        )
+        return found.package
 
     async def _landed(
         self, app: str, deployment: str, sent_hash: str, first_sent: float, attempt: int
@@ -239,11 +314,7 @@ class ReleasesResource(Resource):
         policy = self._client.retry_policy
         if policy is not None:
             await self._client._sleep(policy.backoff(attempt))
-        params = _deployment(app, deployment)
-        current = await self._get_or_find(
-            Deployment, "deployments.get", params, lambda: find_deployment(self, app, deployment)
-        )
-        package = current.package
+        package = await self._current(app, deployment)
         if package is None or package.package_hash != sent_hash:
             return None
         started = self._client._server_time(first_sent) - _CLOCK_TOLERANCE
@@ -353,7 +424,8 @@ class ReleasesResource(Resource):
         """Copy the source's latest release (or ``label``) to ``destination``, with overrides.
 
         With ``no_duplicate_release_error=True`` a promote identical to the destination's
-        current release is logged and ``None`` returned; other conflicts are raised.
+        current release is logged and ``None`` returned; other conflicts are raised. The
+        promoted ``packageHash`` must be the source release's, else ``ReleaseIntegrityError``.
         """
         params = _deployment(app, source)
         params["destination"] = check_name(destination, "destination")
@@ -366,8 +438,9 @@ class ReleasesResource(Resource):
             rollout=rollout,
         )
         check_bool(no_duplicate_release_error, "no_duplicate_release_error")
+        started = self._client._now()
         try:
-            return await self._get(
+            promoted = await self._get(
                 Package,
                 "releases.promote",
                 params,
@@ -380,6 +453,26 @@ class ReleasesResource(Resource):
                 raise
             logger.warning("promote to %s/%s skipped: %s", app, destination, error.message)
             return None
+        except ServerError as error:
+            if not may_have_acted(error):
+                raise
+            return await settle(
+                error,
+                f"promote of {app}/{source} to {destination}",
+                lambda: self._stored_since(app, destination, started, _is_promote),
+            )
+        copied = await self._promoted_source(app, source, label or promoted.original_label)
+        return check_stored(promoted, copied, app=app, deployment=destination)
+
+    async def _promoted_source(self, app: str, source: str, label: str | None) -> str | None:
+        """The package hash of the source release a promote copied (read after it).
+
+        By label when the call or the answer names one, else the source's latest.
+        """
+        history = await self.history(app, source)
+        if label is not None:
+            history = [p for p in history if p.label == label]
+        return history[-1].package_hash if history else None
 
     async def rollback(
         self, app: str, deployment: str, target_release: str | None = None
@@ -392,6 +485,18 @@ class ReleasesResource(Resource):
             operation = "releases.rollback_to"
         if await self._client._server_flavor() == COMMUNITY:
             await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
-        return await self._get(
-            Package, operation, params, read_back=lambda: find_package(self, app, deployment)
-        )
+        started = self._client._now()
+        try:
+            return await self._get(
+                Package, operation, params, read_back=lambda: find_package(self, app, deployment)
+            )
+        except ServerError as error:
+            if not may_have_acted(error):
+                raise
+            return await settle(
+                error,
+                f"rollback of {app}/{deployment}",
+                lambda: self._stored_since(
+                    app, deployment, started, lambda p: p.release_method == ReleaseMethod.ROLLBACK
+                ),
+            )

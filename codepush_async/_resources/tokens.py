@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from .._compat import COMMUNITY
+from .._exceptions import OutcomeUnknownError
 from .._models import AccessKey, Session
 from .._validate import check_name, check_optional_name, check_optional_str, check_ttl
 from ._base import Resource
 from ._lookup import find_access_key
+from ._reconcile import reconciled
 
 __all__ = ["DEFAULT_TTL_MS", "TokensResource"]
 
@@ -35,7 +37,21 @@ class TokensResource(Resource):
         }
         if body["ttl"] is None and await self._client._server_flavor() == COMMUNITY:
             body["ttl"] = DEFAULT_TTL_MS  # without it the community server makes an expired key
-        return await self._get(AccessKey, "tokens.create", body=_present(body))
+
+        async def stored_without_secret() -> AccessKey:
+            await self.get(friendly_name)  # NotFoundError: it was not stored
+            raise OutcomeUnknownError(
+                f"access key {friendly_name!r} was created, but the server's failed answer "
+                "carried its secret, which no later call returns: remove it with "
+                "tokens.remove() and create another",
+                500,
+            )
+
+        return await reconciled(
+            lambda: self._get(AccessKey, "tokens.create", body=_present(body)),
+            f"creating access key {friendly_name!r}",
+            stored_without_secret,
+        )
 
     async def get(self, name: str) -> AccessKey:
         """One key's metadata, by friendly name (the secret is never returned)."""

@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         default=REQUEST_BODY_LIMIT,
         help=f"bytes of each request body kept (default {REQUEST_BODY_LIMIT})",
     )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="metrics answer {} as without Redis (classic)"
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -74,6 +77,7 @@ def emulator_from(args: argparse.Namespace) -> CodePushEmulator:
         storage_dir=args.storage_dir,
         request_log_size=args.request_log_size,
         request_body_limit=args.request_body_limit,
+        redis=not args.no_redis,
     )
 
 

@@ -65,7 +65,9 @@ class CodePushEmulator:
     without sleeping.
 
     ``dialect`` is ``"classic"`` (the official server's routes) or ``"v1"`` (``/api/v1``, see
-    docs/v1-wire.md). ``rate_limit`` requests per ``rate_limit_window`` seconds default to
+    docs/v1-wire.md). ``redis=False`` answers classic metrics as the official server does
+    without Redis (its default deployment): ``{}`` for every deployment, even an unknown one.
+    ``rate_limit`` requests per ``rate_limit_window`` seconds default to
     100/900 (classic: releases and ``/authenticated``) or 1000/3600 (v1: every request, per
     token); ``rate_limit=None`` disables limiting.
     """
@@ -81,6 +83,7 @@ class CodePushEmulator:
         storage_dir: str | Path | None = None,
         request_log_size: int | None = REQUEST_LOG_SIZE,
         request_body_limit: int | None = REQUEST_BODY_LIMIT,
+        redis: bool = True,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(
@@ -123,6 +126,7 @@ class CodePushEmulator:
                 max_package_size=max_package_size,
             )
             self._reset_limits = _classic_limits_reset(handler)
+            handler.keeps_metrics = redis
         self._app = build_app(handler, self._faults, self.requests, request_body_limit)
         self._transport = EmulatorTransport(self._app)
         self._key_counter = 0
@@ -263,12 +267,15 @@ class CodePushEmulator:
         times: int | None = 1,
         method: str | None = None,
         path: str | None = None,
+        after_handler: bool = False,
     ) -> FaultRule:
         """Answer the next matching request(s) with ``status`` without running the handler.
 
         ``body`` defaults to the official server's text for 503 and 429, else the reason phrase
         (in the v1 dialect: a JSON error envelope with that message); ``retry_after`` adds a
-        ``Retry-After`` header. ``path`` is a path prefix (raw or decoded).
+        ``Retry-After`` header. ``path`` is a path prefix (raw or decoded). With
+        ``after_handler`` the handler runs first (the write is stored) and its answer is
+        replaced, as the official server answers 500 after storing a non-Latin-1 name.
         """
         all_headers = dict(headers or {})
         if body is None and self.dialect == "v1":
@@ -281,7 +288,7 @@ class CodePushEmulator:
             all_headers["Retry-After"] = str(retry_after)
         return self._faults.add(
             FaultRule(
-                FaultKind.RESPOND,
+                FaultKind.RESPOND_AFTER if after_handler else FaultKind.RESPOND,
                 times=times,
                 method=method,
                 path=path,

@@ -19,6 +19,9 @@ class FaultKind(Enum):
 
     RESPOND = "respond"
     """Answer with a canned status/headers/body; the handler never runs."""
+    RESPOND_AFTER = "respond-after"
+    """Run the handler (the server acts), then answer with the canned status/headers/body
+    instead of its answer: the official server's 500 after storing a non-Latin-1 name."""
     DROP_BEFORE = "drop-before"
     """Drop the connection before the handler runs: the server never acted."""
     DROP_AFTER = "drop-after"

@@ -173,6 +173,9 @@ class EmulatorMiddleware:
         record.fault = rule.kind.value
         if rule.kind is FaultKind.RESPOND:
             await self._respond(rule, send, record)
+        elif rule.kind is FaultKind.RESPOND_AFTER:
+            await self._run(scope, replay, send, record, deliver=False)
+            await self._respond(rule, send, record)
         elif rule.kind is FaultKind.DROP_BEFORE:
             await self._drop(scope, send, after_handler=False)
         elif rule.kind is FaultKind.DROP_AFTER:

@@ -5,6 +5,10 @@ emulator on a loopback port (uvicorn in a thread), ``real`` to the server named 
 ``CODEPUSH_TEST_SERVER_URL`` with ``CODEPUSH_TEST_ACCESS_KEY`` (skipped when unset; the
 optional ``CODEPUSH_TEST_OTHER_EMAIL`` / ``CODEPUSH_TEST_OTHER_ACCESS_KEY`` name a second
 registered account for the collaborator and transfer scenarios).
+
+What a server does differently is declared once, as its ``Traits``
+(``CODEPUSH_TEST_SERVER_TRAITS`` names them for a real server; ``nox -s official``
+sets ``official-json``), and each scenario asserts that server's real behaviour.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ ENV_URL = "CODEPUSH_TEST_SERVER_URL"
 ENV_KEY = "CODEPUSH_TEST_ACCESS_KEY"
 ENV_OTHER_EMAIL = "CODEPUSH_TEST_OTHER_EMAIL"
 ENV_OTHER_KEY = "CODEPUSH_TEST_OTHER_ACCESS_KEY"
+ENV_TRAITS = "CODEPUSH_TEST_SERVER_TRAITS"
 
 # The official server's texts that classic-api.md quotes verbatim.
 MSG_OWNER_ONLY = "This action requires Owner permissions on the app!"
@@ -62,6 +67,41 @@ async def discard_apps(client: AsyncCodePush, *names: str) -> None:
             await client.apps.remove(name)
 
 
+@dataclass(frozen=True)
+class Traits:
+    """How a server under test differs from the official server on Azure storage + Redis."""
+
+    name: str
+    test_hooks: bool = False
+    """The emulator's hooks (record metrics, open login sessions) are available."""
+    metrics_need_redis: bool = False
+    """No Redis: metrics are always ``{}``, even for an unknown deployment."""
+    records_released_by: bool = True
+    """Packages carry ``releasedBy`` (JSON storage leaves it out)."""
+    serves_blobs: bool = True
+    """``blobUrl`` downloads the package (JSON storage answers ``[object Object]/<id>``)."""
+    latin1_names_only: bool = False
+    """Creates, releases, promotes and rollbacks with a name outside Latin-1 are stored,
+    then answered 500 (an invalid ``Location`` header)."""
+    new_owner_can_remove: bool = True
+    """The new owner of a transferred app can remove it (JSON storage answers 500)."""
+
+
+EMULATOR_TRAITS = Traits("emulator", test_hooks=True)
+REAL_TRAITS = {
+    "official": Traits("official"),
+    # microsoft/code-push-server with the JsonStorage its own tests use, and no Redis.
+    "official-json": Traits(
+        "official-json",
+        metrics_need_redis=True,
+        records_released_by=False,
+        serves_blobs=False,
+        latin1_names_only=True,
+        new_owner_can_remove=False,
+    ),
+}
+
+
 @dataclass
 class Target:
     """One server under test and what the scenarios need to drive it."""
@@ -75,6 +115,11 @@ class Target:
     other_key: str | None
     transport: httpx.AsyncBaseTransport | None
     stack: AsyncExitStack = field(repr=False)
+    traits: Traits = EMULATOR_TRAITS
+
+    def released_by(self, email: str) -> str | None:
+        """The ``releasedBy`` this server shows for a release made by ``email``."""
+        return email if self.traits.records_released_by else None
 
     def name(self, suffix: str = "App") -> str:
         """A unique app (or key) name for this run."""
@@ -106,6 +151,14 @@ class Target:
         self.require_other_email()
         assert self.other_key is not None
         return await self.connect(self.other_key)
+
+    async def download_if_served(self, blob_url: str | None) -> bytes | None:
+        """The package at ``blob_url``; ``None`` where the server serves no blobs (checked)."""
+        assert blob_url
+        if self.traits.serves_blobs:
+            return await self.download(blob_url)
+        assert blob_url.startswith("[object Object]/")  # JSON storage's broken URL
+        return None
 
     async def download(self, url: str) -> bytes:
         """Fetch a package's ``blob_url`` the way a device would."""
@@ -149,12 +202,20 @@ async def _real_target(stack: AsyncExitStack) -> Target:
     assert email, "the real server's account has no e-mail"
     other_email = os.environ.get(ENV_OTHER_EMAIL) or None
     other_key = os.environ.get(ENV_OTHER_KEY) or None
-    return Target("real", client, None, url, email, other_email, other_key, None, stack)
+    kind = os.environ.get(ENV_TRAITS) or "official"
+    if kind not in REAL_TRAITS:
+        raise pytest.UsageError(f"{ENV_TRAITS} must be one of {sorted(REAL_TRAITS)}, got {kind!r}")
+    return Target(
+        "real", client, None, url, email, other_email, other_key, None, stack, REAL_TRAITS[kind]
+    )
 
 
 # The real target is only collected when a server is named, so runs without one show
 # no skipped tests; with one, every scenario also runs against it.
+# ``CODEPUSH_TEST_TARGETS=real`` runs only the real one (the emulator's runs are elsewhere).
 TARGETS = ["inprocess", "served"] + (["real"] if os.environ.get(ENV_URL) else [])
+if os.environ.get("CODEPUSH_TEST_TARGETS"):
+    TARGETS = [t for t in TARGETS if t in os.environ["CODEPUSH_TEST_TARGETS"].split(",")]
 
 
 @pytest.fixture(params=TARGETS)

@@ -83,12 +83,17 @@ async def test_metrics(target: Target) -> None:
     cp = target.client
     async with target.app() as app:
         assert await cp.deployments.metrics(app, "Staging") == {}
+        # Without Redis the server answers {} here too: the SDK checks the deployment exists.
         with pytest.raises(NotFoundError) as missing:
             await cp.deployments.metrics(app, "Nope")
         assert missing.value.message == 'Deployment "Nope" does not exist.'
 
-        emu = target.require_emulator("record_metrics")
         await cp.releases.release(app, "Staging", b"v1 contents", "1.0.0")
+        if not target.traits.test_hooks:
+            # No device reports installs here, so no counters, with or without Redis.
+            assert await cp.deployments.metrics(app, "Staging") == {}
+            return
+        emu = target.require_emulator("record_metrics")
         emu.record_metrics(app, "Staging", "v1", downloaded=3, installed=2, failed=1, active=2)
         emu.record_metrics(app, "Staging", "v1", downloaded=1, active=-1)
         emu.record_metrics(app, "Staging", "1.0.0", active=5)

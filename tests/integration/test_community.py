@@ -35,6 +35,9 @@ from codepush_async import (
     UnsupportedOperationError,
     UpdateMetrics,
 )
+from codepush_async._hashing import package_hash
+from codepush_async._integrity import community_package_hash
+from codepush_async._package import ReleaseContents
 
 from .community_server import CommunityServer
 from .conftest import ENABLED, SKIP_REASON, Account
@@ -855,3 +858,47 @@ async def test_round_trip(
     assert new_name not in {a.name for a in await cp.apps.list()}
     with pytest.raises(NotFoundError):
         await cp.apps.get(new_name)
+
+
+# --- release integrity: this server's own hashing, never a false alarm --------------------
+
+
+def _zip_with(entries: dict[str, bytes | None]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            if data is None:
+                archive.writestr(zipfile.ZipInfo(name), b"")  # a directory entry
+            else:
+                archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+async def test_release_integrity_uses_this_servers_hashing(
+    cp: AsyncCodePush, raw: Raw, app: str, tmp_path: Path
+) -> None:
+    """Layouts it hashes differently from the official server are checked, not refused.
+
+    Each release has its own app version: this server's diff job (same app version, a top
+    folder other than ``CodePush``) would crash it.
+    """
+    text = unique("layout")
+    other_top = tmp_path / "bundle"
+    (other_top / "assets").mkdir(parents=True)
+    (other_top / "main.jsbundle").write_text(f"console.log({json.dumps(text)});")
+    (other_top / "assets" / "logo.png").write_bytes(b"\x89PNG other top folder")
+    layouts: list[ReleaseContents] = [
+        other_top,  # zipped as bundle/...: hashed as CodePush/...
+        _zip_with({"main.jsbundle": text.encode(), "assets/a.png": b"root and nested"}),
+        _zip_with({"CodePush/": None, "CodePush/main.jsbundle": f"{text} dirs".encode()}),
+    ]
+    for number, contents in enumerate(layouts, start=1):
+        package = await cp.releases.release(app, "Staging", contents, f"1.{number}.0")
+        assert package is not None
+        assert package.label == f"v{number}"
+        stored = await raw.release_hash(app, "Staging", f"v{number}")
+        assert package.package_hash == stored
+        source = contents if isinstance(contents, bytes) else None
+        if source is not None:
+            assert community_package_hash(source) == stored
+            assert package_hash(source) != stored  # the official algorithm would differ
