@@ -10,6 +10,7 @@ import anyio
 
 from .._compat import COMMUNITY
 from .._converter import encode_package_info
+from .._display import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError
 from .._hashing import package_hash
 from .._models import Deployment, Package
@@ -252,10 +253,11 @@ class ReleasesResource(Resource):
         logger.info("release was stored despite the lost answer: %s", package.label)
         return package
 
-    async def history(self, app: str, deployment: str) -> list[Package]:
+    async def history(self, app: str, deployment: str) -> ModelList[Package]:
         """Every release of the deployment, oldest first."""
         history = await self._get(list[Package], "releases.history", _deployment(app, deployment))
-        return oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
+        ordered = oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
+        return ModelList(ordered, item_type=Package)
 
     async def clear_history(self, app: str, deployment: str) -> None:
         """Delete every release of the deployment (Owner only); labels restart at v1."""
