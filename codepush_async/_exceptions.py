@@ -17,6 +17,7 @@ __all__ = [
     "APITimeoutError",
     "AlreadyExistsError",
     "BadRequestError",
+    "ClientStateError",
     "CodePushError",
     "ConflictError",
     "FieldError",
@@ -253,3 +254,10 @@ class UnsupportedOperationError(CodePushError):
     """The selected dialect or server has no such operation; raised before any request."""
 
     default_status_code = 501
+
+
+class ClientStateError(CodePushError, RuntimeError):
+    """The client cannot be used like this: it is closed, or it belongs to another event loop.
+
+    Raised before any request; the message says what to do instead.
+    """
