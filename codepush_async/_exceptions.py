@@ -11,6 +11,8 @@ from datetime import datetime
 
 import attrs
 
+from ._models import _Model
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -97,7 +99,7 @@ class APIStatusError(CodePushError):
 
 
 @attrs.frozen
-class FieldError:
+class FieldError(_Model):
     """One entry of a validation failure: which request field and why."""
 
     field: str
