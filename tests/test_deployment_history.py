@@ -66,12 +66,12 @@ def test_table_is_the_clis_layout() -> None:
     ]
     cells = [line.split("|")[-2].strip() for line in text.splitlines() if line.startswith("|")]
     assert cells[1:] == [
-        "Active: 59% (10 of 17)", "Total: 11", "Rollbacks: 1", "Rollout: 40%",
-        "Active: 29% (5 of 17)", "Total: 3 (5 pending)", "Rollbacks: 1", "Disabled: Yes",
+        "Active: 53% (10 of 19)", "Total: 11", "Rollbacks: 1", "Rollout: 40%",
+        "Active: 26% (5 of 19)", "Total: 3 (5 pending)", "Rollbacks: 1", "Disabled: Yes",
         "No installs recorded",
     ]
     assert '(Promoted v7 from "Staging")' in text
-    assert "Active: 59% (10 of 17)<br>Total: 11<br>Rollbacks: 1<br>Rollout: 40%" in (
+    assert "Active: 53% (10 of 19)<br>Total: 11<br>Rollbacks: 1<br>Rollout: 40%" in (
         rows._repr_html_()
     )
     assert repr(rows[2]) == "<HistoryRow v9, app 1.0.0, rollout 100%, mandatory, no installs recorded>"
