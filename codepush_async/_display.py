@@ -153,7 +153,7 @@ class Table:
         return "\n".join(out)
 
     def rich(self) -> Any:
-        from rich.table import Table as RichTable  # only called by rich itself
+        from rich.table import Table as RichTable  # type: ignore[import-not-found, unused-ignore]
 
         table = RichTable(*self.headers, show_lines=True)
         for row in self.rows:
