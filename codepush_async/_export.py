@@ -45,6 +45,10 @@ def _exporter(by_alias: bool, mode: Mode) -> cattrs.Converter:
     conv.register_unstructure_hook_factory(attrs.has, attrs_factory)
     if mode == "json":
         conv.register_unstructure_hook(datetime, datetime.isoformat)
+        conv.register_unstructure_hook_func(  # e.g. a failed bulk item's error
+            lambda tp: isinstance(tp, type) and issubclass(tp, BaseException),
+            lambda error: f"{type(error).__name__}: {error}",
+        )
         conv.register_unstructure_hook_func(
             lambda tp: tp is tuple or getattr(tp, "__origin__", None) is tuple,
             lambda value: [conv.unstructure(item) for item in value],

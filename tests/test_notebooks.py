@@ -31,11 +31,14 @@ from .payloads import APP, DEPLOYMENT, NEW_KEY, PACKAGE, PACKAGE_WIRE, T0
 
 pytestmark = pytest.mark.anyio
 
-CONFIGURATION = {"RetryPolicy", "Timeouts"}  # options the caller passes, not results
+# The models of server answers; orchestration modules (bulk, ...) use public calls only,
+# so their results export through to_records() (tested below) rather than a base class.
+MODEL_MODULES = {"_models", "_history", "_webhooks", "_exceptions"}
 MODELS = [
     getattr(codepush_async, name)
     for name in codepush_async.__all__
-    if attrs.has(getattr(codepush_async, name)) and name not in CONFIGURATION
+    if attrs.has(getattr(codepush_async, name))
+    and getattr(codepush_async, name).__module__.rpartition(".")[2] in MODEL_MODULES
 ]
 
 
@@ -104,6 +107,27 @@ def test_every_model_has_to_dict(model: type) -> None:
     result = instance.to_dict(mode="json")
     assert json.loads(json.dumps(result)) == result
     assert set(result) == {f.name for f in attrs.fields(model)}
+
+
+def test_the_model_list_is_not_empty() -> None:
+    assert {"Package", "Deployment", "HistoryRow", "WebhookEvent", "FieldError"} <= {
+        m.__name__ for m in MODELS
+    }
+
+
+def test_bulk_results_export_as_records() -> None:
+    from codepush_async import BulkResult, ItemResult, NotFoundError, Target
+
+    result = BulkResult((
+        ItemResult(Target("A", "Production"), "done", PACKAGE, attempts=1),
+        ItemResult(Target("B"), "failed", error=NotFoundError('App "B" does not exist.')),
+    ))
+    done, failed = to_records(result, mode="json")
+    assert done["target"] == {"app": "A", "deployment": "Production"}
+    assert done["value"]["label"] == "v3"
+    assert failed["error"] == 'NotFoundError: App "B" does not exist.'
+    assert json.loads(json.dumps([done, failed])) == [done, failed]
+    assert pd.DataFrame(to_records(result))["status"].tolist() == ["done", "failed"]
 
 
 def test_to_dict_rejects_unknown_modes() -> None:
