@@ -65,7 +65,9 @@ def package(session: nox.Session) -> None:
     root = Path.cwd().resolve()
     work = Path(tempfile.mkdtemp(prefix="codepush-package-"))
     try:
-        session.install("build")
+        # virtualenv makes the venvs (build's too): it needs no ensurepip, which Debian's
+        # python3 lacks without the python3-venv package.
+        session.install("build", "virtualenv")
         session.log("building the sdist, then the wheel from it")
         session.run("python", "-m", "build", "--outdir", str(work / "dist"))
         (wheel,) = (work / "dist").glob("*.whl")
@@ -85,7 +87,7 @@ def package(session: nox.Session) -> None:
         for mode, spec in (("with-extra", f"{wheel}[emulator]"), ("without-extra", str(wheel))):
             venv = work / f"venv-{mode}"
             session.log(f"installing the wheel ({mode}) into a fresh venv at {venv}")
-            session.run("python", "-m", "venv", str(venv))
+            session.run("python", "-m", "virtualenv", "--quiet", str(venv))
             python = str(venv / "bin" / "python")
             session.run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         spec, external=True)
