@@ -57,4 +57,9 @@ def codepush_client(
     try:
         yield client
     finally:
-        asyncio.run(client.aclose())
+        # A loop of its own, leaving the current one (a plugin's) untouched.
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(client.aclose())
+        finally:
+            loop.close()

@@ -61,6 +61,16 @@ def test_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def test_pytest_asyncio_with_one_loop_per_module(pytester: pytest.Pytester) -> None:
+    """Each test gets its own client, bound to the shared loop and closed on another."""
+    pytester.makeini(
+        PYTEST_ASYNCIO_INI.format(mode="strict") + "asyncio_default_test_loop_scope = module\n"
+    )
+    pytester.makepyfile(test_releases=readme_test_file())
+    result = _outcome(pytester, "-p", "no:anyio")
+    result.assert_outcomes(passed=2)
+
+
 def test_anyio_plugin(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     pytester.makeconftest(ANYIO_CONFTEST)
