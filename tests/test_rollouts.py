@@ -562,7 +562,7 @@ async def test_a_release_made_while_metrics_are_read_is_never_rolled_back(
 
     assert outcome.status == "superseded"
     assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
-    assert await world.current() == ("v3", None, False)  # v3 is not rolled back
+    assert await world.current() == ("v3", 100, False)  # v3 is not rolled back
 
 
 async def test_the_first_step_never_widens_a_release_already_over_the_gate(
