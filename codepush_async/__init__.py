@@ -3,12 +3,14 @@
 from ._bulk import BulkError, BulkResult, ItemResult, Target
 from ._client import AsyncCodePush
 from ._clock import Clock, SystemClock
+from ._display import ModelList, ModelMap, to_records
 from ._exceptions import (
     AlreadyExistsError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     BadRequestError,
+    ClientStateError,
     CodePushError,
     ConflictError,
     FieldError,
@@ -27,6 +29,8 @@ from ._exceptions import (
     UnauthorizedError,
     UnsupportedOperationError,
 )
+from ._history import DeploymentHistory, HistoryRow
+from ._logs import setup_logging as _setup_logging
 from ._models import (
     AccessKey,
     Account,
@@ -62,6 +66,8 @@ from ._timeouts import Timeouts
 from ._version import __version__
 from ._webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
 
+_setup_logging()  # CODEPUSH_LOG=debug|info
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -74,18 +80,23 @@ __all__ = [
     "BadRequestError",
     "BulkError",
     "BulkResult",
+    "ClientStateError",
     "Clock",
     "CodePushError",
     "CollaboratorProperties",
     "ConflictError",
     "Deployment",
+    "DeploymentHistory",
     "DeploymentReleasedEvent",
     "DiffPackage",
     "FieldError",
     "ForbiddenError",
     "HealthGate",
+    "HistoryRow",
     "IdenticalReleaseError",
     "ItemResult",
+    "ModelList",
+    "ModelMap",
     "NotFoundError",
     "OutcomeUnknownError",
     "Package",
@@ -125,5 +136,6 @@ __all__ = [
     "__version__",
     "parse_webhook",
     "prepare_release",
+    "to_records",
     "verify_release",
 ]

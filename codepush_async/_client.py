@@ -27,6 +27,7 @@ from ._exceptions import (
 )
 from ._headers import check_headers, merge_headers
 from ._integrity import ReleaseGate
+from ._lifecycle import Lifecycle
 from ._package import DEFAULT_MAX_PACKAGE_SIZE
 from ._progress import StreamingContent
 from ._ratelimit import RateLimiter
@@ -126,6 +127,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self._http = HttpSession(
             server_url, transport=transport, http_client=http_client, proxy=proxy
         )
+        # Shared with with_options() views: closing one closes them all.
+        self._life = Lifecycle(repr(self), owns_connections=http_client is None)
         self._headers = merge_headers(extra_headers, {
             "Accept": ACCEPT,
             "User-Agent": USER_AGENT,
@@ -184,6 +187,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         return f"AsyncCodePush(server_url={self.server_url!r}, dialect={self.dialect!r})"
 
     async def __aenter__(self) -> AsyncCodePush:
+        """Raises ``ClientStateError`` for a closed client or one of another event loop."""
+        self._life.check(transport_closed=self._http.is_closed)
         return self
 
     async def __aexit__(
@@ -196,6 +201,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     async def aclose(self) -> None:
         """Close the pooled connections (a caller-supplied ``http_client`` is left open)."""
+        self._life.closed = True
         await self._http.aclose()
 
     @property
@@ -260,8 +266,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         request = build_request(
             self._dialect, operation, params, body, headers=self._headers, stream=stream
         )
-        if self._http.is_closed:
-            raise CodePushError("This AsyncCodePush client is closed; create a new one.", 500)
+        self._life.check(transport_closed=self._http.is_closed)
+        self._life.used = True
         policy = self.retry_policy
         max_wait = (policy or DEFAULT_RETRY).max_wait
         idempotent = route.method in _IDEMPOTENT_METHODS

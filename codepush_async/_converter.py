@@ -22,7 +22,7 @@ from cattrs.cols import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseDecodeError
-from ._models import AccessKey, CollaboratorProperties
+from ._models import AccessKey, CollaboratorProperties, Package
 
 __all__ = ["converter", "decode", "encode_package_info", "to_camel"]
 
@@ -205,6 +205,18 @@ def _collaborators_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], An
     return structure
 
 
+def _package_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Package]:
+    """A null ``rollout`` is the server's spelling of 100 (a complete rollout)."""
+    base = conv.get_structure_hook(Package)
+
+    def structure(value: Any, cls: type) -> Package:
+        if isinstance(value, dict) and "rollout" in value and value["rollout"] is None:
+            value = {k: v for k, v in value.items() if k != "rollout"}
+        return base(value, cls)  # type: ignore[no-any-return]
+
+    return structure
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
     conv.register_structure_hook(datetime, _structure_datetime)
@@ -221,6 +233,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda tp: tp == collaborators, _collaborators_from_wire(conv)
     )
+    conv.register_structure_hook(Package, _package_from_wire(conv))
     return conv
 
 

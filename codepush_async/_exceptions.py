@@ -11,12 +11,15 @@ from datetime import datetime
 
 import attrs
 
+from ._models import _Model
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AlreadyExistsError",
     "BadRequestError",
+    "ClientStateError",
     "CodePushError",
     "ConflictError",
     "FieldError",
@@ -97,7 +100,7 @@ class APIStatusError(CodePushError):
 
 
 @attrs.frozen
-class FieldError:
+class FieldError(_Model):
     """One entry of a validation failure: which request field and why."""
 
     field: str
@@ -287,3 +290,10 @@ class ReleaseIntegrityError(CodePushError):
         self.label = label
         self.expected_hash = expected_hash
         self.actual_hash = actual_hash
+
+
+class ClientStateError(CodePushError, RuntimeError):
+    """The client cannot be used like this: it is closed, or it belongs to another event loop.
+
+    Raised before any request; the message says what to do instead.
+    """

@@ -9,13 +9,14 @@ from typing import Any
 import attrs
 
 from ._converter import converter
+from ._models import _Model
 from ._wire import parse_json
 
 __all__ = ["DeploymentReleasedEvent", "WebhookEvent", "WebhookRelease", "parse_webhook"]
 
 
 @attrs.frozen
-class WebhookRelease:
+class WebhookRelease(_Model):
     """The release a webhook event is about."""
 
     label: str | None = None
@@ -24,7 +25,7 @@ class WebhookRelease:
 
 
 @attrs.frozen
-class WebhookEvent:
+class WebhookEvent(_Model):
     """A webhook delivery; an event type this SDK does not know still parses to this."""
 
     event: str

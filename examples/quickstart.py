@@ -91,7 +91,7 @@ async def main() -> None:
 
             print("\nProduction history:")
             for package in await cp.releases.history(app, "Production"):
-                rollout = "100%" if package.rollout is None else f"{package.rollout}%"
+                rollout = f"{package.rollout}%"  # 100 for a complete rollout
                 print(f"  {package.label}: {package.release_method:<8} app {package.app_version}"
                       f"  rollout {rollout:>4}  {package.description or ''}")
             print("Production metrics:")

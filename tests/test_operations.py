@@ -113,7 +113,7 @@ CASES = [
          {"collaborators": {"owner@example.com": {"permission": "Owner", "isCurrentAccount": True},
                             "c@example.com": {"permission": "Collaborator"}}},
          {"owner@example.com": CollaboratorProperties("Owner", True),
-          "c@example.com": CollaboratorProperties("Collaborator", None)}),
+          "c@example.com": CollaboratorProperties("Collaborator", False)}),
     Case("collaborators.add", lambda cp: cp.collaborators.add("My App", "c@example.com"),
          "POST", "/apps/My%20App/collaborators/c%40example.com", None, 201, "Created", None),
     Case("collaborators.remove", lambda cp: cp.collaborators.remove("My App", "c@example.com"),
@@ -290,13 +290,13 @@ async def test_created_key_keeps_secret_distinct_from_friendly_name(
     assert isinstance(key, AccessKey)
 
 
-async def test_package_rollout_stays_none_when_null(cp: AsyncCodePush, recorder: Recorder) -> None:
+async def test_package_rollout_null_means_100(cp: AsyncCodePush, recorder: Recorder) -> None:
     recorder.reply(200, json_body={"history": [
         {"label": "v1", "appVersion": "1.0.0", "rollout": None},
         {"label": "v2", "appVersion": "1.0.0", "rollout": 40, "isDisabled": True},
     ]})
     history = await cp.releases.history("a", "b")
-    assert [p.rollout for p in history] == [None, 40]
+    assert [p.rollout for p in history] == [100, 40]
     assert history[1].is_disabled is True
     assert history[0].is_disabled is None
     assert isinstance(history[0], Package)

@@ -63,7 +63,7 @@ class World:
         self.emulator.record_metrics(APP, DEP, "v2", downloaded=downloaded,
                                      installed=downloaded - failed, failed=failed)
 
-    async def current(self) -> tuple[str | None, int | None, bool]:
+    async def current(self) -> tuple[str | None, int, bool]:
         package = (await self.cp.deployments.get(APP, DEP)).package
         assert package is not None
         return package.label, package.rollout, bool(package.is_disabled)
@@ -129,7 +129,7 @@ async def test_healthy_rollout_steps_up_waiting_on_the_shared_clock(world: World
     ]
     assert world.clock() == START + 4 * HOUR
     assert outcome.metrics == UpdateMetrics(active=0, downloaded=400, installed=396, failed=4)
-    assert await world.current() == ("v2", None, False)  # 100 % is stored as null
+    assert await world.current() == ("v2", 100, False)  # stored as null, read as 100
     assert isinstance(outcome.events[0], RolloutStarted)
     assert outcome.events[0].rollout == 1
     assert isinstance(outcome.events[-1], RolloutCompleted)
@@ -149,7 +149,7 @@ async def test_advance_returns_the_same_outcome(world: World) -> None:
 @pytest.mark.parametrize(
     ("action", "status", "after"),
     [
-        ("rollback", "rolled_back", ("v3", None, False)),
+        ("rollback", "rolled_back", ("v3", 100, False)),
         ("disable", "disabled", ("v2", 25, True)),
         ("halt", "halted", ("v2", 25, False)),
     ],
@@ -259,7 +259,7 @@ async def test_a_newer_release_mid_plan_supersedes_it(world: World) -> None:
     assert outcome.status == "superseded"
     assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
     assert outcome.reason == "v3 is now the current release"
-    assert await world.current() == ("v3", None, False)  # the newer release is untouched
+    assert await world.current() == ("v3", 100, False)  # the newer release is untouched
 
 
 async def test_a_label_that_is_not_the_current_release_is_superseded(world: World) -> None:
@@ -562,7 +562,7 @@ async def test_a_release_made_while_metrics_are_read_is_never_rolled_back(
 
     assert outcome.status == "superseded"
     assert outcome.events[-1] == RolloutSuperseded("v2", "v3")
-    assert await world.current() == ("v3", None, False)  # v3 is not rolled back
+    assert await world.current() == ("v3", 100, False)  # v3 is not rolled back
 
 
 async def test_the_first_step_never_widens_a_release_already_over_the_gate(

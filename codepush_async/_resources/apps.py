@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import attrs
+
+from .._display import ModelList
 from .._models import App
 from .._validate import check_bool, check_email, check_name, check_optional_str
 from ._base import Resource
@@ -30,7 +33,7 @@ class AppsResource(Resource):
             body["platform"] = platform
         if check_bool(manually_provision_deployments, "manually_provision_deployments"):
             body["manuallyProvisionDeployments"] = True
-        return await reconciled(
+        app = await reconciled(
             lambda: self._get(
                 App,
                 "apps.create",
@@ -41,16 +44,16 @@ class AppsResource(Resource):
             f"creating app {name!r}",
             lambda: self.get(name),
         )
+        return _creator_is_current(app)
 
     async def get(self, name: str) -> App:
         """One app (an app shared under a clashing name is ``owner@example.com:Name``)."""
         check_name(name, "name")
         return await self._get_or_find(App, "apps.get", {"app": name}, lambda: find_app(self, name))
 
-    async def list(self) -> list[App]:
+    async def list(self) -> ModelList[App]:
         """Every app the account can see."""
-        apps: list[App] = await self._get(list[App], "apps.list")
-        return apps
+        return ModelList(await self._get(list[App], "apps.list"), item_type=App)
 
     async def rename(self, name: str, new_name: str) -> App:
         """Rename an app (Owner only)."""
@@ -68,3 +71,17 @@ class AppsResource(Resource):
         """Make the account registered as ``email`` the app's owner (Owner only)."""
         check_name(name, "name")
         await self._send("apps.transfer", {"app": name, "email": check_email(email)})
+
+
+def _creator_is_current(app: App) -> App:
+    """A new app's one collaborator is the caller, as ``apps.list`` says.
+
+    The official server's create answer leaves ``isCurrentAccount`` out.
+    """
+    if len(app.collaborators) != 1:
+        return app
+    ((email, properties),) = app.collaborators.items()
+    if properties.is_current_account:
+        return app
+    marked = attrs.evolve(properties, is_current_account=True)
+    return attrs.evolve(app, collaborators={email: marked})

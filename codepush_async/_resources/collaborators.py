@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._display import ModelMap
 from .._models import CollaboratorProperties
 from .._validate import check_email, check_name
 from ._base import Resource
@@ -17,12 +18,12 @@ class CollaboratorsResource(Resource):
         check_name(app, "app")
         await self._send("collaborators.add", {"app": app, "email": check_email(email)})
 
-    async def list(self, app: str) -> dict[str, CollaboratorProperties]:
+    async def list(self, app: str) -> ModelMap[CollaboratorProperties]:
         """E-mail -> permission (``Owner`` or ``Collaborator``)."""
-        result: dict[str, CollaboratorProperties] = await self._get(
+        result = await self._get(
             dict[str, CollaboratorProperties], "collaborators.list", {"app": check_name(app, "app")}
         )
-        return result
+        return ModelMap(result, key_name="email", item_type=CollaboratorProperties)
 
     async def remove(self, app: str, email: str) -> None:
         """Remove a collaborator (Owner, or a collaborator removing themself)."""

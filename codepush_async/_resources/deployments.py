@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import builtins
 
+from .._display import ModelList, ModelMap
+from .._history import DeploymentHistory, join_history
 from .._models import Deployment, UpdateMetrics
 from .._validate import check_name, check_optional_name
 from ._base import Resource
 from ._lookup import find_deployment, metrics_from_releases
 from ._reconcile import reconciled
+from .releases import ReleasesResource
 
 __all__ = ["DeploymentsResource"]
 
@@ -35,14 +38,15 @@ class DeploymentsResource(Resource):
             Deployment, "deployments.get", params, lambda: find_deployment(self, app, name)
         )
 
-    async def list(self, app: str) -> builtins.list[Deployment]:
+    async def list(self, app: str) -> ModelList[Deployment]:
         """The app's deployments, sorted by name."""
         result = await self._get(
             builtins.list[Deployment], "deployments.list", {"app": check_name(app, "app")}
         )
         # The official server's order (case-insensitive, lower case first on a tie);
         # the community server answers in creation order.
-        return sorted(result, key=lambda d: (d.name.casefold(), d.name.swapcase()))
+        ordered = sorted(result, key=lambda d: (d.name.casefold(), d.name.swapcase()))
+        return ModelList(ordered, item_type=Deployment)
 
     async def rename(self, app: str, name: str, new_name: str) -> Deployment:
         """Rename a deployment (Owner only); its key stays the same."""
@@ -62,12 +66,24 @@ class DeploymentsResource(Resource):
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
         await self._send("deployments.remove", params)
 
-    async def metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
+    async def metrics(self, app: str, name: str) -> ModelMap[UpdateMetrics]:
         """Label (``v3``) or app version (``1.0.0``) -> counters; ``{}`` if none are kept.
 
         ``{}`` is also what a server without Redis answers: it means "no counters", never
         "healthy". An unknown deployment is a ``NotFoundError`` on every server.
         """
+        return ModelMap(await self._metrics(app, name), item_type=UpdateMetrics)
+
+    async def history(self, app: str, name: str) -> DeploymentHistory:
+        """The CLI's ``deployment history``: each release (oldest first) with its metrics.
+
+        Two calls, ``releases.history`` and ``metrics``; a release the server keeps no
+        metrics for has every metric ``None``.
+        """
+        packages = await ReleasesResource(self._client).history(app, name)
+        return join_history(packages, await self.metrics(app, name))
+
+    async def _metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
         if not self._client._supports("deployments.metrics"):
             return await metrics_from_releases(self, app, name)

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 from .._compat import COMMUNITY
 from .._converter import encode_package_info
+from .._display import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
 from .._integrity import SentHash, check_stored
 from .._models import Deployment, Package, ReleaseMethod
@@ -323,10 +324,11 @@ class ReleasesResource(Resource):
         logger.info("release was stored despite the lost answer: %s", package.label)
         return package
 
-    async def history(self, app: str, deployment: str) -> list[Package]:
+    async def history(self, app: str, deployment: str) -> ModelList[Package]:
         """Every release of the deployment, oldest first."""
         history = await self._get(list[Package], "releases.history", _deployment(app, deployment))
-        return oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
+        ordered = oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
+        return ModelList(ordered, item_type=Package)
 
     async def clear_history(self, app: str, deployment: str) -> None:
         """Delete every release of the deployment (Owner only); labels restart at v1."""
@@ -469,9 +471,9 @@ class ReleasesResource(Resource):
 
         By label when the call or the answer names one, else the source's latest.
         """
-        history = await self.history(app, source)
-        if label is not None:
-            history = [p for p in history if p.label == label]
+        history = [
+            p for p in await self.history(app, source) if label is None or p.label == label
+        ]
         return history[-1].package_hash if history else None
 
     async def rollback(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from .._compat import COMMUNITY
+from .._display import ModelList
 from .._exceptions import OutcomeUnknownError
 from .._models import AccessKey, Session
 from .._validate import check_name, check_optional_name, check_optional_str, check_ttl
@@ -60,10 +61,12 @@ class TokensResource(Resource):
             AccessKey, "tokens.get", {"name": name}, lambda: find_access_key(self, name)
         )
 
-    async def list(self, *, include_sessions: bool = False) -> builtins.list[AccessKey]:
+    async def list(self, *, include_sessions: bool = False) -> ModelList[AccessKey]:
         """The account's keys; CLI session keys are left out unless asked for (as in the seed)."""
         keys = await self._get(builtins.list[AccessKey], "tokens.list")
-        return keys if include_sessions else [k for k in keys if not k.is_session]
+        return ModelList(
+            (k for k in keys if include_sessions or not k.is_session), item_type=AccessKey
+        )
 
     async def update(
         self,
@@ -92,7 +95,7 @@ class TokensResource(Resource):
             await find_access_key(self, name)
         await self._send("tokens.remove", {"name": name})
 
-    async def sessions(self) -> builtins.list[Session]:
+    async def sessions(self) -> ModelList[Session]:
         """Unexpired login sessions, one per machine (the newest login of each)."""
         keys = await self._get(builtins.list[AccessKey], "tokens.sessions")
         now = self._client._now()
@@ -105,7 +108,7 @@ class TokensResource(Resource):
             known = by_machine.get(key.created_by)
             if known is None or _later(key, known):
                 by_machine[key.created_by] = Session(key.created_by, key.created_time)
-        return list(by_machine.values())
+        return ModelList(by_machine.values(), item_type=Session)
 
     async def remove_session(self, machine_name: str) -> None:
         """Log out every session created by ``machine_name``."""

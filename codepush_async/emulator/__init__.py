@@ -50,11 +50,52 @@ _LOCATIONS = {
 }
 
 
+# The modules of the ``emulator`` extra (python-multipart imports as ``multipart``).
+EXTRA_MODULES = frozenset({"starlette", "multipart", "python_multipart", "uvicorn"})
+
+
+def _is_extra(exc: ModuleNotFoundError) -> bool:
+    return (exc.name or "").partition(".")[0] in EXTRA_MODULES
+
+
+def missing_extra_message(what: str, module: str | None) -> str:
+    """What to install when ``what`` needs the ``emulator`` extra and ``module`` is missing."""
+    top = (module or "").partition(".")[0]
+    return (
+        f"{what} needs the 'emulator' extra (starlette, python-multipart, uvicorn; "
+        f"{top!r} is not installed): install codepush-async with it, e.g. "
+        "`pip install -e '.[emulator]'` in a checkout or "
+        "`pip install 'codepush_async-<version>-py3-none-any.whl[emulator]'` for a wheel"
+    )
+
+
+def require_extra(what: str) -> None:
+    """Raise ``ModuleNotFoundError`` saying which extra to install, if it is missing."""
+    try:
+        for module in ("starlette", "uvicorn"):
+            importlib.import_module(module)
+        try:
+            importlib.import_module("python_multipart")
+        except ModuleNotFoundError:
+            importlib.import_module("multipart")  # python-multipart before 0.0.13
+    except ModuleNotFoundError as exc:
+        if not _is_extra(exc):
+            raise
+        raise ModuleNotFoundError(missing_extra_message(what, exc.name), name=exc.name) from exc
+
+
 def __getattr__(name: str) -> Any:
     module = _LOCATIONS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    try:
+        imported = importlib.import_module(module, __name__)
+    except ModuleNotFoundError as exc:
+        if not _is_extra(exc):
+            raise
+        message = missing_extra_message(f"codepush_async.emulator.{name}", exc.name)
+        raise ModuleNotFoundError(message, name=exc.name) from exc
+    value = getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -6,6 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import require_extra
+
+try:
+    require_extra("python -m codepush_async.emulator")
+except ModuleNotFoundError as _missing:
+    print(_missing, file=sys.stderr)
+    sys.exit(1)
+
 from ._emulator import (
     DEFAULT,
     DIALECTS,

@@ -4,6 +4,14 @@ The server validates ``appVersion`` with ``semver.validRange`` and decides wheth
 "identical" by comparing normalised ranges or testing ``satisfies``; the grammar and the
 desugaring rules (``~``, ``^``, x-ranges, hyphen ranges, ``||``) follow node-semver's documented
 behaviour so that the emulator accepts and rejects the same strings.
+
+Why not the PyPI ``node-semver`` port (0.9.1): it follows node-semver 5, and the server
+pins semver ^7.5.3. On the 25 normalisation vectors of tests/emulator/test_emu_hash_semver.py
+it differs on 16 (``^1.2.3`` gives ``>=1.2.3 <2.0.0``, not 7's ``<2.0.0-0``; ``=1.2.3`` stays
+``=1.2.3``; ``>=0.0.0`` is not ``*``; ``1.0.0 ||`` is not ``*``), ``valid(" v1.2.3 ")`` is
+``None`` instead of ``"1.2.3"``, and ``satisfies`` raises on an invalid version instead of
+answering false. The server's identical-release rule compares these normalised strings, so
+with the port the emulator would refuse and accept other releases than the server does.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ async def test_collaborators(target: Target) -> None:
         await cp.collaborators.add(app, other_email)
         assert await cp.collaborators.list(app) == {
             target.owner_email: CollaboratorProperties(Permission.OWNER, True),
-            other_email: CollaboratorProperties(Permission.COLLABORATOR, None),
+            other_email: CollaboratorProperties(Permission.COLLABORATOR, False),
         }
         seen_by_other = await other.collaborators.list(app)
         assert seen_by_other[other_email].is_current_account is True

@@ -43,7 +43,7 @@ async def test_flat_aliases_end_to_end(target: Target) -> None:
             name, "Staging", "v1", PackageInfo(rollout=100, is_disabled=False, description="go")
         )
         assert patched is not None
-        assert (patched.label, patched.rollout in (None, 100)) == ("v1", True)
+        assert (patched.label, patched.rollout) == ("v1", 100)
         assert (patched.is_disabled, patched.description) == (False, "go")
 
         history = await cp.get_deployment_history(name, "QA")

@@ -39,7 +39,7 @@ BUNDLE_FILES: dict[str, bytes] = {
 }
 
 
-COMPLETE = (None, 100)  # a finished rollout: null when stored, 100 in release answers
+COMPLETE = 100  # a finished rollout (null when the server stores it, 100 in its answers)
 
 
 def sha256(data: bytes) -> str:
@@ -82,7 +82,7 @@ async def test_release_a_directory(target: Target, tmp_path: Path) -> None:
         assert package.is_mandatory is True
         assert package.release_method == ReleaseMethod.UPLOAD
         assert package.released_by == target.released_by(target.owner_email)
-        assert package.rollout in COMPLETE  # the answer spells a full rollout 100
+        assert package.rollout == COMPLETE
         expected = {f"bundle/{name}": data for name, data in BUNDLE_FILES.items()}
         assert package.package_hash == manifest_hash(expected)
         blob = await target.download_if_served(package.blob_url)
@@ -171,7 +171,7 @@ async def test_release_rules_patch_and_history(target: Target) -> None:
         completed = await cp.releases.patch(app, "Staging", rollout=100)
         assert completed is not None
         assert completed.label == "v2"
-        assert completed.rollout in COMPLETE
+        assert completed.rollout == COMPLETE
         with pytest.raises(ConflictError):
             await cp.releases.patch(app, "Staging", rollout=100)
 
@@ -208,7 +208,7 @@ async def test_release_rules_patch_and_history(target: Target) -> None:
             sha256(b"third"),
         ]
         assert [p.is_disabled for p in history[:2]] == [False, None]
-        assert history[1].rollout is None
+        assert history[1].rollout == COMPLETE  # stored as null
         assert history[1].description == "better words"
         assert all(p.release_method == ReleaseMethod.UPLOAD for p in history)
 
@@ -243,8 +243,8 @@ async def test_a_disabled_rollout_does_not_block(target: Target) -> None:
         assert (promoted.label, promoted.package_hash) == ("v2", v2.package_hash)
         history = await cp.releases.history(app, "Staging")
         assert [(p.label, p.rollout, p.is_disabled) for p in history] == [
-            ("v1", None, True),  # a superseded release's rollout is cleared
-            ("v2", None, None),
+            ("v1", COMPLETE, True),  # a superseded release's rollout is cleared
+            ("v2", COMPLETE, None),
         ]
 
 

@@ -139,20 +139,29 @@ def default_install_dir() -> Path:
     return base / "codepush-async" / "community-server"
 
 
-class _Timer:
-    """Wall-clock seconds per named step, logged as each one ends."""
+Say = Callable[[str], None]
 
-    def __init__(self) -> None:
+
+def _log(message: str) -> None:
+    logger.info("%s", message)
+
+
+class _Timer:
+    """Wall-clock seconds per named step, told (``say``) as each one starts and ends."""
+
+    def __init__(self, say: Say = _log) -> None:
         self.steps: dict[str, float] = {}
+        self.say = say
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
+        self.say(f"community server: {name} ...")
         started = time.monotonic()
         try:
             yield
         finally:
             self.steps[name] = round(time.monotonic() - started, 3)
-            logger.info("community server: %s took %.2fs", name, self.steps[name])
+            self.say(f"community server: {name} took {self.steps[name]:.2f}s")
 
 
 def _tool(name: str, *fallbacks: str) -> str:
@@ -202,25 +211,28 @@ def _run(
     return done.stdout
 
 
-def _ensure_mariadb() -> None:
+def _ensure_mariadb(say: Say = _log) -> None:
     """Install ``mariadb-server`` from Debian when its programs are missing (root only)."""
     if all(_has_tool(t) for t in ("mariadbd", "mariadb-install-db", "mariadb-admin", "mariadb")):
+        say("community server: MariaDB is installed")
         return
     if os.geteuid() != 0:
         raise CommunityServerError(
             "MariaDB is missing: run `apt-get update && apt-get install -y mariadb-server`"
         )
+    say("community server: MariaDB is missing: apt-get install mariadb-server (about 30 s)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = _tool("apt-get")
     try:
         _run([apt, "install", "-y", "mariadb-server"], what="apt-get install", env=env, timeout=900)
     except CommunityServerError:
         # A fresh image has no package lists yet.
+        say("community server: no package lists yet: apt-get update, then install again")
         _run([apt, "update"], what="apt-get update", env=env, timeout=300)
         _run([apt, "install", "-y", "mariadb-server"], what="apt-get install", env=env, timeout=900)
 
 
-def _ensure_package(install_dir: Path) -> Path:
+def _ensure_package(install_dir: Path, say: Say = _log) -> Path:
     """The installed package's folder, ``npm install``-ing it once into ``install_dir``.
 
     A marker written after a complete install makes later runs reuse it; a file lock
@@ -229,12 +241,14 @@ def _ensure_package(install_dir: Path) -> Path:
     package_dir = install_dir / "node_modules" / "code-push-server"
     marker = install_dir / f".installed-{PACKAGE_VERSION}"
     if marker.exists() and (package_dir / "bin" / "www").exists():
+        say(f"community server: {PACKAGE} is installed in {install_dir}")
         return package_dir
     install_dir.mkdir(parents=True, exist_ok=True)
     with (install_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.exists() and (package_dir / "bin" / "www").exists():
             return package_dir
+        say(f"community server: npm install {PACKAGE} into {install_dir} (first run only)")
         manifest = install_dir / "package.json"
         if not manifest.exists():
             # Keeps npm from walking up into some parent project.
@@ -561,17 +575,20 @@ def _create_access_key(
 
 
 @contextlib.contextmanager
-def community_server(install_dir: Path | None = None) -> Iterator[CommunityServer]:
+def community_server(
+    install_dir: Path | None = None, *, say: Say = _log
+) -> Iterator[CommunityServer]:
     """Start a community server on 127.0.0.1 for the ``with`` block, then stop and clean up.
 
-    ``install_dir`` (default: ``default_install_dir()``) caches the npm package.
+    ``install_dir`` (default: ``default_install_dir()``) caches the npm package; ``say``
+    is told each step as it starts and ends (the installs can take a minute).
     """
-    timer = _Timer()
+    timer = _Timer(say)
     install_dir = install_dir or default_install_dir()
     with timer.step("install mariadb (if missing)"):
-        _ensure_mariadb()
+        _ensure_mariadb(say)
     with timer.step("install npm package (if missing)"):
-        package_dir = _ensure_package(install_dir)
+        package_dir = _ensure_package(install_dir, say)
     procs = _Processes()
     work = Path(tempfile.mkdtemp(prefix="codepush-community-"))
     try:
@@ -602,6 +619,7 @@ def community_server(install_dir: Path | None = None) -> Iterator[CommunityServe
         with timer.step("login + access key"):
             key = _create_access_key(url)
         timer.steps["start total"] = round(time.monotonic() - started, 3)
+        say(f"community server: ready at {url} (started in {timer.steps['start total']:.1f}s)")
         yield CommunityServer(
             url=url,
             access_key=key,

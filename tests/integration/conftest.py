@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 
 import attrs
 import pytest
@@ -31,12 +32,26 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def _say_to_terminal(config: pytest.Config) -> Callable[[str], None]:
+    """Print past pytest's output capture, so the installs are not a minute of silence."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        if capture is None:
+            print(message, file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            print(message, file=sys.stderr, flush=True)
+
+    return say
+
+
 @pytest.fixture(scope="session")
-def community() -> Iterator[CommunityServer]:
+def community(pytestconfig: pytest.Config) -> Iterator[CommunityServer]:
     """One server for the whole session; every test uses names of its own."""
     if not ENABLED:
         pytest.skip(SKIP_REASON)
-    with community_server() as server:
+    with community_server(say=_say_to_terminal(pytestconfig)) as server:
         yield server
 
 
