@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["Bulk", "BulkError", "BulkResult", "ItemResult", "Status", "Target"]
 
 Status = Literal["done", "skipped", "failed", "planned"]
+# Fields the community server stores and serves but reports as constants (rollout 100,
+# isDisabled false): a read can never show a release already has the wanted value.
+_UNREPORTED_BY_COMMUNITY = frozenset({"rollout", "is_disabled"})
 DONE: Status = "done"
 SKIPPED: Status = "skipped"
 FAILED: Status = "failed"
@@ -349,6 +352,8 @@ class Bulk:
         """``releases.patch`` per target: the latest release, or ``label``.
 
         Skipped when the release already has every given value (rollout 100 = complete).
+        A ``rollout`` or ``is_disabled`` for the community server, which never reports
+        them, is always written: a read there cannot tell that the release has it.
         """
         wanted: dict[str, Any] = {"rollout": rollout, "is_disabled": is_disabled,
                   "is_mandatory": is_mandatory, "description": description,
@@ -362,6 +367,10 @@ class Bulk:
         _check_write_options({**changes, "label": label})
         items = _normalize(targets, _check_name(deployment, "deployment"))
         releases = self._cp.releases
+        _check_concurrency(concurrency)
+        _check_options(dry_run, on_item)  # both before the read that may learn the flavor
+        unreported = changes.keys() & _UNREPORTED_BY_COMMUNITY
+        judged_by_reads = not unreported or await self._cp.resolve_flavor() != "community"
 
         async def read(target: Target) -> _Decision:
             if label is None:
@@ -369,7 +378,7 @@ class Bulk:
             else:
                 history = await releases.history(target.app, deployment)
                 current = _find_label(history, label, f"{target.app}/{deployment}")
-            if current is not None and all(
+            if judged_by_reads and current is not None and all(
                 _has(current, field, value) for field, value in changes.items()
             ):
                 return _Decision(current)
