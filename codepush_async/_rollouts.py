@@ -340,6 +340,9 @@ class RolloutOutcome:
         elif isinstance(last, RolloutBreached):
             status, metrics = _BREACH_STATUS[last.action], last.metrics
             reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
+            if last.error is not None:  # nothing was done: the run stopped, the release is live
+                status = "halted"
+                reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
         elif isinstance(last, RolloutHalted):
             status, metrics, reason = "halted", last.metrics, last.reason
         elif isinstance(last, RolloutSuperseded):
