@@ -1,9 +1,10 @@
 """``cp.bulk``: one operation over a fleet of apps, bounded, reported per item, safe to re-run.
 
 Built only on the client's public calls (``cp.apps.list``, ``cp.deployments.get``,
-``cp.releases.*``), so it reads as an example of the SDK. Each item first reads the
-target's current state: a target already in the wanted state is ``skipped`` (so a re-run
-after a crash completes the rest and touches nothing twice), and ``dry_run`` stops there.
+``cp.releases.*``, ``cp.resolve_flavor``), so it reads as an example of the SDK. Each
+item first reads the target's current state: a target already in the wanted state is
+``skipped`` (so a re-run after a crash completes the rest and touches nothing twice), and
+``dry_run`` stops there.
 """
 
 from __future__ import annotations

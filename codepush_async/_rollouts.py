@@ -1,11 +1,11 @@
 """``cp.rollouts``: staged rollouts that widen a release step by step behind a health gate.
 
 Built only on the client's public calls (``deployments.get``, ``deployments.metrics``,
-``releases.patch``, ``releases.rollback``, ``releases.history``) and its public ``clock``,
-so it reads as an example of the SDK. A run keeps no state of its own: it starts from the
-release's rollout on the server, so a restarted service resumes where it stopped. A server
-that never reports rollouts (the community server answers 100 whatever it stores) cannot
-be run against: ``UnsupportedOperationError`` before any write.
+``releases.patch``, ``releases.rollback``, ``releases.history``, ``resolve_flavor``) and
+its public ``clock``, so it reads as an example of the SDK. A run keeps no state of its
+own: it starts from the release's rollout on the server, so a restarted service resumes
+where it stopped. A server that never reports rollouts (the community server answers 100
+whatever it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
 """
 
 from __future__ import annotations
