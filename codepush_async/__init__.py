@@ -49,6 +49,7 @@ from ._prepared import PreparedRelease, prepare_release
 from ._retry import RetryPolicy
 from ._rollouts import (
     HealthGate,
+    RolloutActionError,
     RolloutBreached,
     RolloutCancelled,
     RolloutCompleted,
@@ -110,6 +111,7 @@ __all__ = [
     "ReleaseSignatureError",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RolloutActionError",
     "RolloutBreached",
     "RolloutCancelled",
     "RolloutCompleted",

@@ -1,9 +1,10 @@
 """``cp.bulk``: one operation over a fleet of apps, bounded, reported per item, safe to re-run.
 
 Built only on the client's public calls (``cp.apps.list``, ``cp.deployments.get``,
-``cp.releases.*``), so it reads as an example of the SDK. Each item first reads the
-target's current state: a target already in the wanted state is ``skipped`` (so a re-run
-after a crash completes the rest and touches nothing twice), and ``dry_run`` stops there.
+``cp.releases.*``, ``cp.resolve_flavor``), so it reads as an example of the SDK. Each
+item first reads the target's current state: a target already in the wanted state is
+``skipped`` (so a re-run after a crash completes the rest and touches nothing twice), and
+``dry_run`` stops there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["Bulk", "BulkError", "BulkResult", "ItemResult", "Status", "Target"]
 
 Status = Literal["done", "skipped", "failed", "planned"]
+# Fields the community server stores and serves but reports as constants (rollout 100,
+# isDisabled false): a read can never show a release already has the wanted value.
+_UNREPORTED_BY_COMMUNITY = frozenset({"rollout", "is_disabled"})
 DONE: Status = "done"
 SKIPPED: Status = "skipped"
 FAILED: Status = "failed"
@@ -349,6 +353,8 @@ class Bulk:
         """``releases.patch`` per target: the latest release, or ``label``.
 
         Skipped when the release already has every given value (rollout 100 = complete).
+        A ``rollout`` or ``is_disabled`` for the community server, which never reports
+        them, is always written: a read there cannot tell that the release has it.
         """
         wanted: dict[str, Any] = {"rollout": rollout, "is_disabled": is_disabled,
                   "is_mandatory": is_mandatory, "description": description,
@@ -362,6 +368,10 @@ class Bulk:
         _check_write_options({**changes, "label": label})
         items = _normalize(targets, _check_name(deployment, "deployment"))
         releases = self._cp.releases
+        _check_concurrency(concurrency)
+        _check_options(dry_run, on_item)  # both before the read that may learn the flavor
+        unreported = changes.keys() & _UNREPORTED_BY_COMMUNITY
+        judged_by_reads = not unreported or await self._cp.resolve_flavor() != "community"
 
         async def read(target: Target) -> _Decision:
             if label is None:
@@ -369,7 +379,7 @@ class Bulk:
             else:
                 history = await releases.history(target.app, deployment)
                 current = _find_label(history, label, f"{target.app}/{deployment}")
-            if current is not None and all(
+            if judged_by_reads and current is not None and all(
                 _has(current, field, value) for field, value in changes.items()
             ):
                 return _Decision(current)

@@ -209,6 +209,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         """``"official"`` or ``"community"`` once known (given, or learned from answers)."""
         return self._flavor_box[0]
 
+    async def resolve_flavor(self) -> Flavor:
+        """The server's flavor: ``flavor`` once known, else learned with one read (never a
+        write), so orchestration can refuse what the server cannot do before acting."""
+        return await self._server_flavor()
+
     def _learn_flavor(self, flavor: Flavor) -> None:
         if self._flavor_box[0] is None:
             logger.info("the server at %s behaves like the %s server", self.server_url, flavor)

@@ -1,9 +1,11 @@
 """``cp.rollouts``: staged rollouts that widen a release step by step behind a health gate.
 
 Built only on the client's public calls (``deployments.get``, ``deployments.metrics``,
-``releases.patch``, ``releases.rollback``, ``releases.history``) and its public ``clock``,
-so it reads as an example of the SDK. A run keeps no state of its own: it starts from the
-release's rollout on the server, so a restarted service resumes where it stopped.
+``releases.patch``, ``releases.rollback``, ``releases.history``, ``resolve_flavor``) and
+its public ``clock``, so it reads as an example of the SDK. A run keeps no state of its
+own: it starts from the release's rollout on the server, so a restarted service resumes
+where it stopped. A server that never reports rollouts (the community server answers 100
+whatever it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import attrs
 
-from ._exceptions import NotFoundError
+from ._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
 from ._models import Package, UpdateMetrics
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ __all__ = [
     "BreachAction",
     "HealthGate",
     "NoMetricsAction",
+    "RolloutActionError",
     "RolloutBreached",
     "RolloutCancelled",
     "RolloutCompleted",
@@ -221,16 +224,33 @@ class RolloutWaiting:
 
 @attrs.frozen
 class RolloutBreached:
-    """The gate was breached at ``rollout`` %; ``action`` was taken."""
+    """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
+    why it failed (then the run raises :class:`RolloutActionError` right after)."""
 
     metrics: UpdateMetrics
     action: BreachAction
     failure_rate: float
     rollout: int
+    error: Exception | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
+        done = self.action if self.error is None else (
+            f"{self.action} FAILED ({type(self.error).__name__}: {self.error}); "
+            f"the release is still live at {self.rollout}%")
         return (f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
-                f"({_describe(self.metrics)}); {self.action}")
+                f"({_describe(self.metrics)}); {done}")
+
+
+class RolloutActionError(CodePushError):
+    """The health gate was breached but its action (rollback or disable) failed, so the
+    failing release is still live. ``event`` is the breach with its metrics; the
+    server's error is the ``__cause__``."""
+
+    def __init__(self, event: RolloutBreached) -> None:
+        assert event.error is not None
+        status = event.error.status_code if isinstance(event.error, CodePushError) else None
+        super().__init__(str(event), status)
+        self.event = event
 
 
 @attrs.frozen
@@ -320,6 +340,9 @@ class RolloutOutcome:
         elif isinstance(last, RolloutBreached):
             status, metrics = _BREACH_STATUS[last.action], last.metrics
             reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
+            if last.error is not None:  # nothing was done: the run stopped, the release is live
+                status = "halted"
+                reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
         elif isinstance(last, RolloutHalted):
             status, metrics, reason = "halted", last.metrics, last.reason
         elif isinstance(last, RolloutSuperseded):
@@ -353,6 +376,13 @@ class _Stop(Exception):
         self.event = event
 
 
+class _ActionFailed(Exception):
+    """Raised inside a run when a breach's action failed: ``event`` says so."""
+
+    def __init__(self, event: RolloutBreached) -> None:
+        self.event = event
+
+
 class Rollouts:
     """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
 
@@ -375,7 +405,10 @@ class Rollouts:
 
         Setting ``stop`` ends the run at once with :class:`RolloutCancelled`; cancelling
         the task (or leaving the loop) does too, with a log line. Either way the server
-        keeps the rollout it had: run the plan again to resume from there.
+        keeps the rollout it had: run the plan again to resume from there. A breach whose
+        action fails yields its :class:`RolloutBreached` (with ``error``), then raises
+        :class:`RolloutActionError`. A server that never reports rollouts (the community
+        server) raises ``UnsupportedOperationError`` before any write.
         """
         if not isinstance(plan, RolloutPlan):
             raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
@@ -384,6 +417,14 @@ class Rollouts:
         if stop is not None and not isinstance(stop, anyio.Event):
             raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
         package = await self._target(app, deployment, label)
+        if await self._cp.resolve_flavor() == "community":
+            raise UnsupportedOperationError(
+                "staged rollouts need the release's rollout as the server holds it, and the "
+                "community server always reports 100 (it stores and serves the rollout it is "
+                "sent, but never shows it): a run could neither see where it stands nor "
+                "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
+                "cp.deployments.metrics instead."
+            )
         assert package.label is not None
         name = package.label
         if label is not None and label != name:
@@ -397,14 +438,15 @@ class Rollouts:
         steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
         previous: UpdateMetrics | None = None
         held = 0.0  # seconds the current step was held for too little data
+        flight: list[str] = []  # the write in flight, for the log if the run stops during it
         try:
             if rollout < plan.steps[0]:
                 # The first step needs no data, but never widens a release already failing.
                 existing = (await self._cp.deployments.metrics(app, deployment)).get(name)
                 if existing is not None:
                     previous = existing
-                    await self._judge(app, deployment, name, plan, existing, rollout)
-                rollout = await self._step(app, deployment, name, steps.pop(0))
+                    await self._judge(app, deployment, name, plan, existing, rollout, flight)
+                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
                 yield RolloutStepped(rollout, None)
             why = "interval"
             while steps and rollout < 100:
@@ -419,10 +461,11 @@ class Rollouts:
                                    app, deployment, name, reason)
                     if metrics is not None:  # counters that started again: judged from here
                         previous = metrics
-                        await self._judge(app, deployment, name, plan, metrics, rollout)
+                        await self._judge(app, deployment, name, plan, metrics, rollout, flight)
                 else:
                     previous = metrics
-                    if await self._judge(app, deployment, name, plan, metrics, rollout) is None:
+                    rate = await self._judge(app, deployment, name, plan, metrics, rollout, flight)
+                    if rate is None:
                         if not plan.interval or (
                             plan.max_hold is not None and held + plan.interval > plan.max_hold
                         ):
@@ -431,24 +474,46 @@ class Rollouts:
                         held += plan.interval
                         why = "too few downloads"
                         continue  # too few downloads to judge: hold this step, wait again
-                rollout = await self._step(app, deployment, name, steps.pop(0))
+                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
                 held = 0.0
                 steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, metrics)
         except _Stop as stopped:
             yield stopped.event
             return
+        except _ActionFailed as failed:
+            breach = failed.event
         except (GeneratorExit, anyio.get_cancelled_exc_class()):
-            logger.warning(
-                "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
-                "run the plan again to resume", app, deployment, name, rollout,
-            )
+            if flight:  # the write was sent: the server may hold either state
+                logger.warning(
+                    "rollout of %s/%s %s cancelled while %s: the change may have landed; "
+                    "run the plan again to resume from what the server holds",
+                    app, deployment, name, flight[-1],
+                )
+            else:
+                logger.warning(
+                    "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
+                    "run the plan again to resume", app, deployment, name, rollout,
+                )
             raise
         except Exception as error:
-            logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan again "
-                           "to resume", app, deployment, name, rollout, type(error).__name__)
+            refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
+            if flight and not refused:
+                logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
+                               "have landed; run the plan again to resume from what the "
+                               "server holds", app, deployment, name, type(error).__name__,
+                               flight[-1])
+            else:
+                logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
+                               "again to resume", app, deployment, name, rollout,
+                               type(error).__name__)
             raise
-        yield RolloutCompleted(name, rollout)
+        else:
+            yield RolloutCompleted(name, rollout)
+            return
+        logger.error("rollout of %s/%s %s: %s", app, deployment, name, breach)
+        yield breach
+        raise RolloutActionError(breach) from breach.error
 
     async def advance(
         self,
@@ -485,21 +550,33 @@ class Rollouts:
         plan: RolloutPlan,
         metrics: UpdateMetrics,
         rollout: int,
+        flight: list[str],
     ) -> float | None:
         """The failure rate (``None``: too little data); a breach acts and ends the run."""
         rate = plan.gate.failure_rate(metrics)
         if rate is not None and rate > plan.gate.max_failure_rate:
-            await self._act(app, deployment, label, plan.on_breach)
+            try:
+                await self._act(app, deployment, label, plan.on_breach, flight)
+            except _Stop:
+                raise
+            except Exception as error:  # the breach is still reported, with why it stands
+                raise _ActionFailed(RolloutBreached(
+                    metrics, plan.on_breach, rate, rollout, error=error)) from error
             raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
         return rate
 
-    async def _act(self, app: str, deployment: str, label: str, action: BreachAction) -> None:
+    async def _act(
+        self, app: str, deployment: str, label: str, action: BreachAction, flight: list[str]
+    ) -> None:
         if action == "rollback":
             # A rollback undoes whatever is current: never a release made since the read.
             await self._current(app, deployment, label)
+            flight.append(f"rolling back {label} after a breach")
             await self._cp.releases.rollback(app, deployment)
         elif action == "disable":
+            flight.append(f"disabling {label} after a breach")
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)
+        flight.clear()
         logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
                        label, action)
 
@@ -510,11 +587,15 @@ class Rollouts:
             raise _Stop(RolloutSuperseded(label, None if current is None else current.label))
         return current
 
-    async def _step(self, app: str, deployment: str, label: str, rollout: int) -> int:
+    async def _step(
+        self, app: str, deployment: str, label: str, rollout: int, flight: list[str]
+    ) -> int:
         current = await self._current(app, deployment, label)
         if _percent(current) >= rollout:
             return _percent(current)  # someone raised it meanwhile: nothing to do
+        flight.append(f"raising the rollout from {_percent(current)}% to {rollout}%")
         updated = await self._cp.releases.patch(app, deployment, label, rollout=rollout)
+        flight.clear()
         return rollout if updated is None else _percent(updated)
 
     def _until(self, plan: RolloutPlan) -> datetime:

@@ -9,12 +9,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 
 from codepush_async import (
     AsyncCodePush,
+    CodePushError,
     HealthGate,
     NotFoundError,
+    RolloutActionError,
     RolloutBreached,
     RolloutCancelled,
     RolloutCompleted,
@@ -454,7 +457,8 @@ async def test_an_error_mid_plan_propagates_and_says_where_it_stopped(
         ServerError
     ):
         await world.cp.rollouts.advance(APP, DEP, PLAN)
-    assert "stopped at 5% by ServerError; run the plan again" in caplog.text
+    assert ("stopped by ServerError while raising the rollout from 5% to 25%: the change "
+            "may have landed; run the plan again") in caplog.text  # a 500 may follow a write
     assert await world.current() == ("v2", 5, False)
 
 
@@ -471,7 +475,7 @@ def test_rollouts_use_only_the_clients_public_calls() -> None:
         "self._cp.clock", "self._cp.clock.now", "self._cp.clock.sleep",
         "self._cp.deployments", "self._cp.deployments.get", "self._cp.deployments.metrics",
         "self._cp.releases", "self._cp.releases.history", "self._cp.releases.patch",
-        "self._cp.releases.rollback",
+        "self._cp.releases.rollback", "self._cp.resolve_flavor",
     }
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "collections.abc", "datetime", "typing", "_exceptions",
@@ -578,3 +582,82 @@ async def test_the_first_step_never_widens_a_release_already_over_the_gate(
     assert kinds(outcome) == ["RolloutStarted", "RolloutBreached"]
     assert (outcome.status, outcome.rollout) == ("halted", 1)
     assert await world.current() == ("v2", 1, False)
+
+
+class _CancelAfterPatch(httpx.AsyncBaseTransport):
+    """Delivers each request to the emulator; once a PATCH has been acted on, cancels
+    ``scope`` before its answer reaches the client (a task cancelled mid-write)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, scope: anyio.CancelScope) -> None:
+        self.inner, self.scope = inner, scope
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "PATCH":
+            self.scope.cancel()
+            await anyio.sleep_forever()
+        return response
+
+
+async def test_cancelled_while_raising_says_the_change_may_have_landed(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.release("1.0.2", rollout=5)
+    world.devices(downloaded=1000)
+    key = world.emulator.create_account("ci@example.com")
+    await world.cp.collaborators.add(APP, "ci@example.com")
+    with anyio.CancelScope() as scope:
+        transport = _CancelAfterPatch(world.emulator.transport, scope)
+        async with AsyncCodePush(key, "http://e", transport=transport, clock=world.clock) as cp:
+            with caplog.at_level(logging.WARNING, logger="codepush_async"):
+                await cp.rollouts.advance(APP, DEP, PLAN)
+    assert scope.cancelled_caught
+    assert ("cancelled while raising the rollout from 5% to 25%: the change may have "
+            "landed; run the plan again to resume from what the server holds") in caplog.text
+    assert "cancelled at 5%" not in caplog.text  # the old rollout is not claimed
+    assert await world.current() == ("v2", 25, False)  # it did land
+
+
+async def test_a_breach_whose_rollback_fails_is_reported_then_raised(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.cp.deployments.create(APP, "Solo")
+    bundle = world.root / "solo"
+    bundle.mkdir()
+    (bundle / "main.jsbundle").write_text("the only release")
+    await world.cp.releases.release(APP, "Solo", bundle, "1.0.0", rollout=5)
+    world.emulator.record_metrics(APP, "Solo", "v1", downloaded=400, installed=300, failed=100)
+    events: list[RolloutEvent] = []
+
+    async def collect() -> None:
+        async for event in world.cp.rollouts.run(APP, "Solo", PLAN):  # on_breach="rollback"
+            events.append(event)
+
+    with caplog.at_level(logging.WARNING, logger="codepush_async"), pytest.raises(
+        RolloutActionError
+    ) as caught:
+        await collect()
+
+    metrics = UpdateMetrics(active=0, downloaded=400, installed=300, failed=100)
+    breach = events[-1]
+    assert isinstance(breach, RolloutBreached)
+    assert (breach.metrics, breach.action, breach.failure_rate, breach.rollout) == (
+        metrics, "rollback", 0.25, 5)
+    assert isinstance(breach.error, CodePushError)
+    assert caught.value.event is breach
+    assert caught.value.__cause__ is breach.error
+    assert caught.value.status_code == breach.error.status_code
+    assert "rollback FAILED" in str(caught.value)
+    assert "the release is still live at 5%" in str(caught.value)
+    assert "25.00% failed (400 downloaded, 300 installed, 100 failed)" in caplog.text
+    deployment = await world.cp.deployments.get(APP, "Solo")
+    assert deployment.package is not None
+    assert (deployment.package.label, deployment.package.rollout) == ("v1", 5)
+
+    outcome = RolloutOutcome.from_events(events)  # never "rolled_back": nothing was done
+    assert (outcome.status, outcome.metrics, outcome.rollout) == ("halted", metrics, 5)
+    assert outcome.reason.startswith("failure rate 25.00% over the gate at 5%; rollback failed")
+
+    with pytest.raises(RolloutActionError) as again:  # advance() raises it too, with the event
+        await world.cp.rollouts.advance(APP, "Solo", PLAN)
+    assert again.value.event.metrics == metrics
