@@ -42,7 +42,7 @@ from ._retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
 from ._rollouts import Rollouts
 from ._secret import Secret, redacted
 from ._timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
-from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession, httpx_version
+from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession
 from ._validate import check_access_key, check_size_limit
 from ._version import __version__
 from ._wire import WireRequest, WireResponse, build_request, route_for, unwrap_response
@@ -52,10 +52,7 @@ __all__ = ["AsyncCodePush"]
 logger = logging.getLogger("codepush_async")
 
 ACCEPT = "application/vnd.code-push.v2+json"
-USER_AGENT = (
-    f"codepush-async/{__version__} "
-    f"({platform.python_implementation()} {platform.python_version()}; httpx {httpx_version})"
-)
+_PLATFORM = f"{platform.python_implementation()} {platform.python_version()}"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 _UNSET: Any = object()
 
@@ -82,6 +79,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     Use it as ``async with AsyncCodePush(key, server_url) as cp:`` (or call
     ``aclose()``); the access key is never printed, logged or put in an error.
+    ``backend`` is the HTTP library: ``"httpx"``, ``"httpx2"``, or ``"auto"`` (the one a
+    given ``transport``/``http_client`` belongs to, else httpx2 when installed).
     """
 
     def __init__(
@@ -92,6 +91,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         dialect: str = "classic",
         timeout: Timeouts | float | None = DEFAULT_TIMEOUTS,
         retry: RetryPolicy | None = DEFAULT_RETRY,
+        backend: str = "auto",
         transport: AsyncBaseTransport | None = None,
         http_client: AsyncHTTPClient | None = None,
         proxy: str | None = None,
@@ -122,16 +122,17 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             )
         self._release_gate = ReleaseGate(serialize_releases)  # shared with views
         self._limiter = RateLimiter(self._clock)
-        # The server's clock minus ours, from the last Date header (shared with views).
-        self._clock_offset: list[float] = [0.0]
+        # The last Date header and when it came (our clock), parsed only when asked for.
+        self._server_date: list[tuple[str, float] | None] = [None]
         self._http = HttpSession(
-            server_url, transport=transport, http_client=http_client, proxy=proxy
+            server_url, backend=backend, transport=transport, http_client=http_client, proxy=proxy
         )
         # Shared with with_options() views: closing one closes them all.
         self._life = Lifecycle(repr(self), owns_connections=http_client is None)
+        http = self._http.backend
         self._headers = merge_headers(extra_headers, {
             "Accept": ACCEPT,
-            "User-Agent": USER_AGENT,
+            "User-Agent": f"codepush-async/{__version__} ({_PLATFORM}; {http.name} {http.version})",
             "X-CodePush-SDK-Version": __version__,
             "Authorization": Secret(f"Bearer {self._access_key}"),
         })
@@ -176,6 +177,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
     @property
     def server_url(self) -> str:
         return self._http.server_url
+
+    @property
+    def backend(self) -> str:
+        """The HTTP library in use: ``"httpx"`` or ``"httpx2"``."""
+        return self._http.backend.name
 
     @property
     def dialect(self) -> str:
@@ -252,7 +258,11 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     def _server_time(self, local: float) -> float:
         """``local`` (our clock) on the server's clock, as far as its Date headers tell."""
-        return local + self._clock_offset[0]
+        seen = self._server_date[0]
+        if seen is None:
+            return local
+        date, received = seen
+        return local + server_now({"date": date}, received) - received
 
     async def _sleep(self, seconds: float) -> None:
         await self._clock.sleep(seconds)
@@ -291,8 +301,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
                 key, outcome.headers if isinstance(outcome, WireResponse) else None
             )
             if isinstance(outcome, WireResponse) and "date" in outcome.headers:
-                now = self._clock.now()
-                self._clock_offset[0] = server_now(outcome.headers, now) - now
+                self._server_date[0] = (outcome.headers["date"], self._clock.now())
             if isinstance(outcome, WireResponse) and 200 <= outcome.status_code < 300:
                 return Answer(
                     unwrap_response(route, outcome),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -154,7 +154,11 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
     return None if value is None else int(value)
 
 
+@functools.lru_cache(maxsize=8)
 def _http_date(value: str) -> float | None:
+    """Epoch seconds of an HTTP date (cached: a server repeats one for a whole second)."""
+    from email.utils import parsedate_to_datetime  # here: it imports socket, rarely needed
+
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError, OSError):

@@ -7,11 +7,11 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush
 from codepush_async._hashing import package_hash
+from tests._backend import BACKEND, httpx
 
 ACCESS_KEY = "k3y_Secret-0123456789"
 SERVER = "https://codepush.example.com"
@@ -123,3 +123,9 @@ async def cp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePus
         flavor="official",
     ) as client:
         yield client
+
+
+@pytest.fixture
+def codepush_backend() -> str:
+    """The plugin's ``codepush_client`` runs on the suite's backend."""
+    return BACKEND

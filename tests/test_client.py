@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, CodePushError
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, Recorder
 

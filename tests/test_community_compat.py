@@ -10,7 +10,6 @@ import json
 import zipfile
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from codepush_async import (
@@ -26,6 +25,7 @@ from codepush_async import (
     UnsupportedOperationError,
 )
 from codepush_async._integrity import community_package_hash
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from codepush_async import (
@@ -23,6 +22,7 @@ from codepush_async import (
     ServerError,
     UnauthorizedError,
 )
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, Recorder
 

@@ -252,7 +252,7 @@ async def test_list_with_sessions(cp: AsyncCodePush, recorder: Recorder) -> None
 async def test_sessions_one_per_machine_and_unexpired(
     recorder: Recorder,
 ) -> None:
-    import httpx
+    from tests._backend import httpx
 
     class FrozenClock:
         def now(self) -> float:

@@ -13,7 +13,6 @@ from typing import Any
 
 import anyio
 import attrs
-import httpx
 import pytest
 
 from codepush_async import (
@@ -24,6 +23,7 @@ from codepush_async import (
     ServerError,
 )
 from codepush_async._hashing import package_hash
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, Recorder, sent_package
 from .payloads import PACKAGE, PACKAGE_WIRE

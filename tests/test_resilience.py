@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 
 from codepush_async import (
@@ -25,6 +24,7 @@ from codepush_async import (
     ServerError,
     Timeouts,
 )
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from .payloads import PACKAGE_WIRE

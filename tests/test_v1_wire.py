@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from codepush_async import (
@@ -26,6 +25,7 @@ from codepush_async import (
     WebhookRelease,
     parse_webhook,
 )
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 

@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, PackageInfo
+from tests._backend import httpx
 
 from .conftest import Recorder
 

@@ -42,8 +42,14 @@ def codepush_access_key(codepush_emulator: CodePushEmulator) -> str:
 
 
 @pytest.fixture
+def codepush_backend() -> str:
+    """The HTTP library of ``codepush_client``: ``"auto"``; override it to pin httpx or httpx2."""
+    return "auto"
+
+
+@pytest.fixture
 def codepush_client(
-    codepush_emulator: CodePushEmulator, codepush_access_key: str
+    codepush_emulator: CodePushEmulator, codepush_access_key: str, codepush_backend: str
 ) -> Iterator[AsyncCodePush]:
     """An ``AsyncCodePush`` client talking to ``codepush_emulator`` in-process.
 
@@ -52,7 +58,10 @@ def codepush_client(
     from codepush_async import AsyncCodePush
 
     client = AsyncCodePush(
-        codepush_access_key, server_url="http://emulator", transport=codepush_emulator.transport
+        codepush_access_key,
+        server_url="http://emulator",
+        transport=codepush_emulator.transport,
+        backend=codepush_backend,
     )
     try:
         yield client
