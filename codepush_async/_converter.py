@@ -6,6 +6,8 @@ naming the field, never a bare ``KeyError``/``TypeError``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -22,7 +24,8 @@ from cattrs.cols import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._exceptions import ResponseDecodeError
-from ._models import AccessKey, CollaboratorProperties, Package
+from ._fastdecode import fast_structure_factory, optional_inner
+from ._models import AccessKey, App, CollaboratorProperties, Deployment, DiffPackage, Package
 
 __all__ = ["converter", "decode", "encode_package_info", "to_camel"]
 
@@ -128,6 +131,29 @@ def _strict_mapping_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[
     return factory
 
 
+def _optional_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[..., Any]]:
+    """``X | None`` with ``X``'s hook looked up once, not on every value (the hot path)."""
+
+    def factory(tp: Any) -> Callable[..., Any]:
+        inner_tp = optional_inner(tp)
+        if inner_tp is str:
+
+            def structure_str(value: Any, _: Any) -> Any:
+                if value is None or isinstance(value, str):
+                    return value
+                raise TypeError(f"expected a string, got {_kind(value)}")
+
+            return structure_str
+        inner = conv.get_structure_hook(inner_tp)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else inner(value, inner_tp)
+
+        return structure
+
+    return factory
+
+
 def _camel_structure_factory(conv: cattrs.Converter) -> Callable[[type], Callable[..., Any]]:
     """Models accept a JSON object only: ``"x"`` or ``[]`` is not an all-default model."""
 
@@ -217,8 +243,10 @@ def _package_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Package]
     return structure
 
 
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+def _make_converter(*, fast: bool = False) -> cattrs.Converter:
+    """The converter; ``fast``: the same hooks without per-field error bookkeeping, plus
+    generated structuring for the models that come in lists (see ``_fastdecode``)."""
+    conv = cattrs.Converter(detailed_validation=not fast, forbid_extra_keys=False)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, _unstructure_datetime)
     conv.register_structure_hook(str, _structure_str)
@@ -226,7 +254,20 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook_factory(_is_homogeneous_sequence, _strict_sequence_factory(conv))
     conv.register_structure_hook_factory(is_mapping, _strict_mapping_factory(conv))
+    conv.register_structure_hook_factory(
+        lambda tp: optional_inner(tp) is not None, _optional_factory(conv)
+    )
     conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
+    if fast:  # before the hooks below, which wrap what it generates (Package's null rollout)
+        conv.register_structure_hook_factory(
+            *fast_structure_factory(
+                conv,
+                (App, CollaboratorProperties, Deployment, DiffPackage, Package,
+                 dict[str, DiffPackage]),
+                wire_name=to_camel,
+                exact={str: _structure_str, int: _structure_int, bool: _structure_bool},
+            )
+        )
     conv.register_unstructure_hook_factory(attrs.has, _camel_unstructure_factory(conv))
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
     collaborators = dict[str, CollaboratorProperties]
@@ -240,8 +281,17 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
+@functools.cache
+def _fast_converter() -> cattrs.Converter:
+    """Tried first by ``decode``; on any failure the detailed converter runs again to name the
+    field (or, should it accept, to answer). Built on first use, not at import."""
+    return _make_converter(fast=True)
+
+
 def decode(payload: Any, tp: type[T], *, where: str, status_code: int) -> T:
     """Structure ``payload`` (found at ``where`` in the body) into ``tp`` or raise."""
+    with contextlib.suppress(Exception):  # any failure is reported by the detailed path
+        return _fast_converter().structure(payload, tp)
     try:
         return converter.structure(payload, tp)
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as exc:
