@@ -21,10 +21,17 @@ def _group(name: str) -> list[str]:
 
 
 @nox.session
-def tests(session: nox.Session) -> None:
-    """The unit, wire, emulator and contract test suite."""
-    session.install("-e", ".[emulator]", *_group("test"))
-    session.run("pytest", "--ignore=tests/integration", *session.posargs)
+@nox.parametrize("backend", ["httpx", "httpx2"])
+def tests(session: nox.Session, backend: str) -> None:
+    """The unit, wire, emulator and contract test suite, on each HTTP backend."""
+    extras = "emulator" if backend == "httpx" else "emulator,httpx2"
+    session.install("-e", f".[{extras}]", *_group("test"))
+    session.run(
+        "pytest",
+        "--ignore=tests/integration",
+        *session.posargs,
+        env={"CODEPUSH_TEST_BACKEND": backend},
+    )
 
 
 @nox.session

@@ -10,7 +10,6 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiofiles
 import attrs
 
 __all__ = ["CHUNK_SIZE", "MultipartBody", "PackageSource"]
@@ -41,6 +40,8 @@ class PackageSource:
                 yield bytes(view[start : start + chunk_size])
             return
         assert self.path is not None
+        import aiofiles  # here: it pulls in asyncio, which only file uploads need
+
         sent = 0
         async with aiofiles.open(self.path, "rb") as handle:
             while chunk := await handle.read(chunk_size):

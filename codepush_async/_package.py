@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -142,6 +141,8 @@ async def prepared_package(
         files = signable(files)
         if not files:
             raise ValueError(f"contents: directory {contents} has no files to sign")
+    import tempfile  # here: only zipping a folder needs it
+
     fd, name = tempfile.mkstemp(prefix="codepush-release-", suffix=".zip")
     try:
         cancelled = threading.Event()
