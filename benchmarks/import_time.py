@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _stats import spread, verdict  # noqa: E402
+from _stats import spread, verdict
 
 SNIPPETS = {
     "bare": "pass",

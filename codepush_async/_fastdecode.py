@@ -70,19 +70,39 @@ def _generate(
     return function
 
 
+def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:
+    """``dict[str, V]``: a JSON object of ``V``s, ``V``'s hook looked up once."""
+    key_tp, value_tp = get_args(tp)
+    if key_tp is not str:
+        raise TypeError(f"{tp}: only string keys have a generated structuring")
+    hook = conv.get_structure_hook(value_tp)
+
+    def structure(o: Any, _: Any = None) -> Any:
+        if type(o) is not dict or any(type(k) is not str for k in o):
+            raise TypeError
+        return {k: hook(v, value_tp) for k, v in o.items()}
+
+    return structure
+
+
 def fast_structure_factory(
     conv: cattrs.Converter,
-    classes: Collection[type],
+    classes: Collection[Any],
     *,
     wire_name: Callable[[str], str],
     exact: Mapping[type, Any],
 ) -> tuple[Callable[[Any], bool], Callable[[Any], Callable[..., Any]]]:
-    """The (predicate, factory) pair to register on ``conv`` for ``classes``."""
+    """The (predicate, factory) pair to register on ``conv`` for ``classes``.
+
+    ``classes`` holds attrs classes and ``dict[str, V]`` types (never one with a hook of its own).
+    """
 
     def predicate(tp: Any) -> bool:
         return tp in classes
 
-    def factory(cls: Any) -> Callable[..., Any]:
-        return _generate(cls, conv, wire_name, exact)
+    def factory(tp: Any) -> Callable[..., Any]:
+        if get_origin(tp) is dict:
+            return _mapping(tp, conv)
+        return _generate(tp, conv, wire_name, exact)
 
     return predicate, factory

@@ -6,6 +6,8 @@ whichever way the answer was obtained.
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 
 from .._compat import COMMUNITY
@@ -70,7 +72,10 @@ def oldest_first(history: list[Package], newest_first: bool) -> list[Package]:
     ordered = list(reversed(history)) if newest_first else list(history)
     numbers = [_label_number(p.label) for p in ordered]
     if all(p.upload_time is not None for p in ordered) and None not in numbers:
-        ordered.sort(key=lambda p: (p.upload_time, _label_number(p.label)))
+        keys = [(p.upload_time, n) for p, n in zip(ordered, numbers, strict=True)]
+        if any(a > b for a, b in itertools.pairwise(keys)):  # already in order: the usual case
+            order = sorted(range(len(ordered)), key=keys.__getitem__)  # stable, keys once
+            ordered = [ordered[i] for i in order]
     return ordered
 
 
