@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-redis", action="store_true", help="metrics answer {} as without Redis (classic)"
     )
+    parser.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this PEM cert")
+    parser.add_argument("--ssl-keyfile", default=None, help="the certificate's PEM private key")
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -99,13 +101,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    url = base_url(args.host, sock.getsockname()[1])
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        sock.close()
+        return 2
+    url = base_url(args.host, sock.getsockname()[1], https=args.ssl_certfile is not None)
     print(f"CodePush emulator ({args.dialect}) listening on {url}", flush=True)
     print(f"Account: {args.email}", flush=True)
     print(f"Access key: {key}", flush=True)
     if args.dialect == "v1":
         print(f"API base: {url}/api/v1", flush=True)
-    server = make_server(emulator.app, log_level=args.log_level)
+    server = make_server(
+        emulator.app,
+        log_level=args.log_level,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
     try:
         server.run(sockets=[sock])
     finally:

@@ -58,12 +58,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def base_url(host: str, port: int) -> str:
+def base_url(host: str, port: int, *, https: bool = False) -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{'https' if https else 'http'}://{shown}:{port}"
 
 
-def make_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
+def make_server(
+    app: ASGIApp,
+    *,
+    log_level: str = "warning",
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+) -> uvicorn.Server:
+    """uvicorn serving ``app``; HTTPS when given a certificate (PEM) and its key."""
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -71,6 +78,8 @@ def make_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
         lifespan="off",
         loop="asyncio",
         http=_protocol_class(),
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
     return uvicorn.Server(config)
 
