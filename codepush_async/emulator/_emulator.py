@@ -138,7 +138,10 @@ class CodePushEmulator:
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:
-        """An httpx transport reaching the emulator in-process (``base_url`` can be anything)."""
+        """A transport reaching the emulator in-process, for httpx and httpx2 clients alike.
+
+        ``base_url`` can be anything.
+        """
         return self._transport
 
     # Accounts and keys
