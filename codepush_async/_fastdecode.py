@@ -78,9 +78,14 @@ def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:
     hook = conv.get_structure_hook(value_tp)
 
     def structure(o: Any, _: Any = None) -> Any:
-        if type(o) is not dict or any(type(k) is not str for k in o):
+        if type(o) is not dict:
             raise TypeError
-        return {k: hook(v, value_tp) for k, v in o.items()}
+        result = {}
+        for k, v in o.items():  # a plain loop: no comprehension frame per (usually tiny) map
+            if type(k) is not str:
+                raise TypeError
+            result[k] = hook(v, value_tp)
+        return result
 
     return structure
 
