@@ -22,7 +22,7 @@ GOOD: list[tuple[Any, Any]] = [
 
 @pytest.mark.parametrize(("tp", "payload"), GOOD)
 def test_fast_path_builds_the_same_values(tp: Any, payload: Any) -> None:
-    assert _fast_converter.structure(payload, tp) == converter.structure(payload, tp)
+    assert _fast_converter().structure(payload, tp) == converter.structure(payload, tp)
     assert decode(payload, tp, where="$", status_code=200) == converter.structure(payload, tp)
 
 
@@ -42,7 +42,7 @@ def test_fast_path_refusals_are_named_by_the_detailed_path(
     tp: Any, payload: Any, field: str
 ) -> None:
     with pytest.raises(Exception):  # noqa: B017, PT011 - any refusal, the detailed path names it
-        _fast_converter.structure(payload, tp)
+        _fast_converter().structure(payload, tp)
     with pytest.raises(ResponseDecodeError) as info:
         decode(payload, tp, where="$", status_code=200)
     assert info.value.field == field
