@@ -7,6 +7,7 @@ installed backend) runs in its own process and is handed one round at a time; ro
 the clients' order and alternate the emulators. Wall time and the client process's CPU per
 call are the figures (median [p10..p90]); targets: SDK at least as fast as the JS SDK in
 both over HTTP, at least 2x faster over HTTPS (the JS SDK opens a connection per call).
+``--raw`` adds each backend alone doing the same requests: the floor under the SDK's figures.
 
 The JS SDK is installed from npm into ``--cache`` (default ``~/.cache/codepush-async-bench``)
 on first use; node, npm and openssl must be on PATH. Usage:
@@ -42,6 +43,7 @@ import importlib
 from codepush_async import AsyncCodePush
 
 backend, calls, concurrency, cafile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+raw = sys.argv[5] == "raw"  # the backend alone, same requests: what bounds the SDK
 module = importlib.import_module(backend)
 clients = {}
 
@@ -50,12 +52,37 @@ def client(url, key):
         transport = None
         if url.startswith("https:"):
             transport = module.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=cafile))
-        clients[url] = AsyncCodePush(key, url, backend=backend, transport=transport)
+        if raw:
+            clients[url] = module.AsyncClient(transport=transport)
+        else:
+            clients[url] = AsyncCodePush(key, url, backend=backend, transport=transport)
     return clients[url]
+
+def raw_mix(client, url, key):
+    headers = {"Accept": "application/vnd.code-push.v2+json", "Authorization": f"Bearer {key}"}
+    dep = url + "/apps/App/deployments/Production"
+
+    async def get(path):
+        return json.loads((await client.get(path, headers=headers)).content)
+
+    async def patch(i):
+        body = json.dumps({"packageInfo": {"label": "v1", "description": f"raw {i}"}})
+        response = await client.patch(
+            dep + "/release", content=body.encode(),
+            headers={**headers, "Content-Type": "application/json;charset=UTF-8"},
+        )
+        return json.loads(response.content)
+
+    return [
+        lambda i: get(url + "/apps/App"),
+        lambda i: get(dep),
+        lambda i: get(dep + "/history"),
+        patch,
+    ]
 
 async def one_round(url, key):
     cp = client(url, key)
-    mix = [
+    mix = raw_mix(cp, url, key) if raw else [
         lambda i: cp.apps.get("App"),
         lambda i: cp.deployments.get("App", "Production"),
         lambda i: cp.releases.history("App", "Production"),
@@ -182,11 +209,12 @@ def run_mode(mode: str, args: argparse.Namespace, js_folder: Path, tmp: Path) ->
             "JS SDK", ["node", str(HERE / "_js_worker.js"), str(js_folder), *counts], env
         ))
         for backend in args.backends:
-            workers.append(Worker(
-                f"SDK ({backend})",
-                [sys.executable, "-c", PY_WORKER, backend, *counts, str(cafile)],
-                env,
-            ))
+            for kind in ("sdk", "raw") if args.raw else ("sdk",):
+                workers.append(Worker(
+                    f"SDK ({backend})" if kind == "sdk" else f"raw {backend}",
+                    [sys.executable, "-c", PY_WORKER, backend, *counts, str(cafile), kind],
+                    env,
+                ))
         for worker in workers:  # warm-up on both emulators, not counted
             for emulator in emulators:
                 worker.round(emulator)
@@ -229,6 +257,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--mode", action="append", choices=("http", "https"))
+    parser.add_argument(
+        "--raw", action="store_true", help="also time each backend alone (the same requests)"
+    )
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/codepush-async-bench")
     args = parser.parse_args()
     for tool in ("node", "npm", "openssl"):
