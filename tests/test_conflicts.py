@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from codepush_async import (
@@ -20,6 +19,7 @@ from codepush_async import (
     RolloutInProgressError,
     RolloutUpdateError,
 )
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 
