@@ -96,9 +96,9 @@ def test_a_transport_of_the_other_backend_is_refused(monkeypatch: pytest.MonkeyP
 
 
 def test_a_transport_of_no_backend_is_refused() -> None:
-    with pytest.raises(TypeError, match=f"transport must be a {BACKEND}.AsyncBaseTransport"):
+    with pytest.raises(TypeError, match=f"transport must be an {BACKEND}.AsyncBaseTransport"):
         AsyncCodePush(ACCESS_KEY, backend=BACKEND, transport=object())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=f"http_client must be a {BACKEND}.AsyncClient"):
+    with pytest.raises(TypeError, match=f"http_client must be an {BACKEND}.AsyncClient"):
         AsyncCodePush(ACCESS_KEY, backend=BACKEND, http_client=object())  # type: ignore[arg-type]
 
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 
 from codepush_async import (
@@ -23,6 +22,7 @@ from codepush_async import (
     WebhookEvent,
     parse_webhook,
 )
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 

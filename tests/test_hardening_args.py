@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +20,7 @@ from codepush_async._dialects import DIALECTS
 from codepush_async._semver import is_valid_range
 from codepush_async._transport import HttpSession
 from codepush_async._wire import build_request
+from tests._backend import BACKEND, httpx
 
 from .conftest import ACCESS_KEY, SERVER, Recorder
 
@@ -39,7 +39,7 @@ ODD_NAMES = [
     "/", "//", "?", "#", "?x=1", "#frag", "\\", "..\\..", "%", "%25", "%2F", " ", "a b", "trail ",
     ";", ".;", "..;", "é", "名前", "\u202e", "\ufeff..", "+", "&", "@", ":", "a:b", "~", "*",
 ]
-_HTTP = HttpSession(SERVER)
+_HTTP = HttpSession(SERVER, backend=BACKEND)
 
 
 def _params_of(dialect: str, operation: str) -> list[str]:

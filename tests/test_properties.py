@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codepush_async import AccessKey, AsyncCodePush, CodePushError, Deployment, Package, RetryPolicy
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock
 

@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, CodePushError, ResponseDecodeError
+from tests._backend import httpx
 
 pytestmark = pytest.mark.anyio
 
