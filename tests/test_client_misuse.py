@@ -11,12 +11,12 @@ import sys
 import warnings
 from pathlib import Path
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, ClientStateError, CodePushError
 from codepush_async._logs import setup_logging
 from codepush_async.emulator import CodePushEmulator
+from tests._backend import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

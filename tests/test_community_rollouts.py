@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, RolloutPlan, UnsupportedOperationError
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from .test_community_compat import row

@@ -8,7 +8,6 @@ import zipfile
 
 import anyio
 import anyio.lowlevel
-import httpx
 import pytest
 
 from codepush_async import (
@@ -22,6 +21,7 @@ from codepush_async import (
 )
 from codepush_async._integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
+from tests._backend import httpx
 
 from .conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from .payloads import DEPLOYMENT_WIRE, PACKAGE_WIRE, T0_MS

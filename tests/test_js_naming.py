@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 from io import BytesIO
 from pathlib import Path
 
-import httpx
 import pytest
 
 from codepush_async import AsyncCodePush
 from codepush_async._hashing import package_hash
 from codepush_async._zip import collect_files, entry_prefix
 from codepush_async.emulator import CodePushEmulator
+from tests._backend import httpx
 
 from ._node import js_tools
 

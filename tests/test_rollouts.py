@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
 
 from codepush_async import (
@@ -33,6 +32,7 @@ from codepush_async import (
     UpdateMetrics,
 )
 from codepush_async.emulator import CodePushEmulator, ManualClock
+from tests._backend import httpx
 
 pytestmark = pytest.mark.anyio
 

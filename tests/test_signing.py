@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from io import BytesIO
 from pathlib import Path
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -30,6 +29,7 @@ from codepush_async import (
 )
 from codepush_async._hashing import package_hash
 from codepush_async.emulator import CodePushEmulator, ManualClock
+from tests._backend import httpx
 
 from ._node import js_tools
 
