@@ -133,6 +133,27 @@ async def test_a_reset_already_past_retries_at_once(
     assert clock.sleeps == [0.0]
 
 
+async def test_an_unreadable_retry_after_falls_back_to_backoff(
+    rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.reply(503, text="busy", headers={"retry-after": "soon"})
+    recorder.reply(200, json_body={"apps": []})
+    await rcp.apps.list()
+    assert clock.sleeps == [0.5]
+
+
+async def test_http_date_retry_after_is_judged_by_the_servers_date(
+    rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
+) -> None:
+    """Our clock is ten minutes fast: the wait is still the 30 s the server meant."""
+    server_now = clock.time - 600
+    recorder.reply(429, text=SLOW_DOWN, headers={
+        "retry-after": http_date(server_now + 30), "date": http_date(server_now)})
+    recorder.reply(200, json_body={"apps": []})
+    await rcp.apps.list()
+    assert clock.sleeps == [pytest.approx(30.0)]
+
+
 async def test_the_rate_limit_error_of_a_reset_only_429_says_how_long(
     cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:
