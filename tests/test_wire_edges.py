@@ -43,7 +43,7 @@ def test_a_json_body_gets_the_json_type() -> None:
 def test_programming_errors_say_what_is_wrong() -> None:
     with pytest.raises(AssertionError, match=r"^missing path parameter 'app' for /apps/\{app\}$"):
         build_request(CLASSIC, "apps.get", {})
-    with pytest.raises(AssertionError, match="^apps.create: a streamed body cannot also carry"):
+    with pytest.raises(AssertionError, match=r"^apps.create: a streamed body cannot also carry"):
         build_request(CLASSIC, "apps.create", body={"name": "A"}, stream=Stream())
 
 
