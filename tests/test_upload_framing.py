@@ -116,9 +116,19 @@ async def ecp(emu: CodePushEmulator) -> AsyncIterator[AsyncCodePush]:
         yield client
 
 
-def test_the_progress_calls_fall_where_the_timings_say(bundle: Path) -> None:
-    """Guards the timing constants: three reads, so six progress reports."""
-    assert CHUNK_SIZE < SIZE - CHUNK_SIZE < 2 * CHUNK_SIZE < SIZE < 3 * CHUNK_SIZE
+async def test_the_file_streams_in_chunks_at_the_progress_calls_named_above(
+    cp: AsyncCodePush, recorder: Recorder, bundle: Path
+) -> None:
+    """Never more than one chunk in memory; and the timings above are where they say."""
+    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    reports: list[int] = []
+
+    await cp.releases.release("A", "Staging", bundle, "1.0.0",
+                              on_progress=lambda sent, total: reports.append(sent))
+
+    body = recorder.last.content
+    head = body.index(b"\r\n\r\n") + 4
+    assert reports == [0, head, head + CHUNK_SIZE, head + 2 * CHUNK_SIZE, head + SIZE, len(body)]
 
 
 @pytest.mark.parametrize("name", list(CHANGES))
