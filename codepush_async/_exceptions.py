@@ -262,8 +262,8 @@ class UnsupportedOperationError(CodePushError):
 
 
 class PackageChangedError(CodePushError):
-    """The release's file changed on disk (grew, shrank, was rewritten or replaced) while
-    it was being uploaded; the upload was stopped before it completed.
+    """The release's file changed on disk (grew, shrank, was modified, replaced or removed)
+    while it was being uploaded; the upload was stopped before it completed.
 
     ``path`` is the file and ``change`` says how it changed (``"it grew"``, ...).
     """

@@ -4,7 +4,7 @@ httpx cannot stream async files in multipart itself (encode/httpx#1620), so the 
 frames the parts and reads the package in chunks with aiofiles.
 
 A file is described once (its size and ``stat`` stamp) and must still match that
-description while it is read and when it is hashed: one that grows, shrinks, is rewritten
+description while it is read and when it is hashed: one that grows, shrinks, is modified
 or replaced fails the upload before the body is complete, so the server never stores a
 file other than the one the SDK checked and hashes.
 """
@@ -55,7 +55,7 @@ class FileStamp:
         if later.size != self.size:
             return "it grew" if later.size > self.size else "it shrank"
         if (later.mtime_ns, later.ctime_ns) != (self.mtime_ns, self.ctime_ns):
-            return "it was rewritten"
+            return "it was modified"
         return None
 
 

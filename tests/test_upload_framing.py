@@ -74,7 +74,7 @@ def remove(path: Path) -> None:
 
 CHANGES = {"grow": grow, "shrink": shrink, "rewrite": rewrite, "replace": replace,
            "remove": remove}
-EXPECTED = {"grow": "it grew", "shrink": "it shrank", "rewrite": "it was rewritten",
+EXPECTED = {"grow": "it grew", "shrink": "it shrank", "rewrite": "it was modified",
             "replace": "it was replaced", "remove": "it was removed"}
 
 
