@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -124,13 +125,21 @@ async def cp(server: HoldingServer, clock: HeldClock) -> AsyncIterator[AsyncCode
         yield client
 
 
+@asynccontextmanager
+async def overlapping() -> AsyncIterator[anyio.abc.TaskGroup]:
+    """A task group that fails the test instead of hanging if a call never finishes."""
+    with anyio.fail_after(20):
+        async with overlapping() as tg:
+            yield tg
+
+
 async def settle() -> None:
     await anyio.wait_all_tasks_blocked()
 
 
 async def learn(cp: AsyncCodePush, server: HoldingServer, **answer: object) -> None:
     """One call, answered with ``answer``'s headers, so the limiter knows the budget."""
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         tg.start_soon(cp.apps.list)
         await settle()
         server.answer(server.waiting[0], **answer)  # type: ignore[arg-type]
@@ -145,7 +154,7 @@ async def test_the_last_slot_is_used_and_the_next_call_waits_for_the_reset(
     cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
 ) -> None:
     await learn(cp, server, remaining=1, reset=T0 + 30)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 2)
         await settle()
         assert len(server.waiting) == 1  # one slot: one request out
@@ -163,7 +172,7 @@ async def test_concurrent_calls_take_exactly_the_slots_left(
     cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
 ) -> None:
     await learn(cp, server, remaining=3)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 5)
         await settle()
         assert len(server.waiting) == 3
@@ -186,7 +195,7 @@ async def test_requests_in_flight_count_against_what_the_server_reports(
     """10 left, 3 of ours in flight; the first answer says 5 left (others used 2 more):
     the 2 still in flight will take 2 of those, so only 3 more may go."""
     await learn(cp, server, remaining=10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 3)
         await settle()
         first, second, third = server.waiting
@@ -211,7 +220,7 @@ async def test_when_everything_is_answered_the_server_count_is_taken_as_it_is(
     cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
 ) -> None:
     await learn(cp, server, remaining=10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 1)
         await settle()
         server.answer(server.waiting[0], remaining=4)  # others used 5 meanwhile
@@ -234,7 +243,7 @@ async def test_answers_out_of_order_never_raise_the_count(
 ) -> None:
     """The server counted A (9 left) then B (8 left) but B's answer comes back first."""
     await learn(cp, server, remaining=10, date=T0)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 2)
         await settle()
         a, b = server.waiting
@@ -264,7 +273,7 @@ async def test_with_every_slot_in_flight_a_call_waits_for_an_answer(
     waits for an answer (not the clock), then for the reset that answer announces."""
     await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
     clock.advance(10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 3)
         await settle()
         assert len(server.waiting) == 2
@@ -286,7 +295,7 @@ async def test_a_new_window_that_is_used_up_holds_the_next_call(
 ) -> None:
     await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
     clock.advance(10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 1)
         await settle()
         server.answer(server.waiting[0], limit=2, remaining=0, reset=T0 + 20)
@@ -307,7 +316,7 @@ async def test_a_lost_answer_never_strands_the_calls_waiting_for_it(
     the next call goes out to learn it instead of waiting forever."""
     await learn(cp, server, limit=1, remaining=0, reset=T0 + 10)
     clock.advance(10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 2)
         await settle()
         (first,) = server.waiting
@@ -332,7 +341,7 @@ async def test_answers_without_budget_headers_never_strand_waiting_calls(
 ) -> None:
     await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
     clock.advance(10)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 3)
         await settle()
         assert len(server.waiting) == 2
@@ -348,7 +357,7 @@ async def test_a_one_second_window_is_recognised_as_new(
 ) -> None:
     """Per-second limits: a request counted in the next second's window frees its slots."""
     await learn(cp, server, limit=3, remaining=1, reset=T0 + 1)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 1)
         await settle()
         clock.advance(0.9)
@@ -374,7 +383,7 @@ async def test_budget_headers_with_one_missing_are_ignored(
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(server),
                              retry=None, clock=clock) as cp:
         for _ in range(3):
-            async with anyio.create_task_group() as tg:
+            async with overlapping() as tg:
                 start(tg, cp, 1)
                 await settle()
                 assert len(server.waiting) == 1
@@ -387,7 +396,7 @@ async def test_a_learned_budget_survives_answers_without_headers(
     cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
 ) -> None:
     await learn(cp, server, remaining=1)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 1)
         await settle()
         server.answer(server.waiting[0], limit=None, remaining=None, reset=None)
@@ -405,7 +414,7 @@ async def test_a_limiter_wait_of_exactly_max_wait_is_waited(
     cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
 ) -> None:
     await learn(cp, server, remaining=0, reset=T0 + 120)
-    async with anyio.create_task_group() as tg:
+    async with overlapping() as tg:
         start(tg, cp, 1)
         await settle()
         assert clock.sleeps == [120.0]
@@ -419,7 +428,7 @@ async def test_a_limiter_wait_over_max_wait_says_what_the_limit_is(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await learn(cp, server, limit=100, remaining=0, reset=T0 + 900)
-    with pytest.raises(RateLimitError) as caught:
+    with pytest.raises(RateLimitError) as caught, anyio.fail_after(20):
         await cp.apps.list()
     error = caught.value
     assert error.message == (
@@ -438,7 +447,7 @@ async def test_a_limiter_wait_is_logged(
 ) -> None:
     await learn(cp, server, remaining=0, reset=T0 + 40)
     with caplog.at_level(logging.DEBUG, logger="codepush_async"):
-        async with anyio.create_task_group() as tg:
+        async with overlapping() as tg:
             start(tg, cp, 1)
             await settle()
             clock.advance(40)
