@@ -129,7 +129,7 @@ async def cp(server: HoldingServer, clock: HeldClock) -> AsyncIterator[AsyncCode
 async def overlapping() -> AsyncIterator[anyio.abc.TaskGroup]:
     """A task group that fails the test instead of hanging if a call never finishes."""
     with anyio.fail_after(20):
-        async with overlapping() as tg:
+        async with anyio.create_task_group() as tg:
             yield tg
 
 
@@ -350,6 +350,12 @@ async def test_answers_without_budget_headers_never_strand_waiting_calls(
         await settle()
         (third,) = server.waiting
         server.answer(third, limit=2, remaining=1, reset=T0 + 20)
+        await settle()
+        start(tg, cp, 1)  # the one slot the third call's answer reported
+        await settle()
+        assert len(server.waiting) == 1
+        assert clock.sleeps == []
+        server.answer(server.waiting[0], limit=2, remaining=0, reset=T0 + 20)
 
 
 async def test_a_one_second_window_is_recognised_as_new(

@@ -62,6 +62,17 @@ def rewrite(path: Path) -> None:
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
 
 
+def rewrite_keeping_mtime(path: Path) -> None:
+    """Same size, other bytes, and the old modification time put back (``cp -p``, rsync)."""
+    before = path.stat()
+    while True:  # until the file system's clock has moved past the stamp (at once, mostly)
+        with path.open("r+b") as handle:
+            handle.write(os.urandom(64))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        if path.stat().st_ctime_ns != before.st_ctime_ns:
+            return
+
+
 def replace(path: Path) -> None:
     other = path.with_name("next-build.bin")
     other.write_bytes(os.urandom(SIZE))
@@ -72,10 +83,11 @@ def remove(path: Path) -> None:
     path.unlink()
 
 
-CHANGES = {"grow": grow, "shrink": shrink, "rewrite": rewrite, "replace": replace,
-           "remove": remove}
+CHANGES = {"grow": grow, "shrink": shrink, "rewrite": rewrite,
+           "rewrite-keeping-mtime": rewrite_keeping_mtime, "replace": replace, "remove": remove}
 EXPECTED = {"grow": "it grew", "shrink": "it shrank", "rewrite": "it was modified",
-            "replace": "it was replaced", "remove": "it was removed"}
+            "rewrite-keeping-mtime": "it was modified", "replace": "it was replaced",
+            "remove": "it was removed"}
 
 
 def change_at(call: int, path: Path, change: Change) -> Callable[[int, int], None]:
