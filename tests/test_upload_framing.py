@@ -101,6 +101,11 @@ def change_at(call: int, path: Path, change: Change) -> Callable[[int, int], Non
     return on_progress
 
 
+def stored(data: bytes) -> dict[str, object]:
+    """The answer of a server that stored ``data`` as it was sent."""
+    return {"package": {**PACKAGE_WIRE, "packageHash": hashlib.sha256(data).hexdigest()}}
+
+
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     path = tmp_path / "main.jsbundle"
@@ -129,10 +134,10 @@ async def ecp(emu: CodePushEmulator) -> AsyncIterator[AsyncCodePush]:
 
 
 async def test_the_file_streams_in_chunks_at_the_progress_calls_named_above(
-    cp: AsyncCodePush, recorder: Recorder, bundle: Path
+    cp: AsyncCodePush, recorder: Recorder, bundle: Path, original_hash: str
 ) -> None:
     """Never more than one chunk in memory; and the timings above are where they say."""
-    recorder.reply(201, json_body={"package": PACKAGE_WIRE})
+    recorder.reply(201, json_body={"package": {**PACKAGE_WIRE, "packageHash": original_hash}})
     reports: list[int] = []
 
     await cp.releases.release("A", "Staging", bundle, "1.0.0",
@@ -233,11 +238,6 @@ async def test_a_file_changed_between_a_refused_attempt_and_its_resend_is_not_re
                                    on_progress=change_at(AFTER_BODY, bundle, grow))
 
     assert await ecp.releases.history(APP, "Staging") == []
-
-
-def stored(data: bytes) -> dict[str, object]:
-    """The answer of a server that stored ``data`` as it was sent."""
-    return {"package": {**PACKAGE_WIRE, "packageHash": hashlib.sha256(data).hexdigest()}}
 
 
 async def test_bytes_are_never_checked_on_disk(cp: AsyncCodePush, recorder: Recorder) -> None:
