@@ -80,7 +80,7 @@ def test_max_attempts_must_be_an_integer_of_at_least_one(value: object) -> None:
 @pytest.mark.parametrize("field", ["initial_backoff", "max_backoff", "multiplier", "max_wait"])
 @pytest.mark.parametrize("value", [-0.001, -1, True, "1", None])
 def test_durations_and_factors_must_be_numbers_of_at_least_zero(field: str, value: object) -> None:
-    with pytest.raises(WRONG, match=rf"RetryPolicy\.{field} must be a number") as caught:
+    with pytest.raises(WRONG, match=rf"RetryPolicy\.{field} must be a (finite )?number") as caught:
         RetryPolicy(**{field: value})
     assert repr(value) in str(caught.value)
 
@@ -102,8 +102,8 @@ def test_jitter_may_be_anything_from_zero_to_one(value: float) -> None:
         (1.0001, "must be from 0 to 1"),
         (1.5, "must be from 0 to 1"),
         (2, "must be from 0 to 1"),
-        (-0.1, "must be a number >= 0"),
-        (True, "must be a number >= 0"),
+        (-0.1, "must be a (finite )?number >= 0"),
+        (True, "must be a (finite )?number >= 0"),
     ],
 )
 def test_jitter_outside_zero_to_one_is_refused(value: float, message: str) -> None:
