@@ -49,6 +49,16 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the core client modules; slow, not run by default.
+
+    ``nox -s mutate -- _retry _wire --max-children 2``: only those modules, 2 workers.
+    """
+    session.install("-e", ".[emulator]", *_group("mutate"))
+    session.run("python", "tools/mutate.py", *session.posargs)
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
     """The SDK against a real community server (npm code-push-server 5.7.1 + MariaDB).
 

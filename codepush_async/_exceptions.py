@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 import attrs
 
@@ -27,6 +28,7 @@ __all__ = [
     "IdenticalReleaseError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PackageChangedError",
     "PayloadTooLargeError",
     "RateLimitError",
     "ReleaseIntegrityError",
@@ -257,6 +259,22 @@ class UnsupportedOperationError(CodePushError):
     """The selected dialect or server has no such operation; raised before any request."""
 
     default_status_code = 501
+
+
+class PackageChangedError(CodePushError):
+    """The release's file changed on disk (grew, shrank, was modified, replaced or removed)
+    while it was being uploaded; the upload was stopped before it completed.
+
+    ``path`` is the file and ``change`` says how it changed (``"it grew"``, ...).
+    """
+
+    def __init__(self, path: Path, change: str) -> None:
+        super().__init__(
+            f"contents: {path} changed while it was being released ({change}); the upload "
+            "was stopped before it completed. Release it again once the file is complete."
+        )
+        self.path = path
+        self.change = change
 
 
 class ReleaseIntegrityError(CodePushError):

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 
 from ._compat import COMMUNITY, Flavor
-from ._exceptions import ReleaseIntegrityError
+from ._exceptions import OutcomeUnknownError, PackageChangedError, ReleaseIntegrityError
 from ._hashing import _digest, is_ignored, manifest_hash, package_hash
 from ._models import Package
 from ._multipart import PackageSource
@@ -88,6 +88,7 @@ class SentHash:
     """The server-side hash of one upload, computed in a thread beside the upload."""
 
     def __init__(self, package: PackageSource) -> None:
+        self._package = package
         self._source = _source(package)
         self._thread = threading.Thread(target=self._run, name="codepush-hash", daemon=True)
         self._started = False
@@ -103,7 +104,7 @@ class SentHash:
 
     def _run(self) -> None:
         try:
-            self._value = package_hash(self._source)
+            self._value = self._package.hashed(package_hash)
         except BaseException as error:  # re-raised in the caller's task by value()
             self._error = error
 
@@ -111,6 +112,8 @@ class SentHash:
         """The hash (the official server's algorithm), once computed."""
         self.start()
         await anyio.to_thread.run_sync(self._thread.join, abandon_on_cancel=True)
+        if isinstance(self._error, PackageChangedError):
+            raise _unverifiable(self._error) from self._error
         if self._error is not None:
             raise self._error
         assert self._value is not None
@@ -120,8 +123,21 @@ class SentHash:
         """What a server of ``flavor`` stores for this package; ``None`` if unknown."""
         value = await self.value()
         if flavor == COMMUNITY:
-            return await anyio.to_thread.run_sync(community_package_hash, self._source)
+            try:
+                return await anyio.to_thread.run_sync(self._package.hashed, community_package_hash)
+            except PackageChangedError as changed:
+                raise _unverifiable(changed) from changed
         return value
+
+
+def _unverifiable(changed: PackageChangedError) -> OutcomeUnknownError:
+    """The file changed after it was sent: its hash now says nothing about what was sent."""
+    return OutcomeUnknownError(
+        f"{changed.path} changed since it was sent ({changed.change}), so its hash cannot "
+        "tell whether the release stored is what was sent; check the deployment before "
+        "releasing it again.",
+        500,
+    )
 
 
 def check_stored(

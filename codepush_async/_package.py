@@ -12,7 +12,7 @@ from typing import Any, Union
 
 import anyio
 
-from ._multipart import PackageSource
+from ._multipart import FileStamp, PackageSource
 from ._signing import SIGNED_FOLDER, ReleaseSigner, signable
 from ._zip import Signer, collect_files, entry_prefix, zip_directory
 
@@ -90,21 +90,25 @@ def _check_size(size: int, max_size: int, what: str) -> None:
 
 def _describe_file(path: Path) -> PackageSource:
     with path.open("rb") as handle:
+        stamp = FileStamp.of(os.fstat(handle.fileno()))
         is_zip = handle.read(4) in _ZIP_MAGIC or path.suffix.lower() == ".zip"
     return PackageSource(
         filename=path.name,
         content_type=ZIP_TYPE if is_zip else OCTET_TYPE,
-        size=path.stat().st_size,
+        size=stamp.size,
         path=path,
+        stamp=stamp,
     )
 
 
 def _zip_source(directory: Path, archive: Path) -> PackageSource:
+    stamp = FileStamp.of(archive.stat())
     return PackageSource(
         filename=f"{directory.resolve().name}.zip",
         content_type=ZIP_TYPE,
-        size=archive.stat().st_size,
+        size=stamp.size,
         path=archive,
+        stamp=stamp,
     )
 
 
