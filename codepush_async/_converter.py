@@ -258,7 +258,7 @@ def _make_converter(*, fast: bool = False) -> cattrs.Converter:
         lambda tp: optional_inner(tp) is not None, _optional_factory(conv)
     )
     conv.register_structure_hook_factory(attrs.has, _camel_structure_factory(conv))
-    if fast:  # before the hooks below, which wrap what it generates (Package's null rollout)
+    if fast:  # before the hooks below, which wrap what it generates
         conv.register_structure_hook_factory(
             *fast_structure_factory(
                 conv,
@@ -266,6 +266,8 @@ def _make_converter(*, fast: bool = False) -> cattrs.Converter:
                  dict[str, DiffPackage]),
                 wire_name=to_camel,
                 exact={str: _structure_str, int: _structure_int, bool: _structure_bool},
+                datetime_hook=_structure_datetime,
+                null_default={Package: ("rollout",)},  # what _package_from_wire does
             )
         )
     conv.register_unstructure_hook_factory(attrs.has, _camel_unstructure_factory(conv))
@@ -274,7 +276,8 @@ def _make_converter(*, fast: bool = False) -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda tp: tp == collaborators, _collaborators_from_wire(conv)
     )
-    conv.register_structure_hook(Package, _package_from_wire(conv))
+    if not fast:  # the generated hooks read a null rollout as 100 themselves
+        conv.register_structure_hook(Package, _package_from_wire(conv))
     return conv
 
 

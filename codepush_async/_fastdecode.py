@@ -4,13 +4,16 @@ The fast converter uses them; they accept a subset of what the detailed converte
 build the same values, so ``decode`` can try them first and let the detailed converter name
 the field whenever they refuse. Each field's hook comes from the converter (looked up once,
 when the function is generated); a value of exactly ``str``, ``int`` or ``bool`` skips its
-hook, but only while the converter's hook for that type is the given strict one.
+hook, and an ``int`` datetime (epoch milliseconds) is built inline, but only while the
+converter's hook for that type is the given one. A ``list`` of such a model is one loop with
+each item built inline, through the slots when the attrs ``__init__`` would only store them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from types import UnionType
+from datetime import datetime, timezone
+from types import MemberDescriptorType, UnionType
 from typing import Any, Union, get_args, get_origin
 
 import attrs
@@ -19,6 +22,14 @@ import cattrs
 __all__ = ["fast_structure_factory", "optional_inner"]
 
 _ABSENT = object()
+
+
+@attrs.frozen
+class _Options:
+    wire_name: Callable[[str], str]
+    exact: Mapping[type, Any]
+    datetime_hook: Any
+    null_default: Mapping[type, Collection[str]]
 
 
 def optional_inner(tp: Any) -> Any:
@@ -31,43 +42,116 @@ def optional_inner(tp: Any) -> Any:
     return args[0] if args[1] is type(None) else args[1]
 
 
-def _generate(
-    cls: type, conv: cattrs.Converter, wire_name: Callable[[str], str], exact: Mapping[type, Any]
-) -> Callable[..., Any]:
+def _body(
+    cls: type,
+    conv: cattrs.Converter,
+    options: _Options,
+    namespace: dict[str, Any],
+    indent: str,
+) -> list[str]:
+    """Lines that structure the dict ``o`` into an instance ``r`` of ``cls``; the names they
+    use are added to ``namespace``."""
     attrs.resolve_types(cls)
     # Types whose hook returns a value of exactly that type unchanged: checked inline.
-    inline = {tp for tp, hook in exact.items() if conv.get_structure_hook(tp) is hook}
-    namespace: dict[str, Any] = {"cls": cls, "M": _ABSENT}
-    lines = ["def structure(o, _=None):", "    if type(o) is not dict: raise TypeError"]
-    args = []
+    inline = {tp for tp, hook in options.exact.items() if conv.get_structure_hook(tp) is hook}
+    epoch_ms = conv.get_structure_hook(datetime) is options.datetime_hook
+    null_default = options.null_default.get(cls, ())
+    lines = [f"{indent}if type(o) is not dict: raise TypeError", f"{indent}get = o.get"]
+    values = []
     for i, field in enumerate(attrs.fields(cls)):
         default = field.default
         factory = isinstance(default, attrs.Factory)  # type: ignore[arg-type]
         if not field.init or (factory and default.takes_self):
             raise TypeError(f"{cls.__name__}.{field.name}: no generated structuring for it")
-        key, v = repr(wire_name(field.name)), f"v{i}"
-        args.append(f"{field.alias or field.name}={v}")
+        key, v, h, t = repr(options.wire_name(field.name)), f"v{i}", f"h{i}", f"t{i}"
+        values.append(v)
         inner = optional_inner(field.type)
         tp = inner or field.type
-        namespace[f"h{i}"], namespace[f"t{i}"] = conv.get_structure_hook(tp), tp
-        convert = f"{v} = h{i}({v}, t{i})"
+        namespace[h], namespace[t] = conv.get_structure_hook(tp), tp
+        convert, check = f"{v} = {h}({v}, {t})", ""  # check: when ``convert`` is needed
         if tp in inline:
             namespace[f"x{i}"] = tp
-            convert = f"if type({v}) is not x{i}: {convert}"
+            check = f"type({v}) is not x{i}"
+        elif tp is datetime and epoch_ms:  # epoch milliseconds, as the hook reads them
+            convert = f"{v} = fromtimestamp({v} / 1000, utc) if type({v}) is int else {h}({v}, {t})"
         if default is attrs.NOTHING:
-            lines += [f"    {v} = o[{key}]", f"    {convert}"]
+            lines.append(f"{indent}{v} = o[{key}]")
+            lines.append(f"{indent}if {check}: {convert}" if check else f"{indent}{convert}")
         elif default is None and inner is not None:
-            lines += [f"    {v} = o.get({key})", f"    if {v} is not None:", f"        {convert}"]
-        else:  # absent: the default, never passed through the hook
+            lines.append(f"{indent}{v} = get({key})")
+            checks = " and ".join(filter(None, [f"{v} is not None", check]))
+            lines.append(f"{indent}if {checks}: {convert}")
+        else:  # absent (or null, where null means the default): never passed through the hook
             namespace[f"d{i}"] = default
             fill = f"d{i}.factory()" if factory else f"d{i}"
-            lines += [f"    {v} = o.get({key}, M)", f"    if {v} is M: {v} = {fill}"]
-            lines += ["    else:", f"        {convert}"]
-    lines.append(f"    return cls({', '.join(args)})")
-    code = compile("\n".join(lines), f"<codepush_async fast structure {cls.__name__}>", "exec")
+            if field.name in null_default:
+                lines.append(f"{indent}{v} = get({key})")
+                lines.append(f"{indent}if {v} is None: {v} = {fill}")
+            else:
+                lines.append(f"{indent}{v} = get({key}, M)")
+                lines.append(f"{indent}if {v} is M: {v} = {fill}")
+            lines.append(f"{indent}elif {check}: {convert}" if check else f"{indent}else: {convert}")
+    namespace["cls"] = cls
+    return lines + _construct(cls, values, namespace, indent)
+
+
+def _construct(
+    cls: type, values: list[str], namespace: dict[str, Any], indent: str
+) -> list[str]:
+    """``r = cls(v0, v1, ...)``, positionally; or, when the attrs ``__init__`` would only store
+    the values (slotted, no validators, converters or init hooks), the same stores, done
+    directly through the slots (a frozen class's ``__init__`` goes through ``__setattr__``)."""
+    fields = attrs.fields(cls)
+    init = getattr(cls.__init__, "__code__", None)
+    plain = (
+        init is not None
+        and init.co_filename.startswith("<attrs generated")
+        and not any(f.validator or f.converter for f in fields)
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(isinstance(cls.__dict__.get(f.name), MemberDescriptorType) for f in fields)
+    )
+    if not plain:
+        return [f"{indent}r = cls({', '.join(values)})"]
+    lines = [f"{indent}r = new(cls)"]
+    for i, (field, v) in enumerate(zip(fields, values, strict=True)):
+        namespace[f"s{i}"] = cls.__dict__[field.name].__set__
+        lines.append(f"{indent}s{i}(r, {v})")
+    return lines
+
+
+def _compile(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[..., Any]:
+    code = compile("\n".join(lines), f"<codepush_async fast structure {name}>", "exec")
     exec(code, namespace)  # noqa: S102 - our own source, built from the class's fields
     function: Callable[..., Any] = namespace["structure"]
     return function
+
+
+def _generate(cls: type, conv: cattrs.Converter, options: _Options) -> Callable[..., Any]:
+    namespace = _namespace()
+    lines = ["def structure(o, _=None):", *_body(cls, conv, options, namespace, "    ")]
+    return _compile(cls.__name__, [*lines, "    return r"], namespace)
+
+
+def _generate_list(item: type, conv: cattrs.Converter, options: _Options) -> Callable[..., Any]:
+    """``list[item]``: a JSON array of objects, each built inline (no call per item)."""
+    namespace = _namespace()
+    lines = [
+        "def structure(items, _=None):",
+        "    if type(items) is not list: raise TypeError",
+        "    out = []",
+        "    append = out.append",
+        "    for o in items:",
+        *_body(item, conv, options, namespace, "        "),
+        "        append(r)",
+        "    return out",
+    ]
+    return _compile(f"list[{item.__name__}]", lines, namespace)
+
+
+def _namespace() -> dict[str, Any]:
+    return {"M": _ABSENT, "new": object.__new__, "fromtimestamp": datetime.fromtimestamp,
+            "utc": timezone.utc}
 
 
 def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:
@@ -96,18 +180,27 @@ def fast_structure_factory(
     *,
     wire_name: Callable[[str], str],
     exact: Mapping[type, Any],
+    datetime_hook: Any,
+    null_default: Mapping[type, Collection[str]],
 ) -> tuple[Callable[[Any], bool], Callable[[Any], Callable[..., Any]]]:
-    """The (predicate, factory) pair to register on ``conv`` for ``classes``.
+    """The (predicate, factory) pair to register on ``conv`` for ``classes`` and lists of them.
 
-    ``classes`` holds attrs classes and ``dict[str, V]`` types (never one with a hook of its own).
+    ``classes`` holds attrs classes and ``dict[str, V]`` types (never one with a hook of its
+    own); ``null_default`` names, per class, the fields for which null means the default.
     """
+    options = _Options(wire_name, exact, datetime_hook, null_default)
 
     def predicate(tp: Any) -> bool:
+        if get_origin(tp) is list:
+            (item,) = get_args(tp)
+            return item in classes and attrs.has(item)
         return tp in classes
 
     def factory(tp: Any) -> Callable[..., Any]:
         if get_origin(tp) is dict:
             return _mapping(tp, conv)
-        return _generate(tp, conv, wire_name, exact)
+        if get_origin(tp) is list:
+            return _generate_list(get_args(tp)[0], conv, options)
+        return _generate(tp, conv, options)
 
     return predicate, factory
