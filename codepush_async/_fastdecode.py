@@ -90,7 +90,8 @@ def _body(
             else:
                 lines.append(f"{indent}{v} = get({key}, M)")
                 lines.append(f"{indent}if {v} is M: {v} = {fill}")
-            lines.append(f"{indent}elif {check}: {convert}" if check else f"{indent}else: {convert}")
+            otherwise = f"elif {check}:" if check else "else:"
+            lines.append(f"{indent}{otherwise} {convert}")
     namespace["cls"] = cls
     return lines + _construct(cls, values, namespace, indent)
 
@@ -102,7 +103,7 @@ def _construct(
     the values (slotted, no validators, converters or init hooks), the same stores, done
     directly through the slots (a frozen class's ``__init__`` goes through ``__setattr__``)."""
     fields = attrs.fields(cls)
-    init = getattr(cls.__init__, "__code__", None)
+    init = getattr(cls.__dict__.get("__init__"), "__code__", None)
     plain = (
         init is not None
         and init.co_filename.startswith("<attrs generated")
@@ -112,7 +113,8 @@ def _construct(
         and all(isinstance(cls.__dict__.get(f.name), MemberDescriptorType) for f in fields)
     )
     if not plain:
-        return [f"{indent}r = cls({', '.join(values)})"]
+        args = [f"{f.alias}={v}" if f.kw_only else v for f, v in zip(fields, values, strict=True)]
+        return [f"{indent}r = cls({', '.join(args)})"]
     lines = [f"{indent}r = new(cls)"]
     for i, (field, v) in enumerate(zip(fields, values, strict=True)):
         namespace[f"s{i}"] = cls.__dict__[field.name].__set__
