@@ -6,7 +6,8 @@ whichever way the answer was obtained.
 
 from __future__ import annotations
 
-import itertools
+import operator
+from typing import Any
 
 import attrs
 
@@ -69,20 +70,24 @@ def oldest_first(history: list[Package], newest_first: bool) -> list[Package]:
     Upload times and label numbers only grow along a history (promotes and rollbacks get
     fresh ones), so sorting by both is exact even where the server keeps whole seconds.
     """
-    ordered = list(reversed(history)) if newest_first else list(history)
-    numbers = [_label_number(p.label) for p in ordered]
-    if all(p.upload_time is not None for p in ordered) and None not in numbers:
-        keys = [(p.upload_time, n) for p, n in zip(ordered, numbers, strict=True)]
-        if any(a > b for a, b in itertools.pairwise(keys)):  # already in order: the usual case
+    ordered = history[::-1] if newest_first else list(history)
+    times: list[Any] = [p.upload_time for p in ordered]
+    if None in times or all(map(operator.lt, times, times[1:])):  # growing: the usual case
+        return ordered
+    numbers = _label_numbers([p.label for p in ordered])
+    if None not in numbers:
+        keys = list(zip(times, numbers, strict=True))
+        if any(map(operator.gt, keys, keys[1:])):
             order = sorted(range(len(ordered)), key=keys.__getitem__)  # stable, keys once
             ordered = [ordered[i] for i in order]
     return ordered
 
 
-def _label_number(label: str | None) -> int | None:
-    if label is None or not label.startswith("v") or not label[1:].isdigit():
-        return None
-    return int(label[1:])
+def _label_numbers(labels: list[str | None]) -> list[int | None]:
+    """``n`` for each label ``vn``, ``None`` for any other (one loop, no call per label)."""
+    return [
+        int(x[1:]) if x is not None and x[:1] == "v" and x[1:].isdigit() else None for x in labels
+    ]
 
 
 @attrs.frozen
