@@ -30,6 +30,7 @@ class _Options:
     exact: Mapping[type, Any]
     datetime_hook: Any
     null_default: Mapping[type, Collection[str]]
+    classes: Collection[Any]
 
 
 def optional_inner(tp: Any) -> Any:
@@ -48,56 +49,93 @@ def _body(
     options: _Options,
     namespace: dict[str, Any],
     indent: str,
+    p: str = "",
 ) -> list[str]:
-    """Lines that structure the dict ``o`` into an instance ``r`` of ``cls``; the names they
-    use are added to ``namespace``."""
+    """Lines that structure the dict ``{p}o`` into an instance ``{p}r`` of ``cls``; the names
+    they use (all starting with ``p``) are added to ``namespace``."""
     attrs.resolve_types(cls)
     # Types whose hook returns a value of exactly that type unchanged: checked inline.
     inline = {tp for tp, hook in options.exact.items() if conv.get_structure_hook(tp) is hook}
     epoch_ms = conv.get_structure_hook(datetime) is options.datetime_hook
     null_default = options.null_default.get(cls, ())
-    lines = [f"{indent}if type(o) is not dict: raise TypeError", f"{indent}get = o.get"]
+    o, get = f"{p}o", f"{p}get"
+    lines = [f"{indent}if type({o}) is not dict: raise TypeError", f"{indent}{get} = {o}.get"]
     values = []
     for i, field in enumerate(attrs.fields(cls)):
         default = field.default
         factory = isinstance(default, attrs.Factory)  # type: ignore[arg-type]
         if not field.init or (factory and default.takes_self):
             raise TypeError(f"{cls.__name__}.{field.name}: no generated structuring for it")
-        key, v, h, t = repr(options.wire_name(field.name)), f"v{i}", f"h{i}", f"t{i}"
+        key, v, h, t = repr(options.wire_name(field.name)), f"{p}v{i}", f"{p}h{i}", f"{p}t{i}"
         values.append(v)
         inner = optional_inner(field.type)
         tp = inner or field.type
         namespace[h], namespace[t] = conv.get_structure_hook(tp), tp
         convert, check = f"{v} = {h}({v}, {t})", ""  # check: when ``convert`` is needed
         if tp in inline:
-            namespace[f"x{i}"] = tp
-            check = f"type({v}) is not x{i}"
+            namespace[f"{p}x{i}"] = tp
+            check = f"type({v}) is not {p}x{i}"
         elif tp is datetime and epoch_ms:  # epoch milliseconds, as the hook reads them
             convert = f"{v} = fromtimestamp({v} / 1000, utc) if type({v}) is int else {h}({v}, {t})"
-        if default is attrs.NOTHING:
-            lines.append(f"{indent}{v} = o[{key}]")
+        if default is None and inner is not None and _inline_map(tp, options):
+            lines += [f"{indent}{v} = {get}({key})", f"{indent}if {v} is not None:"]
+            lines += _map_body(v, get_args(tp)[1], conv, options, namespace, indent + "    ", p)
+        elif default is attrs.NOTHING:
+            lines.append(f"{indent}{v} = {o}[{key}]")
             lines.append(f"{indent}if {check}: {convert}" if check else f"{indent}{convert}")
         elif default is None and inner is not None:
-            lines.append(f"{indent}{v} = get({key})")
+            lines.append(f"{indent}{v} = {get}({key})")
             checks = " and ".join(filter(None, [f"{v} is not None", check]))
             lines.append(f"{indent}if {checks}: {convert}")
         else:  # absent (or null, where null means the default): never passed through the hook
-            namespace[f"d{i}"] = default
-            fill = f"d{i}.factory()" if factory else f"d{i}"
+            namespace[f"{p}d{i}"] = default
+            fill = f"{p}d{i}.factory()" if factory else f"{p}d{i}"
             if field.name in null_default:
-                lines.append(f"{indent}{v} = get({key})")
+                lines.append(f"{indent}{v} = {get}({key})")
                 lines.append(f"{indent}if {v} is None: {v} = {fill}")
             else:
-                lines.append(f"{indent}{v} = get({key}, M)")
+                lines.append(f"{indent}{v} = {get}({key}, M)")
                 lines.append(f"{indent}if {v} is M: {v} = {fill}")
             otherwise = f"elif {check}:" if check else "else:"
             lines.append(f"{indent}{otherwise} {convert}")
-    namespace["cls"] = cls
-    return lines + _construct(cls, values, namespace, indent)
+    namespace[f"{p}cls"] = cls
+    return lines + _construct(cls, values, namespace, indent, p)
+
+
+def _inline_map(tp: Any, options: _Options) -> bool:
+    """``dict[str, X]`` of a generated model ``X``: built inline, in the loop of its owner."""
+    if get_origin(tp) is not dict or tp not in options.classes:
+        return False
+    key_tp, value_tp = get_args(tp)
+    return key_tp is str and value_tp in options.classes and attrs.has(value_tp)
+
+
+def _map_body(
+    v: str,
+    value_cls: type,
+    conv: cattrs.Converter,
+    options: _Options,
+    namespace: dict[str, Any],
+    indent: str,
+    p: str,
+) -> list[str]:
+    """Lines that replace the JSON object ``v`` by a dict of ``value_cls`` built from it."""
+    q = f"{p}m_"  # the names of the values' fields
+    return [
+        f"{indent}if type({v}) is not dict: raise TypeError",
+        f"{indent}{q}map = {{}}",
+        f"{indent}for {q}key, {q}o in {v}.items():",
+        f"{indent}    if type({q}key) is not str: raise TypeError",
+        *_body(value_cls, conv, options, namespace, indent + "    ", q),
+        f"{indent}    {q}map[{q}key] = {q}r",
+        f"{indent}{v} = {q}map",
+    ]
+
+
 
 
 def _construct(
-    cls: type, values: list[str], namespace: dict[str, Any], indent: str
+    cls: type, values: list[str], namespace: dict[str, Any], indent: str, p: str
 ) -> list[str]:
     """``r = cls(v0, v1, ...)``, positionally; or, when the attrs ``__init__`` would only store
     the values (slotted, no validators, converters or init hooks), the same stores, done
@@ -114,11 +152,11 @@ def _construct(
     )
     if not plain:
         args = [f"{f.alias}={v}" if f.kw_only else v for f, v in zip(fields, values, strict=True)]
-        return [f"{indent}r = cls({', '.join(args)})"]
-    lines = [f"{indent}r = new(cls)"]
+        return [f"{indent}{p}r = {p}cls({', '.join(args)})"]
+    lines = [f"{indent}{p}r = new({p}cls)"]
     for i, (field, v) in enumerate(zip(fields, values, strict=True)):
-        namespace[f"s{i}"] = cls.__dict__[field.name].__set__
-        lines.append(f"{indent}s{i}(r, {v})")
+        namespace[f"{p}s{i}"] = cls.__dict__[field.name].__set__
+        lines.append(f"{indent}{p}s{i}({p}r, {v})")
     return lines
 
 
@@ -190,7 +228,7 @@ def fast_structure_factory(
     ``classes`` holds attrs classes and ``dict[str, V]`` types (never one with a hook of its
     own); ``null_default`` names, per class, the fields for which null means the default.
     """
-    options = _Options(wire_name, exact, datetime_hook, null_default)
+    options = _Options(wire_name, exact, datetime_hook, null_default, classes)
 
     def predicate(tp: Any) -> bool:
         if get_origin(tp) is list:
