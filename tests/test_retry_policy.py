@@ -143,3 +143,19 @@ def test_every_jittered_wait_stays_between_the_floor_and_the_base() -> None:
 def test_retry_statuses_are_kept_as_a_frozenset() -> None:
     policy = RetryPolicy(retry_statuses=[503, 503, 429])  # type: ignore[arg-type]
     assert policy.retry_statuses == frozenset({429, 503})
+
+
+@pytest.mark.parametrize("statuses", [{100}, {599}, {100, 599}, frozenset()])
+def test_any_http_status_from_100_to_599_may_be_retried(statuses: set[int]) -> None:
+    assert RetryPolicy(retry_statuses=statuses).retry_statuses == frozenset(statuses)
+
+
+@pytest.mark.parametrize("status", [99, 600, True, 429.0, "429"])
+def test_a_retry_status_outside_http_is_refused_by_name(status: object) -> None:
+    with pytest.raises(ValueError, match=r"retry_statuses must hold HTTP statuses \(100-599\)"):
+        RetryPolicy(retry_statuses={status})  # type: ignore[arg-type]
+
+
+def test_a_random_source_that_is_not_callable_is_named_with_its_type() -> None:
+    with pytest.raises(ValueError, match=r"RetryPolicy.random must be callable, got float"):
+        RetryPolicy(random=0.5)  # type: ignore[arg-type]
