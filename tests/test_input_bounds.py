@@ -38,7 +38,10 @@ async def test_rollout_outside_one_to_a_hundred_is_refused(
     assert recorder.requests == []
 
 
-@pytest.mark.parametrize("email", ["@example.com", "someone@", "no-at-sign", "a b@example.com"])
+# The domain is what follows the last "@", so a stray trailing "@" leaves it empty.
+@pytest.mark.parametrize(
+    "email", ["@example.com", "someone@", "no-at-sign", "a b@example.com", "ops@example.com@"]
+)
 async def test_an_email_needs_something_on_both_sides_of_the_at(
     cp: AsyncCodePush, recorder: Recorder, email: str
 ) -> None:
