@@ -172,13 +172,15 @@ def server_now(headers: Mapping[str, str], now: float) -> float:
 
 
 def _reset_epoch(headers: Mapping[str, str], server: float) -> float | None:
-    """``X-RateLimit-Reset`` as epoch seconds (milliseconds are recognised), if plausible."""
+    """``X-RateLimit-Reset`` as epoch seconds, read as seconds or else as milliseconds, and
+    believed only where it lands within a day of the server's time."""
     reset = _header_float(headers, "x-ratelimit-reset")
-    if reset is None or reset < 0:
+    if reset is None:
         return None
-    if reset > server + MAX_HINT_SECONDS:
-        reset /= 1000  # epoch milliseconds
-    return None if reset > server + MAX_HINT_SECONDS else reset
+    for epoch in (reset, reset / 1000):
+        if abs(epoch - server) <= MAX_HINT_SECONDS:
+            return epoch
+    return None
 
 
 def reset_delay(headers: Mapping[str, str], now: float) -> float | None:

@@ -52,7 +52,9 @@ def _valid_simple_list(text: str) -> bool:
 
 def is_valid_range(value: str) -> bool:
     """Whether ``value`` is a non-empty semver range: ``1.2.3``, ``1.x``, ``^1.2``, ``>=1 <2``..."""
-    if not value.isascii() or not value.strip():  # node's \d and \s are ASCII-only
+    # node reads \d as ASCII digits only; its \s and trim() would take a pasted no-break or
+    # ideographic space as a separator, but such a range is far likelier a mistake: refused.
+    if not value.isascii() or not value.strip():
         return False
     for alternative in value.split("||"):
         if _HYPHEN.fullmatch(alternative) is None and not _valid_simple_list(alternative):

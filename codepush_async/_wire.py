@@ -97,8 +97,6 @@ def _fill_path(template: str, params: Mapping[str, str]) -> str:
     """
     encoded = {}
     for name, value in params.items():
-        if "{" + name + "}" not in template:
-            continue
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a string, got {type(value).__name__}")
         try:

@@ -311,3 +311,8 @@ def test_parse_webhook_gives_value_error_or_an_event_for_anything() -> None:
     event = parse_webhook(RELEASED)
     assert event.release is not None
     assert event.release.label == "v1"
+
+
+def test_a_webhook_body_nested_too_deeply_says_so() -> None:
+    with pytest.raises(ValueError, match=r"^webhook body is not JSON: JSON nested too deeply$"):
+        parse_webhook(b"[" * 100_000)

@@ -133,6 +133,36 @@ async def test_a_reset_already_past_retries_at_once(
     assert clock.sleeps == [0.0]
 
 
+DAY = 86_400
+
+
+@pytest.mark.parametrize(
+    ("reset", "retry_after"),
+    [
+        (lambda now: now + DAY, float(DAY)),
+        (lambda now: (now + DAY) * 1000, float(DAY)),  # epoch milliseconds
+        (lambda now: now - DAY, 0.0),
+        (lambda now: now + DAY + 1, None),
+        (lambda now: now - DAY - 1, None),
+        (lambda now: (now + DAY + 1) * 1000, None),
+        (lambda now: 0, None),
+    ],
+    ids=["a day ahead", "a day ahead in ms", "a day past", "a day and 1 s ahead",
+         "a day and 1 s past", "a day and 1 s ahead in ms", "zero"],
+)
+async def test_a_reset_is_believed_only_within_a_day_of_the_servers_time(
+    cp: AsyncCodePush, recorder: Recorder, clock: FakeClock, reset: Any,
+    retry_after: float | None
+) -> None:
+    """Read as epoch seconds, else milliseconds; neither within a day means no hint."""
+    recorder.reply(429, text=SLOW_DOWN, headers={"x-ratelimit-reset": str(reset(int(clock.time)))})
+
+    with pytest.raises(RateLimitError) as caught:
+        await cp.apps.list()
+
+    assert caught.value.retry_after == retry_after
+
+
 async def test_an_unreadable_retry_after_falls_back_to_backoff(
     rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:

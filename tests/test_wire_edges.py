@@ -88,3 +88,19 @@ async def test_a_body_that_is_not_utf8_is_shown_readably(
     with pytest.raises(ResponseDecodeError) as caught:
         await cp.deployments.get("A", "Staging")
     assert caught.value.message.endswith("(the body was '\ufffdok')")
+
+
+def test_the_wire_layer_refuses_a_path_parameter_that_is_not_text() -> None:
+    """The last guard, for a resource that forgot to check its argument."""
+    with pytest.raises(ValueError, match=r"^app must be a string, got int$"):
+        build_request(CLASSIC, "apps.get", {"app": 42})  # type: ignore[dict-item]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["a\ud800b", "\udfff"])
+async def test_a_name_with_a_lone_surrogate_is_refused_before_any_request(
+    cp: AsyncCodePush, recorder: Recorder, name: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^deployment must be valid Unicode text$"):
+        await cp.deployments.get("App", name)
+    assert recorder.requests == []

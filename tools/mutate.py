@@ -76,6 +76,10 @@ def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class RunFailed(Exception):
+    """mutmut could not score a module (its clean test run failed, say)."""
+
+
 def _run_module(module: str, config: dict[str, Any], max_children: int | None) -> Counter[str]:
     tests = list(config["tests"])
     missing = [name for name in tests if not (ROOT / name).exists()]
@@ -92,7 +96,7 @@ def _run_module(module: str, config: dict[str, Any], max_children: int | None) -
         done = subprocess.run([mutmut, "run", *children, *patterns], cwd=work, stdout=out,
                               stderr=subprocess.STDOUT, check=False)
     if done.returncode:
-        sys.exit(f"{module}: mutmut run failed (exit {done.returncode}); see {log}")
+        raise RunFailed(f"mutmut run failed (exit {done.returncode}); see {log}")
     listing = subprocess.run([mutmut, "results", "--all", "true"], cwd=work, check=True,
                              capture_output=True, text=True).stdout
     statuses: Counter[str] = Counter()
@@ -124,16 +128,24 @@ def main() -> None:
     unknown = [name for name in args.modules if name not in modules]
     if unknown:
         parser.error(f"unknown modules {unknown}; configured: {' '.join(modules)}")
-    results = {
-        name: _score(_run_module(name, modules[name], args.max_children))
-        for name in args.modules or modules
-    }
+    results: dict[str, tuple[int, int, float]] = {}
+    failures: dict[str, str] = {}
+    for name in args.modules or modules:
+        try:
+            results[name] = _score(_run_module(name, modules[name], args.max_children))
+        except RunFailed as exc:  # the other modules are still worth scoring
+            print(f"   {name}: {exc}", flush=True)
+            failures[name] = str(exc)
     print("\nmodule          killed / mutants   score")
     for name, (killed, total, score) in results.items():
         print(f"{name:<15} {killed:>6} / {total:<7}  {score:6.1f} %")
+    for name, problem in failures.items():
+        print(f"{name:<15} not scored: {problem}")
     killed = sum(k for k, _, _ in results.values())
     total = sum(t for _, t, _ in results.values())
     print(f"{'all':<15} {killed:>6} / {total:<7}  {100.0 * killed / max(total, 1):6.1f} %")
+    if failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
