@@ -29,12 +29,6 @@ __all__ = ["ReleaseGate", "SentHash", "check_stored", "community_package_hash"]
 logger = logging.getLogger("codepush_async")
 
 
-def _source(package: PackageSource) -> Path | bytes:
-    source = package.path if package.path is not None else package.data
-    assert source is not None
-    return source
-
-
 def _community_name(name: str) -> str | None:
     """An entry's path in the community server's manifest (``None``: not hashed).
 
@@ -89,7 +83,6 @@ class SentHash:
 
     def __init__(self, package: PackageSource) -> None:
         self._package = package
-        self._source = _source(package)
         self._thread = threading.Thread(target=self._run, name="codepush-hash", daemon=True)
         self._started = False
         self._value: str | None = None

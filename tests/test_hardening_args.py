@@ -188,6 +188,27 @@ def test_bad_headers_are_refused_naming_headers(headers: Any, error: type[Except
         AsyncCodePush(ACCESS_KEY, SERVER, headers=headers)
 
 
+HEADER_MESSAGES: list[tuple[Any, str]] = [
+    ([("X-A", "1")], "headers must be a mapping of str to str, got list"),
+    ({1: "1"}, "headers keys must be str, got int"),
+    ({"X A": "1"}, "headers has an invalid header name 'X A' (letters, digits and "
+                   "!#$%&'*+-.^_`|~ only; no spaces, colons or control characters)"),
+    ({"X-A": b"1"}, "headers['X-A'] must be a str, got bytes"),
+    ({"X-A": "1\r\n"}, "headers['X-A'] must be visible ASCII with inner spaces only "
+                       "(no CR, LF or other control characters, no leading or trailing space)"),
+    ({"Host": "x"}, "headers must not set 'Host': the SDK sets it for every request"),
+    ({"X-A": "1", "x-a": "2"}, "headers names 'x-a' twice (header names ignore case)"),
+]
+
+
+@pytest.mark.parametrize(("headers", "message"), HEADER_MESSAGES,
+                         ids=[_plain_id(h) for h, _ in HEADER_MESSAGES])
+def test_a_refused_header_says_which_and_why(headers: Any, message: str) -> None:
+    with pytest.raises((TypeError, ValueError)) as caught:
+        AsyncCodePush(ACCESS_KEY, SERVER, headers=headers)
+    assert str(caught.value) == message
+
+
 @pytest.mark.anyio
 async def test_user_agent_may_be_replaced_and_is_sent_once(recorder: Recorder) -> None:
     recorder.reply(200, json_body={"apps": []})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -15,9 +18,11 @@ from codepush_async import (
     CodePushError,
     NotFoundError,
     OutcomeUnknownError,
+    PackageChangedError,
     ReleaseIntegrityError,
     ResponseDecodeError,
     ServerError,
+    _integrity,
 )
 from codepush_async._integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
@@ -202,8 +207,11 @@ def _manifest(entries: dict[str, bytes]) -> str:
          {"main.jsbundle": b"f"}),
         ({"CodePush/main.jsbundle": b"g", "CodePush/.codepushrelease": b"jwt"},
          {"CodePush/main.jsbundle": b"g"}),
+        ({"bundle\\main.jsbundle": b"w", "bundle\\assets\\x.png": b"p"},
+         {"CodePush/main.jsbundle": b"w", "CodePush/assets/x.png": b"p"}),
     ],
-    ids=["root-and-nested", "other-top-folder", "directory-entries", "ignored", "signature"],
+    ids=["root-and-nested", "other-top-folder", "directory-entries", "ignored", "signature",
+         "windows-names"],
 )
 def test_community_server_hash(entries: dict[str, bytes | None], hashed: dict[str, bytes]) -> None:
     assert community_package_hash(_zip(entries)) == _manifest(hashed)
@@ -227,3 +235,75 @@ async def test_emulator_without_redis_answers_empty_metrics() -> None:
         raw = await http.get("/apps/Nope/deployments/Nope/metrics",
                              headers={"Authorization": f"Bearer {key}"})
     assert (raw.status_code, raw.json()) == (200, {"metrics": {}})
+
+
+# --- a community server: its own hashing of what was sent ---------------------------------
+
+ZIP_ENTRIES: dict[str, bytes | None] = {"main.jsbundle": b"bundle", "assets/a.png": b"png"}
+
+
+@pytest.fixture
+async def ccp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePush]:
+    async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
+                             retry=None, clock=clock, flavor="community") as client:
+        yield client
+
+
+def answer(package_hash: str | None) -> dict[str, object]:
+    return {"package": {**PACKAGE_WIRE, "packageHash": package_hash}}
+
+
+async def test_a_zip_on_disk_is_checked_with_the_community_hash(
+    ccp: AsyncCodePush, recorder: Recorder, tmp_path: Path
+) -> None:
+    archive = tmp_path / "release.zip"
+    archive.write_bytes(_zip(ZIP_ENTRIES))
+    theirs = _manifest({"main.jsbundle": b"bundle", "CodePush/a.png": b"png"})
+    recorder.reply(201, json_body=answer(theirs))
+
+    package = await ccp.releases.release("A", "Staging", archive, "1.0.0")
+
+    assert package.package_hash == theirs
+    other = answer(_manifest({"main.jsbundle": b"other"}))
+    recorder.reply(201, json_body=other)
+    recorder.reply(200, json_body={"history": [other["package"]]})  # not ours since, either
+    with pytest.raises(ReleaseIntegrityError) as caught:
+        await ccp.releases.release("A", "Staging", archive, "1.0.0")
+    assert caught.value.expected_hash == theirs
+
+
+async def test_a_zip_changed_while_its_community_hash_ran_cannot_be_verified(
+    ccp: AsyncCodePush, recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "release.zip"
+    archive.write_bytes(_zip(ZIP_ENTRIES))
+    real = _integrity.community_package_hash
+
+    def changed_first(source: Path | bytes) -> str | None:
+        archive.write_bytes(_zip({**ZIP_ENTRIES, "main.jsbundle": b"next build"}))
+        return real(source)
+
+    monkeypatch.setattr(_integrity, "community_package_hash", changed_first)
+    recorder.reply(201, json_body=answer("whatever-it-stored"))
+
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await ccp.releases.release("A", "Staging", archive, "1.0.0")
+
+    assert caught.value.message.startswith(f"{archive} changed since it was sent (it ")
+    assert isinstance(caught.value.__cause__, PackageChangedError)
+    assert len(recorder.requests) == 1
+
+
+async def test_what_a_community_server_hashes_unknowably_is_logged_not_checked(
+    ccp: AsyncCodePush, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It accepts only zips, so a plain bundle has no hash of its own to compare."""
+    recorder.reply(201, json_body=answer("its-own-hash"))
+
+    with caplog.at_level(logging.INFO, logger="codepush_async"):
+        package = await ccp.releases.release("My App", "Staging", b"plain bundle", "1.0.0")
+
+    assert package.package_hash == "its-own-hash"
+    assert ("codepush_async", logging.INFO,
+            "release v3 of My App/Staging: this server's package hash cannot be checked"
+            ) in caplog.record_tuples

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 
 from codepush_async import (
@@ -23,6 +26,7 @@ from codepush_async import (
     OutcomeUnknownError,
     PackageChangedError,
     RetryPolicy,
+    _integrity,
 )
 from codepush_async._multipart import CHUNK_SIZE
 from codepush_async.emulator import CodePushEmulator
@@ -180,40 +184,143 @@ async def test_a_change_between_the_size_check_and_the_upload_is_refused(
     assert await ecp.releases.history(APP, "Staging") == []
 
 
-async def release_then_settle(cp: AsyncCodePush, bundle: Path) -> str:
-    """Release with the file modified once the whole body went out; how it ended."""
-    try:
-        package = await cp.releases.release(
-            APP, "Staging", bundle, "1.0.0", on_progress=change_at(AFTER_BODY, bundle, rewrite)
-        )
-    except OutcomeUnknownError as error:
-        # The hash (computed beside the upload) was not done when the file changed.
-        named = str(bundle) in error.message and isinstance(error.__cause__, PackageChangedError)
-        return "unverifiable" if named and "since it was sent" in error.message else repr(error)
-    return package.package_hash or ""
+class HashTiming:
+    """Holds the SDK's hash of what it sent (computed in a thread beside the upload) until
+    the test lets it run, so a change after the body lands before or after that hash."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.go = threading.Event()
+        self.done = threading.Event()
+        real = _integrity.package_hash
+
+        def held(source: Path | bytes) -> str:
+            self.go.wait(10)  # a test that never lets it go still ends
+            try:
+                return real(source)
+            finally:
+                self.done.set()
+
+        monkeypatch.setattr(_integrity, "package_hash", held)
+
+    def change_after_the_hash(self, path: Path) -> Callable[[int, int], None]:
+        def change(target: Path) -> None:
+            self.go.set()
+            assert self.done.wait(10)
+            rewrite(target)
+
+        return change_at(AFTER_BODY, path, change)
+
+    def change_before_the_hash(self, path: Path) -> Callable[[int, int], None]:
+        def change(target: Path) -> None:
+            rewrite(target)
+            self.go.set()
+
+        return change_at(AFTER_BODY, path, change)
 
 
-async def test_a_change_after_the_whole_body_went_out_never_stores_another_file(
-    ecp: AsyncCodePush, bundle: Path, original_hash: str
+@pytest.fixture
+def timing(monkeypatch: pytest.MonkeyPatch) -> HashTiming:
+    return HashTiming(monkeypatch)
+
+
+def unverifiable_message(bundle: Path) -> str:
+    return (f"{bundle} changed since it was sent (it was modified), so its hash cannot tell "
+            "whether the release stored is what was sent; check the deployment before "
+            "releasing it again.")
+
+
+def release_requests(emu: CodePushEmulator) -> int:
+    return len([r for r in emu.requests if r.path.endswith("/release")])
+
+
+async def test_a_change_after_the_body_and_its_hash_keeps_the_release(
+    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, original_hash: str,
+    timing: HashTiming
 ) -> None:
-    outcome = await release_then_settle(ecp, bundle)
-    assert outcome in (original_hash, "unverifiable")
+    package = await ecp.releases.release(APP, "Staging", bundle, "1.0.0",
+                                         on_progress=timing.change_after_the_hash(bundle))
+
+    assert package.package_hash == original_hash
     history = await ecp.releases.history(APP, "Staging")
     assert [p.package_hash for p in history] == [original_hash]
+    assert release_requests(emu) == 1
 
 
-async def test_a_lost_answer_and_a_changed_file_is_never_resent(
-    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, original_hash: str
+async def test_a_change_after_the_body_but_before_its_hash_cannot_be_verified(
+    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, original_hash: str,
+    timing: HashTiming
+) -> None:
+    """The server stored what was sent; the SDK cannot prove it, and says so."""
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await ecp.releases.release(APP, "Staging", bundle, "1.0.0",
+                                   on_progress=timing.change_before_the_hash(bundle))
+
+    error = caught.value
+    assert error.message == unverifiable_message(bundle)
+    assert error.status_code == 500
+    assert isinstance(error.__cause__, PackageChangedError)
+    assert error.__cause__.change == "it was modified"
+    history = await ecp.releases.history(APP, "Staging")
+    assert [p.package_hash for p in history] == [original_hash]
+    assert release_requests(emu) == 1
+
+
+async def test_a_lost_answer_then_a_change_before_the_hash_is_never_resent(
+    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, original_hash: str,
+    timing: HashTiming
 ) -> None:
     """The server stored the release but the answer was lost, and the file then changed:
-    the SDK either matched what it hashed before the change, or says it cannot tell; it
-    never sends the new file, nor the old one again."""
+    the SDK says it cannot tell; it sends neither the new file nor the old one again."""
     emu.drop_next(after_handler=True, method="POST")
-    outcome = await release_then_settle(ecp, bundle)
-    assert outcome in (original_hash, "unverifiable")
+
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await ecp.releases.release(APP, "Staging", bundle, "1.0.0",
+                                   on_progress=timing.change_before_the_hash(bundle))
+
+    assert caught.value.message == unverifiable_message(bundle)
     history = await ecp.releases.history(APP, "Staging")
     assert [p.package_hash for p in history] == [original_hash]
-    assert len([r for r in emu.requests if r.path.endswith("/release")]) == 1
+    assert release_requests(emu) == 1
+
+
+async def test_a_lost_answer_then_a_change_after_the_hash_is_reconciled(
+    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, original_hash: str,
+    timing: HashTiming
+) -> None:
+    """What was hashed before the change is what the server stored: found, not resent."""
+    emu.drop_next(after_handler=True, method="POST")
+
+    package = await ecp.releases.release(APP, "Staging", bundle, "1.0.0",
+                                         on_progress=timing.change_after_the_hash(bundle))
+
+    assert package.package_hash == original_hash
+    assert release_requests(emu) == 1
+
+
+async def test_a_cancelled_release_does_not_wait_for_its_hash(
+    emu: CodePushEmulator, ecp: AsyncCodePush, bundle: Path, timing: HashTiming
+) -> None:
+    """Cancelled while its hash is still held, the release ends at once; the hash goes on
+    in a daemon thread named ``codepush-hash``, which never keeps the process alive."""
+    async def release() -> None:
+        await ecp.releases.release(APP, "Staging", bundle, "1.0.0")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(release)
+        # Let the upload finish and its answer arrive (checkpoints only: no clock involved),
+        # so the release is left waiting on the held hash alone.
+        while not any(r.delivered for r in emu.requests if r.path.endswith("/release")):
+            await anyio.lowlevel.checkpoint()
+        for _ in range(100):
+            await anyio.lowlevel.checkpoint()
+        tasks.cancel_scope.cancel()
+
+    hashing = [t for t in threading.enumerate() if t.name == "codepush-hash"]
+    assert [t.daemon for t in hashing] == [True]
+    assert not timing.go.is_set()
+    timing.go.set()
+    hashing[0].join(10)
+    assert not hashing[0].is_alive()
 
 
 async def test_a_lost_answer_with_the_file_unchanged_is_still_reconciled(

@@ -887,10 +887,16 @@ async def test_release_integrity_uses_this_servers_hashing(
     (other_top / "assets").mkdir(parents=True)
     (other_top / "main.jsbundle").write_text(f"console.log({json.dumps(text)});")
     (other_top / "assets" / "logo.png").write_bytes(b"\x89PNG other top folder")
+    zip_file = tmp_path / "layout.zip"
+    zip_file.write_bytes(_zip_with({"main.jsbundle": f"{text} on disk".encode(),
+                                    "assets/b.png": b"on disk"}))
     layouts: list[ReleaseContents] = [
         other_top,  # zipped as bundle/...: hashed as CodePush/...
         _zip_with({"main.jsbundle": text.encode(), "assets/a.png": b"root and nested"}),
         _zip_with({"CodePush/": None, "CodePush/main.jsbundle": f"{text} dirs".encode()}),
+        _zip_with({"bundle\\main.jsbundle": f"{text} windows".encode(),
+                   "bundle\\assets\\a.png": b"backslash names"}),
+        zip_file,  # a zip on disk, read by this server's hashing as the bytes are
     ]
     for number, contents in enumerate(layouts, start=1):
         package = await cp.releases.release(app, "Staging", contents, f"1.{number}.0")
@@ -898,7 +904,7 @@ async def test_release_integrity_uses_this_servers_hashing(
         assert package.label == f"v{number}"
         stored = await raw.release_hash(app, "Staging", f"v{number}")
         assert package.package_hash == stored
-        source = contents if isinstance(contents, bytes) else None
+        source = contents if contents is not other_top else None
         if source is not None:
             assert community_package_hash(source) == stored
             assert package_hash(source) != stored  # the official algorithm would differ
