@@ -32,10 +32,11 @@ class RecordedRequest:
     """A request as the emulator received it, and what became of it.
 
     ``handled`` says whether the route handler ran (the server acted); ``delivered`` whether the
-    client received an answer; ``status`` is the answer's status (the handler's, or a canned
-    fault's), None when nothing was answered; ``fault`` names the fault rule that applied.
-    ``body`` holds at most the emulator's ``request_body_limit`` first bytes; ``body_size`` is
-    the size received.
+    client received an answer; ``aborted`` whether the client went away before the body ended
+    (such a request is recorded, never handled, and spends no fault rule); ``status`` is the
+    answer's status (the handler's, or a canned fault's), None when nothing was answered;
+    ``fault`` names the fault rule that applied. ``body`` holds at most the emulator's
+    ``request_body_limit`` first bytes; ``body_size`` is the size received.
     """
 
     method: str
@@ -48,6 +49,7 @@ class RecordedRequest:
     delivered: bool = False
     fault: str | None = None
     body_size: int | None = None
+    aborted: bool = False
 
     def __post_init__(self) -> None:
         if self.body_size is None:
@@ -91,17 +93,16 @@ class RequestLog(list[RecordedRequest]):
             super().append(record)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether it arrived whole (False when the client disconnected)."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
-        if message["type"] == "http.request":
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        else:
-            break
-    return b"".join(chunks)
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -152,7 +153,7 @@ class EmulatorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body, whole = await _read_body(receive)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         record = RecordedRequest(
             method=scope["method"],
@@ -163,8 +164,12 @@ class EmulatorMiddleware:
             ),
             body=body if self.body_limit is None else body[: self.body_limit],
             body_size=len(body),
+            aborted=not whole,
         )
         self.log.append(record)
+        if not whole:
+            # A handler given the part that arrived would act on a request nobody sent.
+            return
         replay = _replay(body, receive)
         rule = self.faults.take(record.method, record.path)
         if rule is None:
