@@ -39,21 +39,49 @@ _GTLT = r"((?:<|>)?=?)"
 _XID = rf"{_NUM}|x|X|\*"
 _XRANGEPLAIN = rf"[v=\s]*({_XID})(?:\.({_XID})(?:\.({_XID})(?:{_PRERELEASE})?{_BUILD}?)?)?"
 
-_A = re.ASCII
-_FULL_RE = re.compile(rf"^{_FULLPLAIN}$", _A)
-_BUILD_RE = re.compile(_BUILD, _A)
-_XRANGE_RE = re.compile(rf"^{_GTLT}\s*{_XRANGEPLAIN}$", _A)
-_TILDE_RE = re.compile(rf"^(?:~>?){_XRANGEPLAIN}$", _A)
-_CARET_RE = re.compile(rf"^(?:\^){_XRANGEPLAIN}$", _A)
-_TILDE_TRIM_RE = re.compile(r"(\s*)(?:~>?)\s+", _A)
-_CARET_TRIM_RE = re.compile(r"(\s*)(?:\^)\s+", _A)
-_COMPARATOR_TRIM_RE = re.compile(rf"(\s*){_GTLT}\s*({_LOOSEPLAIN}|{_XRANGEPLAIN})", _A)
-_HYPHEN_RE = re.compile(rf"^\s*({_XRANGEPLAIN})\s+-\s+({_XRANGEPLAIN})\s*$", _A)
-_STAR_RE = re.compile(r"(<|>)?=?\s*\*", _A)
-_GTE0_RE = re.compile(r"^\s*>=\s*0\.0\.0\s*$", _A)
-_COMPARATOR_RE = re.compile(rf"^{_GTLT}\s*({_FULLPLAIN})$|^$", _A)
-_WS_RE = re.compile(r"\s+", _A)
-_DIGITS_RE = re.compile(r"^[0-9]+$", _A)
+# JavaScript's whitespace: what its ``\s`` and ``String.prototype.trim`` match. Python's
+# differs both ways (it adds U+001C..U+001F and U+0085, and lacks U+FEFF).
+_JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_JS_SPACE_SET = "".join(f"\\u{ord(c):04x}" for c in _JS_WHITESPACE)
+_CLASS_OR_ESCAPE = re.compile(r"\[(?:\\.|[^\]\\])*\]|\\.", re.DOTALL)
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+
+
+def _js_space(token: re.Match[str]) -> str:
+    """One character class or escape of a pattern, its ``\\s`` spelled as JS whitespace."""
+    text = token.group()
+    if text.startswith("["):
+        return _ESCAPE.sub(lambda e: _JS_SPACE_SET if e.group() == r"\s" else e.group(), text)
+    return f"[{_JS_SPACE_SET}]" if text == r"\s" else text
+
+
+def _js_re(pattern: str) -> re.Pattern[str]:
+    """Compile a node-semver pattern as JavaScript reads it (``\\s`` JS's, ``\\d`` ASCII)."""
+    return re.compile(_CLASS_OR_ESCAPE.sub(_js_space, pattern), re.ASCII)
+
+
+def _trim(text: str) -> str:
+    """``String.prototype.trim``: strip JavaScript's whitespace, not Python's."""
+    return text.strip(_JS_WHITESPACE)
+
+
+_FULL_RE = _js_re(rf"^{_FULLPLAIN}$")
+_BUILD_RE = _js_re(_BUILD)
+_XRANGE_RE = _js_re(rf"^{_GTLT}\s*{_XRANGEPLAIN}$")
+_TILDE_RE = _js_re(rf"^(?:~>?){_XRANGEPLAIN}$")
+_CARET_RE = _js_re(rf"^(?:\^){_XRANGEPLAIN}$")
+_TILDE_TRIM_RE = _js_re(r"(\s*)(?:~>?)\s+")
+_CARET_TRIM_RE = _js_re(r"(\s*)(?:\^)\s+")
+_COMPARATOR_TRIM_RE = _js_re(rf"(\s*){_GTLT}\s*({_LOOSEPLAIN}|{_XRANGEPLAIN})")
+_HYPHEN_RE = _js_re(rf"^\s*({_XRANGEPLAIN})\s+-\s+({_XRANGEPLAIN})\s*$")
+_STAR_RE = _js_re(r"(<|>)?=?\s*\*")
+_GTE0_RE = _js_re(r"^\s*>=\s*0\.0\.0\s*$")
+_COMPARATOR_RE = _js_re(rf"^{_GTLT}\s*({_FULLPLAIN})$|^$")
+_WS_RE = _js_re(r"\s+")
+_DIGITS_RE = _js_re(r"^[0-9]+$")
 
 PreId = int | str
 
@@ -85,7 +113,7 @@ def parse_version(text: object) -> SemVer:
         raise InvalidSemver("not a string")
     if len(text) > _MAX_LENGTH:
         raise InvalidSemver("version is too long")
-    m = _FULL_RE.match(text.strip())
+    m = _FULL_RE.match(_trim(text))
     if not m:
         raise InvalidSemver(f"Invalid Version: {text}")
     nums = [int(m.group(i)) for i in (1, 2, 3)]
@@ -210,7 +238,7 @@ def _replace_tilde(comp: str) -> str:
 
 
 def _replace_xrange(comp: str) -> str:
-    comp = comp.strip()
+    comp = _trim(comp)
     m = _XRANGE_RE.match(comp)
     if not m:
         return comp
@@ -274,7 +302,7 @@ def _hyphen_replace(m: re.Match[str]) -> str:
         high = f"<={t_major}.{t_minor}.{t_patch}-{t_pre}"
     else:
         high = f"<={to}"
-    return f"{low} {high}".strip()
+    return _trim(f"{low} {high}")
 
 
 def _parse_set(text: str) -> list[_Comparator]:
@@ -285,12 +313,12 @@ def _parse_set(text: str) -> list[_Comparator]:
     parsed: list[str] = []
     for token in text.split(" "):
         comp = _BUILD_RE.sub("", token, count=1)
-        comp = " ".join(_replace_caret(c) for c in _WS_RE.split(comp.strip()))
-        comp = " ".join(_replace_tilde(c) for c in _WS_RE.split(comp.strip()))
+        comp = " ".join(_replace_caret(c) for c in _WS_RE.split(_trim(comp)))
+        comp = " ".join(_replace_tilde(c) for c in _WS_RE.split(_trim(comp)))
         comp = " ".join(_replace_xrange(c) for c in _WS_RE.split(comp))
-        comp = _STAR_RE.sub("", comp.strip(), count=1)
+        comp = _STAR_RE.sub("", _trim(comp), count=1)
         parsed.append(comp)
-    tokens = [_GTE0_RE.sub("", t.strip()) for t in _WS_RE.split(" ".join(parsed))]
+    tokens = [_GTE0_RE.sub("", _trim(t)) for t in _WS_RE.split(" ".join(parsed))]
     comparators = [_parse_comparator(t) for t in tokens]
     by_value: dict[str, _Comparator] = {}
     for c in comparators:
@@ -311,7 +339,7 @@ class Range:
     @property
     def normalized(self) -> str:
         """node-semver's ``Range.range`` string (``*`` when it would be empty)."""
-        text = "||".join(" ".join(c.value for c in s).strip() for s in self.sets)
+        text = "||".join(_trim(" ".join(c.value for c in s)) for s in self.sets)
         return text or "*"
 
     def test(self, version: SemVer) -> bool:
@@ -339,8 +367,8 @@ def parse_range(text: object) -> Range:
     """Parse a range string the way ``new semver.Range(text)`` does, or raise."""
     if not isinstance(text, str):
         raise InvalidSemver("not a string")
-    raw = _WS_RE.sub(" ", text.strip())
-    sets = [_parse_set(part.strip()) for part in raw.split("||")]
+    raw = _WS_RE.sub(" ", _trim(text))
+    sets = [_parse_set(_trim(part)) for part in raw.split("||")]
     sets = [s for s in sets if s]
     if not sets:
         raise InvalidSemver(f"Invalid SemVer Range: {raw}")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from codepush_async.emulator import package_hash
 from codepush_async.emulator._hash import zip_manifest
-from codepush_async.emulator._semver import satisfies, valid, valid_range
+from codepush_async.emulator._semver import _JS_WHITESPACE, satisfies, valid, valid_range
 
+from .._node import js_tools
 from ._helpers import expected_zip_hash, make_zip
 
 
@@ -106,6 +108,89 @@ def test_valid_and_satisfies() -> None:
     assert satisfies("1.0.0-rc.10", ">1.0.0-rc.9")
     assert not satisfies("nope", "*")
     assert not satisfies("1.0.0", "nope")
+
+
+# What JavaScript's `\s` and trim() match (test_whitespace_is_node_s checks it against Node),
+# and what Python's str.strip() also strips but JavaScript keeps.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+NOT_JS_WHITESPACE = "\x1c\x1d\x1e\x1f\x85"
+
+# node-semver 7.6.3's validRange (Node 20) with {c} each one of JS_WHITESPACE; with each one of
+# NOT_JS_WHITESPACE it answers null for every template.
+WHITESPACE_RANGES = [
+    ("start", "{c}1.2.3", "1.2.3"),
+    ("end", "1.2.3{c}", "1.2.3"),
+    ("around-caret", "{c}^1.2{c}", ">=1.2.0 <2.0.0-0"),
+    ("between-comparators", ">=1{c}<2", ">=1.0.0 <2.0.0-0"),
+    ("after-operator", ">={c}1.2.3", ">=1.2.3"),
+    ("after-tilde", "~{c}1.2", ">=1.2.0 <1.3.0-0"),
+    ("around-or", "1.0.0{c}||{c}2.0.0", "1.0.0||2.0.0"),
+    ("around-hyphen", "1.2.3{c}-{c}2.0.0", ">=1.2.3 <=2.0.0"),
+    ("doubled-before-hyphen", "1.2.3{c}{c}- 2.0.0", ">=1.2.3 <=2.0.0"),
+]
+
+
+def _char_id(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        pytest.param(template.format(c=char), answer, id=f"{_char_id(char)}-{name}")
+        for char in JS_WHITESPACE
+        for name, template, answer in WHITESPACE_RANGES
+    ]
+    + [
+        pytest.param(template.format(c=char), None, id=f"{_char_id(char)}-{name}")
+        for char in NOT_JS_WHITESPACE
+        for name, template, _ in WHITESPACE_RANGES
+    ],
+)
+def test_valid_range_trims_and_splits_on_javascript_whitespace(
+    text: str, normalized: str | None
+) -> None:
+    assert valid_range(text) == normalized
+
+
+@pytest.mark.parametrize(
+    ("char", "whitespace"),
+    [pytest.param(c, True, id=_char_id(c)) for c in JS_WHITESPACE]
+    + [pytest.param(c, False, id=_char_id(c)) for c in NOT_JS_WHITESPACE],
+)
+def test_satisfies_and_valid_trim_javascript_whitespace(char: str, whitespace: bool) -> None:
+    # node-semver 7.6.3: true, true, "1.2.3" for JavaScript whitespace; false, false, null if not
+    assert satisfies("1.5.0", f">=1{char}<2") is whitespace
+    assert satisfies(f"{char}1.2.3{char}", "1.2.3") is whitespace
+    assert valid(f"{char}v1.2.3{char}") == ("1.2.3" if whitespace else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\uff11.2.3", "\u0661.2.3", "1.\uff12.3", ">=\uff11"],
+    ids=["fullwidth-major", "arabic-indic-major", "fullwidth-minor", "fullwidth-bound"],
+)
+def test_only_ascii_digits_are_digits(text: str) -> None:
+    # node-semver 7.6.3: validRange and valid null, satisfies("1.2.3", text) false
+    assert valid_range(text) is None
+    assert valid(text) is None
+    assert not satisfies("1.2.3", text)
+
+
+def test_whitespace_is_node_s(tmp_path: Path) -> None:
+    node = js_tools("--whitespace", cwd=tmp_path)
+    assert node["regex"] == node["trim"] == [ord(c) for c in JS_WHITESPACE]
+    assert sorted(map(ord, _JS_WHITESPACE)) == node["trim"]
+    python = [code for code in range(0x110000) if chr(code).isspace()]
+    assert [ord(c) for c in NOT_JS_WHITESPACE] == sorted(set(python) - set(node["trim"]))
+    for code in sorted(set(python) | set(node["trim"])):
+        char = chr(code)
+        trimmed, split = code in node["trim"], code in node["regex"]
+        assert valid(f"{char}1.2.3{char}") == ("1.2.3" if trimmed else None), hex(code)
+        assert valid_range(f">=1{char}<2") == (">=1.0.0 <2.0.0-0" if split else None), hex(code)
 
 
 def test_a_code_signature_stays_in_the_manifest_but_out_of_the_hash() -> None:

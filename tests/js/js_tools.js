@@ -11,6 +11,9 @@
 //   prints {"entries": {name: sha256}, "packageHash": ..., "contentHash": ...};
 // node js_tools.js --verify <jwt file> <public key PEM file>
 //   prints {"valid": true|false, "header": {...}, "payload": {...}}.
+// node js_tools.js --whitespace
+//   prints {"regex": [...], "trim": [...]}: every code point /\s/ matches and trim() removes
+//   (the whitespace node-semver collapses and trims).
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -54,6 +57,23 @@ function verify(tokenFile, keyFile) {
   );
   const decode = (part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
   return { valid, header: decode(header), payload: decode(payload) };
+}
+
+function whitespace() {
+  const regex = [];
+  const trim = [];
+  for (let code = 0; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue; // lone surrogates are not characters
+    const char = String.fromCodePoint(code);
+    if (/\s/.test(char)) regex.push(code);
+    if (char.trim() === "") trim.push(code);
+  }
+  return { regex, trim };
+}
+
+if (process.argv[2] === "--whitespace") {
+  process.stdout.write(JSON.stringify(whitespace()));
+  process.exit(0);
 }
 
 if (process.argv[2] === "--verify") {
