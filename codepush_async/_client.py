@@ -317,7 +317,6 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
                 if isinstance(outcome, APIConnectionError)
                 else error_from_response(
                     outcome,
-                    error_format=self._dialect.error_format,
                     now=self._clock.now(),
                     secrets=(self._access_key,),
                 )

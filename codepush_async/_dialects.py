@@ -6,13 +6,12 @@ A dialect is data, not code: adding one means writing a new table here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 __all__ = ["CLASSIC", "DIALECTS", "V1", "WHOLE_BODY", "Dialect", "Route", "get_dialect"]
 
-ErrorFormat = Literal["text", "json-envelope"]
 WHOLE_BODY = "$"
 
 
@@ -45,12 +44,12 @@ class Route:
 
 @attrs.frozen
 class Dialect:
-    """A wire dialect: its base path, its routes and how it spells errors."""
+    """A wire dialect: its base path and its routes (errors of both spellings are read
+    alike, see ``_errors``)."""
 
     name: str
     base_path: str
     routes: Mapping[str, Route]
-    error_format: ErrorFormat
     shared_rate_limit: bool = False
 
     def route(self, operation: str) -> Route | None:
@@ -70,7 +69,6 @@ _DEPLOYMENT = ("name", "key")
 CLASSIC = Dialect(
     name="classic",
     base_path="",
-    error_format="text",
     routes={
         "account.get": Route("GET", "/account", unwrap="account", required=("email",)),
         "account.authenticated": Route("GET", "/authenticated", unwrap="authenticated"),
@@ -133,7 +131,6 @@ CLASSIC = Dialect(
 V1 = Dialect(
     name="v1",
     base_path="/api/v1",
-    error_format="json-envelope",
     shared_rate_limit=True,
     routes={
         "tokens.create": Route(

@@ -12,7 +12,6 @@ from http import HTTPStatus
 from typing import Any
 
 from ._compat import class_for_406
-from ._dialects import ErrorFormat
 from ._exceptions import (
     AlreadyExistsError,
     APIStatusError,
@@ -219,7 +218,6 @@ def _utc(epoch: float | None) -> datetime | None:
 def error_from_response(
     response: WireResponse,
     *,
-    error_format: ErrorFormat,
     now: float,
     secrets: Iterable[str] = (),
 ) -> APIStatusError:
@@ -238,20 +236,16 @@ def error_from_response(
         cls406 = class_for_406(message)
         if cls406 is ConflictError:
             cls406 = conflict_class(message)
-        return cls406(
-            message, cls406.default_status_code, headers=headers, http_status=406, body=body
-        )
+        return cls406(message, headers=headers, http_status=406, body=body)
     cls = _status_class(status)
     if cls is ConflictError:
         cls = conflict_class(message)
+    # A class found by its status has that status as its default: only the others need it.
     if cls is BadRequestError:
-        return BadRequestError(
-            message, status, headers=headers, body=body, field_errors=fields, code=code
-        )
+        return BadRequestError(message, headers=headers, body=body, field_errors=fields, code=code)
     if cls is RateLimitError:
         return RateLimitError(
             message,
-            status,
             headers=headers,
             body=body,
             code=code,

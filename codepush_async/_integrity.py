@@ -84,14 +84,12 @@ class SentHash:
     def __init__(self, package: PackageSource) -> None:
         self._package = package
         self._thread = threading.Thread(target=self._run, name="codepush-hash", daemon=True)
-        self._started = False
         self._value: str | None = None
         self._error: BaseException | None = None
 
     def start(self) -> SentHash:
         """Begin hashing (at most once); the upload goes on meanwhile."""
-        if not self._started:
-            self._started = True
+        if self._thread.ident is None:  # not started yet
             self._thread.start()
         return self
 

@@ -53,7 +53,6 @@ def test_a_second_dialect_is_just_a_table() -> None:
     other = Dialect(
         name="other",
         base_path="/api/v1",
-        error_format="json-envelope",
         routes={"releases.patch": Route("PATCH", "/apps/{app}/deployments/{deployment}/releases/"
                                                  "{label}", unwrap=None)},
     )

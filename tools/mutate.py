@@ -6,7 +6,8 @@ pyproject.toml names for it, so a run stays affordable on a small machine. Print
 score per module and names every surviving mutant (``cd build/mutate/<module> &&
 mutmut show <name>`` shows its diff).
 
-Usage: ``python tools/mutate.py [MODULE ...] [--max-children N]`` (``nox -s mutate``).
+Usage: ``python tools/mutate.py [MODULE ...] [--max-children N]`` (``nox -s mutate``); a
+module inside a subpackage is named with dots (``_resources._reconcile``).
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def _prepare(module: str, tests: list[str]) -> Path:
     header = "[tool.mutmut]\n"
     if header not in text:
         sys.exit("pyproject.toml has no [tool.mutmut] table")
+    source = f"{PACKAGE}/{module.replace('.', '/')}.py"
     extra = (
-        f"only_mutate = [{_toml_str(f'{PACKAGE}/{module}.py')}]\n"
+        f"only_mutate = [{_toml_str(source)}]\n"
         f"pytest_add_cli_args_test_selection = [{', '.join(map(_toml_str, tests))}]\n"
     )
     (work / "pyproject.toml").write_text(text.replace(header, header + extra, 1), "utf-8")
