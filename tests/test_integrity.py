@@ -142,6 +142,42 @@ async def test_create_answered_500_is_read_back(cp: AsyncCodePush, recorder: Rec
         await cp.apps.create("Nope")
 
 
+async def test_a_write_settled_by_reading_back_says_so_in_the_log(
+    cp: AsyncCodePush, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply(200, json_body={"app": {"name": "Café", "deployments": ["Staging"]}})
+
+    with caplog.at_level(logging.INFO, logger="codepush_async"):
+        await cp.apps.create("Café")
+
+    assert [r for r in caplog.record_tuples if "answered" in r[2] or "despite" in r[2]] == [
+        ("codepush_async", logging.WARNING,
+         "creating app 'Café' answered 500; reading back whether it was stored"),
+        ("codepush_async", logging.INFO, "creating app 'Café' was stored despite its 500 answer"),
+    ]
+
+
+async def test_a_write_whose_read_back_fails_is_outcome_unknown(
+    cp: AsyncCodePush, recorder: Recorder
+) -> None:
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply(502, text="Bad Gateway")
+
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await cp.apps.create("Café")
+
+    error = caught.value
+    assert error.message == (
+        "creating app 'Café' answered 500 (Internal Server Error) and reading back the "
+        "server's state failed (Bad Gateway): it may or may not have been stored, so it "
+        "was not resent."
+    )
+    assert error.status_code == 500
+    assert isinstance(error.__cause__, ServerError)
+    assert paths(recorder) == ["POST /apps", "GET /apps/Caf%C3%A9"]
+
+
 async def test_releases_of_one_client_go_out_one_at_a_time() -> None:
     async def overlap(serialize: bool) -> int:
         inside = most = 0

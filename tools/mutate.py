@@ -53,8 +53,9 @@ def _patterns(module: str, functions: list[str]) -> list[str]:
     return names
 
 
-def _prepare(module: str, tests: list[str]) -> Path:
-    """A fresh copy of the package, the tests and pyproject.toml set up for ``module``."""
+def _prepare(module: str, tests: list[str], deselect: list[str]) -> Path:
+    """A fresh copy of the package, the tests and pyproject.toml set up for ``module``
+    (``deselect``: test ids left out, for tests that cannot pass on mutmut's copy)."""
     work = WORK / module
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -68,10 +69,15 @@ def _prepare(module: str, tests: list[str]) -> Path:
     source = f"{PACKAGE}/{module.replace('.', '/')}.py"
     extra = (
         f"only_mutate = [{_toml_str(source)}]\n"
-        f"pytest_add_cli_args_test_selection = [{', '.join(map(_toml_str, tests))}]\n"
+        "pytest_add_cli_args_test_selection = ["
+        f"{', '.join(map(_toml_str, [*tests, *_deselect_args(deselect)]))}]\n"
     )
     (work / "pyproject.toml").write_text(text.replace(header, header + extra, 1), "utf-8")
     return work
+
+
+def _deselect_args(test_ids: list[str]) -> list[str]:
+    return [arg for test_id in test_ids for arg in ("--deselect", test_id)]
 
 
 def _toml_str(value: str) -> str:
@@ -87,7 +93,7 @@ def _run_module(module: str, config: dict[str, Any], max_children: int | None) -
     missing = [name for name in tests if not (ROOT / name).exists()]
     if missing:
         sys.exit(f"{module}: test files not found: {', '.join(missing)}")
-    work = _prepare(module, tests)
+    work = _prepare(module, tests, list(config.get("deselect", [])))
     patterns = _patterns(module, list(config.get("functions", [])))
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     children = [] if max_children is None else ["--max-children", str(max_children)]
@@ -138,14 +144,15 @@ def main() -> None:
         except RunFailed as exc:  # the other modules are still worth scoring
             print(f"   {name}: {exc}", flush=True)
             failures[name] = str(exc)
-    print("\nmodule          killed / mutants   score")
+    width = max(len(name) for name in [*results, *failures, "module"]) + 1
+    print(f"\n{'module':<{width}} killed / mutants   score")
     for name, (killed, total, score) in results.items():
-        print(f"{name:<15} {killed:>6} / {total:<7}  {score:6.1f} %")
+        print(f"{name:<{width}} {killed:>6} / {total:<7}  {score:6.1f} %")
     for name, problem in failures.items():
-        print(f"{name:<15} not scored: {problem}")
+        print(f"{name:<{width}} not scored: {problem}")
     killed = sum(k for k, _, _ in results.values())
     total = sum(t for _, t, _ in results.values())
-    print(f"{'all':<15} {killed:>6} / {total:<7}  {100.0 * killed / max(total, 1):6.1f} %")
+    print(f"{'all':<{width}} {killed:>6} / {total:<7}  {100.0 * killed / max(total, 1):6.1f} %")
     if failures:
         sys.exit(1)
 
