@@ -8,7 +8,6 @@ server, leave that file out of the hash. Needs the ``signing`` extra (PyJWT, cry
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import zipfile
@@ -19,7 +18,7 @@ from typing import Any
 import anyio
 
 from ._exceptions import ReleaseSignatureError
-from ._hashing import is_ignored, is_signature, manifest_hash
+from ._hashing import _digest, is_ignored, is_signature, manifest_hash
 
 __all__ = [
     "SIGNATURE_ENTRY",
@@ -36,7 +35,6 @@ EXTRA_HINT = (
     "code signing needs PyJWT and cryptography: install the 'signing' extra "
     "(pip install 'codepush-async[signing]')"
 )
-_CHUNK = 1024 * 1024
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 KeySource = str | bytes | os.PathLike[str]
@@ -60,11 +58,9 @@ def _pem(source: object, what: str) -> bytes:
         return source.encode("ascii", "replace")
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
-        try:
-            found = bool(os.fspath(source)) and path.is_file()
-        except OSError:  # e.g. a name too long: key text without its armour
-            found = False
-        if not found:
+        # os.path.isfile, not Path.is_file: a name too long (key text without its armour)
+        # is False there, not an OSError.
+        if not (os.fspath(source) and os.path.isfile(path)):
             # Text made only of base64 characters may be a key that lost its BEGIN/END
             # lines: it is never echoed. A path has a '.', '-', '_' or the like.
             shown = "the given path" if _BASE64.fullmatch(os.fspath(source)) else str(path)
@@ -119,7 +115,7 @@ class ReleaseSigner:
             "iat": int(self._now()),
         }
         token: str = self._jwt.encode(claims, self._key, algorithm="RS256")
-        return SIGNATURE_ENTRY, token.encode("ascii")
+        return SIGNATURE_ENTRY, token.encode()  # a JWT is ASCII
 
 
 def _device_ignores(name: str) -> bool:
@@ -127,11 +123,8 @@ def _device_ignores(name: str) -> bool:
 
 
 def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _digest(handle)
 
 
 def _read_package(package: Path) -> tuple[dict[str, str], bytes | None]:
@@ -157,11 +150,8 @@ def _read_package(package: Path) -> tuple[dict[str, str], bytes | None]:
                 if name == SIGNATURE_ENTRY:
                     signature = archive.read(info)
                 if not _device_ignores(name):
-                    digest = hashlib.sha256()
                     with archive.open(info) as member:
-                        while chunk := member.read(_CHUNK):
-                            digest.update(chunk)
-                    manifest[name] = digest.hexdigest()
+                        manifest[name] = _digest(member)
     except zipfile.BadZipFile as error:
         raise ReleaseSignatureError(f"{package} is neither a directory nor a zip") from error
     return manifest, signature
@@ -177,10 +167,10 @@ def _verify(package: Path, public_key: object) -> str:
         raise ReleaseSignatureError(f"{package} is not signed: no {SIGNATURE_ENTRY}")
     try:
         claims = jwt.decode(
-            signature.decode("ascii", "replace").strip(),
+            signature.strip(),  # PyJWT takes bytes; a non-ASCII byte is a DecodeError
             key,
             algorithms=["RS256"],
-            options={"verify_iat": False, "require": ["contentHash"]},
+            options={"verify_iat": False, "require": ["contentHash"]},  # as devices: no iat check
         )
     except jwt.InvalidSignatureError as error:
         raise ReleaseSignatureError(
