@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from io import BytesIO
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from codepush_async import (
     verify_release,
 )
 from codepush_async._hashing import package_hash
+from codepush_async._signing import ReleaseSigner
 from codepush_async.emulator import CodePushEmulator, ManualClock
 from tests._backend import httpx
 
@@ -280,26 +282,31 @@ async def test_a_file_or_bytes_release_cannot_be_signed(
     [
         (b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
          "private_key is not a PEM private key"),
-        ("/no/such/key.pem", "is not a PEM file"),
-        (42, "private_key must be PEM bytes or text, or a path"),
+        ("/no/such/key.pem", "private_key: /no/such/key.pem is not a PEM file (or PEM text)"),
+        (Path("~/no-such-key.pem"),  # shown as the path it was looked for at
+         f"private_key: {Path.home() / 'no-such-key.pem'} is not a PEM file (or PEM text)"),
+        (42, "private_key must be PEM bytes or text, or a path, got int"),
     ],
 )
 async def test_a_bad_private_key_is_refused_before_any_request(
     server: Server, bundle: Path, key: object, message: str
 ) -> None:
     before = len(server.emulator.requests)
-    with pytest.raises(ValueError, match=message) as caught:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$") as caught:
         await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=key)  # type: ignore[arg-type]
     assert "not a key" not in str(caught.value)  # key material is never echoed
     assert len(server.emulator.requests) == before
 
 
-@pytest.mark.parametrize("lines", [slice(1, -1), slice(1, 3)])
+@pytest.mark.parametrize("lines", [slice(1, -1), slice(1, 3), "too long for a file name"])
 async def test_a_key_without_its_pem_armour_is_never_echoed(
-    server: Server, bundle: Path, keys: tuple[bytes, bytes], lines: slice
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], lines: slice | str
 ) -> None:
     """Key text that lost its BEGIN/END lines (an environment variable) reads as a path."""
-    body = "".join(keys[0].decode().splitlines()[lines])  # long or short, base64 only
+    if isinstance(lines, slice):
+        body = "".join(keys[0].decode().splitlines()[lines])  # long or short, base64 only
+    else:  # base64 with no "/" for over 255 bytes, too long for a file name: not an OSError
+        body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + "BKcwggSjAgEAAoIBAQC" * 20
     before = len(server.emulator.requests)
     with pytest.raises(ValueError, match="private_key: the given path is not a PEM file") as caught:
         await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=body)
@@ -378,3 +385,152 @@ async def test_prepare_release_signs_or_refuses_as_release_does(
     with pytest.raises(ValueError, match="only a directory release can be signed"):
         async with prepare_release(single, private_key=keys[0]):
             pass
+
+
+def _rezip(blob: bytes, target: Path, rename: Callable[[str], str] = str,
+           extra: Sequence[tuple[str, bytes]] = (), directories: Sequence[str] = ()) -> Path:
+    """The zip ``blob`` rewritten as other tools write it: folders first, names renamed."""
+    with zipfile.ZipFile(BytesIO(blob)) as source, zipfile.ZipFile(target, "w") as archive:
+        for folder in directories:
+            archive.writestr(folder, b"")
+        for info in source.infolist():
+            archive.writestr(rename(info.filename), source.read(info))
+        for name, data in extra:
+            archive.writestr(name, data)
+    return target
+
+
+async def _signed_zip(server: Server, bundle: Path, private: bytes) -> bytes:
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=private)
+    return await server.blob(package.blob_url)
+
+
+async def test_verification_ignores_what_a_device_ignores(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    """Finder's ``__MACOSX/`` and ``.DS_Store``, stray signatures, folder entries: unhashed."""
+    blob = await _signed_zip(server, bundle, keys[0])
+    finder = [("__MACOSX/CodePush/._main.jsbundle", b"resource fork"),
+              ("CodePush/.DS_Store", b"finder"), ("CodePush/assets/.DS_Store", b"finder"),
+              ("CodePush/assets/img/.codepushrelease", b"a stray signature")]
+    rezipped = _rezip(blob, tmp_path / "finder.zip", extra=finder,
+                      directories=["CodePush/", "CodePush/assets/", "CodePush/assets/img/"])
+    assert await verify_release(rezipped, keys[1]) == CONTENT_HASH
+
+    device = tmp_path / "device"
+    with zipfile.ZipFile(rezipped) as archive:
+        archive.extractall(device)
+    signature = device / "CodePush" / ".codepushrelease"
+    signature.write_bytes(signature.read_bytes() + b"\n")  # saved again by an editor
+    assert await verify_release(device, keys[1]) == CONTENT_HASH
+    (device / "CodePush" / "assets" / "Thumbs.db").write_bytes(b"windows")  # not ignored
+    with pytest.raises(ReleaseSignatureError, match="do not match their signature"):
+        await verify_release(device, keys[1])
+
+
+async def test_a_zip_with_windows_separators_verifies_as_the_server_hashes_it(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    blob = await _signed_zip(server, bundle, keys[0])
+    windows = _rezip(blob, tmp_path / "windows.zip", rename=lambda n: n.replace("/", "\\"))
+    with zipfile.ZipFile(windows) as archive:
+        assert "CodePush\\.codepushrelease" in archive.namelist()
+    assert await verify_release(windows, keys[1]) == CONTENT_HASH
+    assert package_hash(windows) == CONTENT_HASH
+
+
+async def test_a_signature_from_a_clock_ahead_still_verifies(
+    bundle: Path, keys: tuple[bytes, bytes]
+) -> None:
+    """Devices do not check ``iat``: a build machine's clock running ahead is no error."""
+    future = 4_000_000_000.0  # 2096
+    async with prepare_release(bundle, private_key=keys[0], clock=ManualClock(future)) as prepared:
+        assert isinstance(prepared.contents, Path)
+        assert await verify_release(prepared.contents, keys[1]) == CONTENT_HASH
+        with zipfile.ZipFile(prepared.contents) as archive:
+            token = archive.read("CodePush/.codepushrelease")
+    claims = jwt.decode(token, keys[1], algorithms=["RS256"], options={"verify_iat": False})
+    assert claims["iat"] == int(future)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [b"\xff\xfe" + "eyJh.eyJj.c2ln".encode("utf-16-le"),  # saved as UTF-16 by Notepad
+     "eyJhbGciOiJSUzI1NiJ9.é.sig".encode()],
+)
+async def test_a_signature_with_non_ascii_bytes_is_not_valid(
+    tmp_path: Path, keys: tuple[bytes, bytes], signature: bytes
+) -> None:
+    package = tmp_path / "package.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("CodePush/main.jsbundle", "x")
+        archive.writestr("CodePush/.codepushrelease", signature)
+    with pytest.raises(ReleaseSignatureError,
+                       match=rf"^the signature of {re.escape(str(package))} is not valid: "):
+        await verify_release(package, keys[1])
+
+
+@pytest.mark.parametrize("zip_or_dir", ["", 42, None, b"release.zip"])
+async def test_verify_release_wants_a_path(keys: tuple[bytes, bytes], zip_or_dir: object) -> None:
+    """An empty path is refused, not read as the current directory."""
+    message = f"zip_or_dir must be a path to a zip or a folder, got {zip_or_dir!r}"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        await verify_release(zip_or_dir, keys[1])  # type: ignore[arg-type]
+
+
+async def test_a_bad_public_key_is_named(
+    tmp_path: Path, keys: tuple[bytes, bytes]
+) -> None:
+    package = tmp_path / "package.zip"
+    package.write_bytes(b"never read")
+    ec_public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    cases = [
+        (keys[0], "public_key is not a PEM public key"),  # the private key by mistake
+        (ec_public, "public_key must be an RSA public key: devices verify RS256 signatures"),
+        (str(tmp_path / "public.pem"),
+         f"public_key: {tmp_path / 'public.pem'} is not a PEM file (or PEM text)"),
+        (None, "public_key must be PEM bytes or text, or a path, got NoneType"),
+    ]
+    for key, message in cases:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            await verify_release(package, key)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encryption", [serialization.PrivateFormat.PKCS8,
+                                        serialization.PrivateFormat.TraditionalOpenSSL])
+async def test_an_encrypted_private_key_is_refused_with_the_reason(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes],
+    encryption: serialization.PrivateFormat,
+) -> None:
+    """As the CLI's ``--privateKeyPath``, no passphrase: say so rather than "not a key"."""
+    key = serialization.load_pem_private_key(keys[0], password=None)
+    encrypted = key.private_bytes(serialization.Encoding.PEM, encryption,
+                                  serialization.BestAvailableEncryption(b"passphrase"))
+    message = "private_key is not a PEM private key (an encrypted key is not supported)"
+    before = len(server.emulator.requests)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=encrypted)
+    assert len(server.emulator.requests) == before
+
+
+async def test_pem_text_with_a_note_around_it_signs_and_non_ascii_inside_is_refused(
+    server: Server, bundle: Path, keys: tuple[bytes, bytes]
+) -> None:
+    """PEM text from a password manager may carry a note; the key text itself is ASCII."""
+    noted = "Clé de signature (équipe mobile)\n" + keys[0].decode()
+    package = await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=noted)
+    assert package.package_hash == CONTENT_HASH
+    lines = keys[0].decode().splitlines()
+    lines[3] = "é" + lines[3][1:]
+    with pytest.raises(ValueError, match=r"^private_key is not a PEM private key$") as caught:
+        await server.cp.releases.release(APP, "Production", bundle, "1.0.0",
+                                         private_key="\n".join(lines))
+    assert lines[3][1:40] not in repr(caught.value) + repr(caught.value.__cause__)
+
+
+def test_the_signers_repr_shows_no_key_material(keys: tuple[bytes, bytes]) -> None:
+    """A traceback that renders locals (or a debugger) shows the signer, never its key."""
+    signer = ReleaseSigner(keys[0], lambda: NOW)
+    assert repr(signer) == str(signer) == "ReleaseSigner(<private key>)"
