@@ -9,7 +9,6 @@ server, leave that file out of the hash. Needs the ``signing`` extra (PyJWT, cry
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,6 @@ EXTRA_HINT = (
     "code signing needs PyJWT and cryptography: install the 'signing' extra "
     "(pip install 'codepush-async[signing]')"
 )
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 KeySource = str | bytes | os.PathLike[str]
 
@@ -61,10 +59,14 @@ def _pem(source: object, what: str) -> bytes:
         # os.path.isfile, not Path.is_file: a name too long (key text without its armour)
         # is False there, not an OSError.
         if not (os.fspath(source) and os.path.isfile(path)):
-            # Text made only of base64 characters may be a key that lost its BEGIN/END
-            # lines: it is never echoed. A path has a '.', '-', '_' or the like.
-            shown = "the given path" if _BASE64.fullmatch(os.fspath(source)) else str(path)
-            raise ValueError(f"{what}: {shown} is not a PEM file (or PEM text)")
+            # Text may be a key that lost its BEGIN/END lines (base64, base64url, with or
+            # without line breaks): a str is never echoed; a Path object is.
+            if isinstance(source, str):
+                raise ValueError(
+                    f"{what}: the text given is neither PEM text nor the path of a PEM file "
+                    "(not shown: it may be key material)"
+                )
+            raise ValueError(f"{what}: {path} is not a PEM file")
         return path.read_bytes()
     raise ValueError(f"{what} must be PEM bytes or text, or a path, got {type(source).__name__}")
 

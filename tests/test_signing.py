@@ -282,9 +282,11 @@ async def test_a_file_or_bytes_release_cannot_be_signed(
     [
         (b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
          "private_key is not a PEM private key"),
-        ("/no/such/key.pem", "private_key: /no/such/key.pem is not a PEM file (or PEM text)"),
-        (Path("~/no-such-key.pem"),  # shown as the path it was looked for at
-         f"private_key: {Path.home() / 'no-such-key.pem'} is not a PEM file (or PEM text)"),
+        ("/no/such/key.pem",  # text is never shown: it may be key material
+         "private_key: the text given is neither PEM text nor the path of a PEM file "
+         "(not shown: it may be key material)"),
+        (Path("~/no-such-key.pem"),  # a Path is shown, as the path it was looked for at
+         f"private_key: {Path.home() / 'no-such-key.pem'} is not a PEM file"),
         (42, "private_key must be PEM bytes or text, or a path, got int"),
     ],
 )
@@ -298,17 +300,21 @@ async def test_a_bad_private_key_is_refused_before_any_request(
     assert len(server.emulator.requests) == before
 
 
-@pytest.mark.parametrize("lines", [slice(1, -1), slice(1, 3), "too long for a file name"])
+@pytest.mark.parametrize(
+    "lines", [slice(1, -1), slice(1, 3), "too long for a file name", "base64url"]
+)
 async def test_a_key_without_its_pem_armour_is_never_echoed(
     server: Server, bundle: Path, keys: tuple[bytes, bytes], lines: slice | str
 ) -> None:
     """Key text that lost its BEGIN/END lines (an environment variable) reads as a path."""
     if isinstance(lines, slice):
         body = "".join(keys[0].decode().splitlines()[lines])  # long or short, base64 only
+    elif lines == "base64url":  # the URL-safe alphabet, as some secret stores keep it
+        body = "".join(keys[0].decode().splitlines()[1:4]).replace("+", "-").replace("/", "_")
     else:  # base64 with no "/" for over 255 bytes, too long for a file name: not an OSError
         body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + "BKcwggSjAgEAAoIBAQC" * 20
     before = len(server.emulator.requests)
-    with pytest.raises(ValueError, match="private_key: the given path is not a PEM file") as caught:
+    with pytest.raises(ValueError, match="private_key: the text given is neither PEM") as caught:
         await server.cp.releases.release(APP, DEP, bundle, "1.0.0", private_key=body)
     assert body[:40] not in str(caught.value)
     assert body[:40] not in repr(caught.value.__cause__) + repr(caught.value.__context__)
@@ -490,7 +496,9 @@ async def test_a_bad_public_key_is_named(
         (keys[0], "public_key is not a PEM public key"),  # the private key by mistake
         (ec_public, "public_key must be an RSA public key: devices verify RS256 signatures"),
         (str(tmp_path / "public.pem"),
-         f"public_key: {tmp_path / 'public.pem'} is not a PEM file (or PEM text)"),
+         "public_key: the text given is neither PEM text nor the path of a PEM file "
+         "(not shown: it may be key material)"),
+        (tmp_path / "public.pem", f"public_key: {tmp_path / 'public.pem'} is not a PEM file"),
         (None, "public_key must be PEM bytes or text, or a path, got NoneType"),
     ]
     for key, message in cases:
