@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
@@ -148,13 +148,10 @@ def _check_steps(value: object) -> tuple[int, ...]:
     return steps
 
 
-def _one_of(choices: tuple[str, ...], name: str) -> Callable[[object, object, object], None]:
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if value not in choices:
-            known = ", ".join(map(repr, choices))
-            raise ValueError(f"{name} must be one of {known}, got {value!r}")
-
-    return check
+def _check_choice(value: object, choices: tuple[str, ...], name: str) -> None:
+    if value not in choices:
+        known = ", ".join(map(repr, choices))
+        raise ValueError(f"{name} must be one of {known}, got {value!r}")
 
 
 @attrs.frozen
@@ -171,10 +168,12 @@ class RolloutPlan:
     interval: float = attrs.field(converter=_to_seconds)
     gate: HealthGate = attrs.field(factory=HealthGate)
     on_breach: BreachAction = attrs.field(
-        default="rollback", validator=_one_of(_BREACH_ACTIONS, "on_breach")
+        default="rollback",
+        validator=lambda _i, _a, v: _check_choice(v, _BREACH_ACTIONS, "on_breach"),
     )
     on_no_metrics: NoMetricsAction = attrs.field(
-        default="halt", validator=_one_of(_NO_METRICS_ACTIONS, "on_no_metrics")
+        default="halt",
+        validator=lambda _i, _a, v: _check_choice(v, _NO_METRICS_ACTIONS, "on_no_metrics"),
     )
     max_hold: float | None = attrs.field(default=None, kw_only=True, converter=_to_max_hold)
 
@@ -333,7 +332,6 @@ class RolloutOutcome:
         stepped = [e.metrics for e in events if isinstance(e, RolloutStepped) and e.metrics]
         metrics = stepped[-1] if stepped else None
         status: RolloutStatus
-        reason = ""
         if isinstance(last, RolloutCompleted):
             status = "completed"
             reason = f"reached {last.rollout}%"
@@ -354,10 +352,6 @@ class RolloutOutcome:
         else:  # pragma: no cover - run() always ends with one of the above
             raise AssertionError(f"a rollout run ended with {last!r}")
         return cls(status, label, rollout, metrics, tuple(events), reason)
-
-
-def _percent(package: Package) -> int:
-    return 100 if package.rollout is None else package.rollout  # the server stores 100 as null
 
 
 def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
@@ -430,7 +424,7 @@ class Rollouts:
         if label is not None and label != name:
             yield RolloutSuperseded(label, name)
             return
-        rollout = _percent(package)
+        rollout = package.rollout
         yield RolloutStarted(app, deployment, name, rollout)
         if package.is_disabled:
             yield RolloutHalted("the release is disabled", rollout, None)
@@ -449,7 +443,7 @@ class Rollouts:
                 rollout = await self._step(app, deployment, name, steps.pop(0), flight)
                 yield RolloutStepped(rollout, None)
             why = "interval"
-            while steps and rollout < 100:
+            while steps:
                 yield RolloutWaiting(self._until(plan), rollout, why)
                 why = "interval"
                 metrics = await self._wait_and_read(app, deployment, name, plan, rollout, stop)
@@ -591,12 +585,12 @@ class Rollouts:
         self, app: str, deployment: str, label: str, rollout: int, flight: list[str]
     ) -> int:
         current = await self._current(app, deployment, label)
-        if _percent(current) >= rollout:
-            return _percent(current)  # someone raised it meanwhile: nothing to do
-        flight.append(f"raising the rollout from {_percent(current)}% to {rollout}%")
+        if current.rollout >= rollout:
+            return current.rollout  # someone raised it meanwhile: nothing to do
+        flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
         updated = await self._cp.releases.patch(app, deployment, label, rollout=rollout)
         flight.clear()
-        return rollout if updated is None else _percent(updated)
+        return rollout if updated is None else updated.rollout
 
     def _until(self, plan: RolloutPlan) -> datetime:
         return datetime.fromtimestamp(self._cp.clock.now() + plan.interval, tz=timezone.utc)

@@ -68,9 +68,16 @@ async def test_a_staged_rollout_is_refused_when_the_flavor_is_given(
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
                              retry=None, clock=clock, flavor="community") as cp:
         run = cp.rollouts.run("MyApp", "Production", PLAN)
-        with pytest.raises(UnsupportedOperationError):
+        with pytest.raises(UnsupportedOperationError) as refused:
             await run.__anext__()  # no RolloutStarted: nothing is claimed about the release
     assert all(r.method == "GET" for r in recorder.requests)
+    assert refused.value.message == (  # why, and what to do instead
+        "staged rollouts need the release's rollout as the server holds it, and the "
+        "community server always reports 100 (it stores and serves the rollout it is "
+        "sent, but never shows it): a run could neither see where it stands nor "
+        "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
+        "cp.deployments.metrics instead."
+    )
 
 
 @pytest.mark.parametrize(
