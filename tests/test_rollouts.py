@@ -101,6 +101,22 @@ async def drive(
     return RolloutOutcome.from_events(events)
 
 
+def at_most(
+    waits: int, play: Callable[[RolloutWaiting], None] = lambda _e: None
+) -> Callable[[RolloutWaiting], None]:
+    """``play``, failing the test once the run has waited more than ``waits`` times: a step
+    held for ever fails instead of spinning."""
+    seen: list[RolloutWaiting] = []
+
+    def bounded(event: RolloutWaiting) -> None:
+        seen.append(event)
+        if len(seen) > waits:
+            raise AssertionError(f"still waiting after {waits} waits: {event}")
+        play(event)
+
+    return bounded
+
+
 def healthy(world: World) -> Callable[[RolloutWaiting], None]:
     return lambda event: world.devices(downloaded=10 * event.rollout, failed=0)
 
@@ -512,7 +528,7 @@ async def test_a_step_held_for_too_few_downloads_halts_after_max_hold(world: Wor
     plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
                        max_hold=timedelta(hours=2))
 
-    outcome = await drive(world, plan)
+    outcome = await drive(world, plan, at_most(10))
 
     reasons = [e.reason for e in outcome.events if isinstance(e, RolloutWaiting)]
     assert reasons == ["interval", "too few downloads", "too few downloads"]

@@ -40,7 +40,7 @@ from codepush_async import (
 from codepush_async.emulator import ManualClock
 from tests._backend import httpx
 
-from .test_rollouts import APP, DEP, HOUR, PLAN, START, World, drive, world
+from .test_rollouts import APP, DEP, HOUR, PLAN, START, World, at_most, drive, world
 
 __all__ = ["world"]  # the fixture, shared with tests/test_rollouts.py
 
@@ -184,7 +184,7 @@ async def test_a_halt_after_holding_says_how_long_it_held(
     await world.release("1.0.2", rollout=5)
     world.devices(downloaded=10)
     plan = RolloutPlan(steps=PLAN.steps, interval=interval, gate=PLAN.gate, max_hold=max_hold)
-    outcome = await drive(world, plan)
+    outcome = await drive(world, plan, at_most(10))
     assert outcome.reason == f"too few downloads (10 < 200) after holding {held}"
     assert world.clock() == START + interval + max_hold
 
@@ -192,8 +192,8 @@ async def test_a_halt_after_holding_says_how_long_it_held(
 async def test_downloads_without_installs_hold_the_step_as_too_little_data(world: World) -> None:
     await world.release("1.0.2", rollout=5)
     world.emulator.record_metrics(APP, DEP, "v2", downloaded=200)  # exactly min_downloads
-    outcome = await world.cp.rollouts.advance(
-        APP, DEP, RolloutPlan(steps=PLAN.steps, interval=0, gate=PLAN.gate))
+    outcome = await drive(world, RolloutPlan(steps=PLAN.steps, interval=0, gate=PLAN.gate),
+                          at_most(10))
     assert (outcome.status, outcome.rollout, outcome.reason) == (
         "halted", 5, "no installs reported")
 
@@ -217,7 +217,7 @@ async def test_each_step_gets_its_own_max_hold(world: World) -> None:
         elif event.rollout == 25:  # the counters start again, under min_downloads
             world.devices(downloaded=-900)
 
-    outcome = await drive(world, HOLD_PLAN, play)
+    outcome = await drive(world, HOLD_PLAN, at_most(10, play))
 
     assert stepped(outcome) == [25, 50]
     assert reasons(outcome) == ["interval", "too few downloads", "interval", "interval",
@@ -269,7 +269,7 @@ async def test_advancing_past_a_reset_judges_from_the_reset_counters(
             world.devices(downloaded=-900 if event.rollout == 25 else -50)
 
     with caplog.at_level(logging.WARNING, logger="codepush_async"):
-        outcome = await drive(world, HOLD_PLAN, play)
+        outcome = await drive(world, HOLD_PLAN, at_most(10, play))
 
     assert stepped(outcome) == [25, 50, 100]
     assert reasons(outcome) == ["interval"] * 3
