@@ -424,7 +424,7 @@ class Rollouts:
         if label is not None and label != name:
             yield RolloutSuperseded(label, name)
             return
-        rollout = package.rollout
+        rollout = package.rollout  # 100 where the server stores null
         yield RolloutStarted(app, deployment, name, rollout)
         if package.is_disabled:
             yield RolloutHalted("the release is disabled", rollout, None)
