@@ -441,6 +441,7 @@ class Rollouts:
                     previous = existing
                     await self._judge(app, deployment, name, plan, existing, rollout, flight)
                 rollout = await self._step(app, deployment, name, steps.pop(0), flight)
+                steps = [step for step in steps if step > rollout]  # raised by someone else
                 yield RolloutStepped(rollout, None)
             why = "interval"
             while steps:

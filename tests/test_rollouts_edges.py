@@ -437,6 +437,26 @@ async def test_a_step_reports_the_rollout_the_server_answers(
     assert (outcome.status, outcome.rollout) == ("completed", 100)
 
 
+async def test_a_first_step_raised_to_100_by_someone_else_completes_without_waiting(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.release("1.0.2", rollout=1)
+    patch = world.cp.releases.patch
+
+    async def raised(app: str, deployment: str, label: str | None = None,
+                     **fields: object) -> Package | None:
+        await patch(app, deployment, label, **fields)  # type: ignore[arg-type]
+        return await patch(app, deployment, label, rollout=100)  # another writer, same moment
+
+    monkeypatch.setattr(world.cp.releases, "patch", raised)
+    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+
+    assert stepped(outcome) == [100]
+    assert reasons(outcome) == []  # no interval waited for steps already passed
+    assert (outcome.status, outcome.rollout) == ("completed", 100)
+    assert world.clock.now() == START
+
+
 # Stopping: at once, and what the log says
 
 
