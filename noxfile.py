@@ -189,7 +189,7 @@ def package(session: nox.Session) -> None:
                        for n in wheel_names):
                 session.error(f"the wheel lacks {needed}")
         for needed in ("LICENSE", "examples/quickstart.py", "docs/v1-wire.md",
-                       "tests/test_quickstart.py", "README.md"):
+                       "tests/docs/test_quickstart.py", "README.md"):
             if needed not in sdist_names:
                 session.error(f"the sdist lacks {needed}")
         for mode, spec in (("with-extra", f"{wheel}[emulator]"), ("without-extra", str(wheel))):

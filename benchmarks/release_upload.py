@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codepush_async._hashing import package_hash
+from codepush_async._release.hashing import package_hash
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,9 +1,12 @@
 """codepush-async: an asyncio-native, typed SDK for CodePush management servers."""
 
-from ._bulk import BulkError, BulkResult, ItemResult, Target
 from ._client import AsyncCodePush
-from ._clock import Clock, SystemClock
-from ._display import ModelList, ModelMap, to_records
+from ._core.clock import Clock, SystemClock
+from ._core.logs import setup_logging as _setup_logging
+from ._core.retry import RetryPolicy
+from ._core.timeouts import Timeouts
+from ._display.history import DeploymentHistory, HistoryRow
+from ._display.tables import ModelList, ModelMap, to_records
 from ._exceptions import (
     AlreadyExistsError,
     APIConnectionError,
@@ -30,9 +33,7 @@ from ._exceptions import (
     UnauthorizedError,
     UnsupportedOperationError,
 )
-from ._history import DeploymentHistory, HistoryRow
-from ._logs import setup_logging as _setup_logging
-from ._models import (
+from ._models.entities import (
     AccessKey,
     Account,
     App,
@@ -46,9 +47,12 @@ from ._models import (
     Session,
     UpdateMetrics,
 )
-from ._prepared import PreparedRelease, prepare_release
-from ._retry import RetryPolicy
-from ._rollouts import (
+from ._release.prepared import PreparedRelease, prepare_release
+from ._release.signing import verify_release
+from ._version import __version__
+from ._wire.webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
+from .lib.bulk import BulkError, BulkResult, ItemResult, Target
+from .lib.rollouts import (
     HealthGate,
     RolloutActionError,
     RolloutBreached,
@@ -63,10 +67,6 @@ from ._rollouts import (
     RolloutSuperseded,
     RolloutWaiting,
 )
-from ._signing import verify_release
-from ._timeouts import Timeouts
-from ._version import __version__
-from ._webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
 
 _setup_logging()  # CODEPUSH_LOG=debug|info
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ._models import (
+from ._models.entities import (
     AccessKey,
     Account,
     App,
@@ -16,8 +16,8 @@ from ._models import (
     Session,
     UpdateMetrics,
 )
-from ._package import ReleaseContents
-from ._progress import ProgressCallback
+from ._release.package import ReleaseContents
+from ._release.progress import ProgressCallback
 
 if TYPE_CHECKING:
     from ._resources.account import AccountResource

@@ -12,11 +12,14 @@ from types import TracebackType
 from typing import Any, cast
 
 from ._aliases import FlatAliases
-from ._bulk import Bulk
-from ._clock import Clock, SystemClock
-from ._compat import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
-from ._dialects import WHOLE_BODY, get_dialect
-from ._errors import error_from_response, parse_retry_after, server_now
+from ._core.clock import Clock, SystemClock
+from ._core.headers import check_headers, merge_headers
+from ._core.lifecycle import Lifecycle
+from ._core.ratelimit import RateLimiter
+from ._core.retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
+from ._core.secret import Secret, redacted
+from ._core.timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
+from ._core.transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -25,12 +28,9 @@ from ._exceptions import (
     OutcomeUnknownError,
     _StatusConstants,
 )
-from ._headers import check_headers, merge_headers
-from ._integrity import ReleaseGate
-from ._lifecycle import Lifecycle
-from ._package import DEFAULT_MAX_PACKAGE_SIZE
-from ._progress import StreamingContent
-from ._ratelimit import RateLimiter
+from ._release.integrity import ReleaseGate
+from ._release.package import DEFAULT_MAX_PACKAGE_SIZE
+from ._release.progress import StreamingContent
 from ._resources._base import Answer
 from ._resources.account import AccountResource
 from ._resources.apps import AppsResource
@@ -38,14 +38,14 @@ from ._resources.collaborators import CollaboratorsResource
 from ._resources.deployments import DeploymentsResource
 from ._resources.releases import ReleasesResource
 from ._resources.tokens import TokensResource
-from ._retry import DEFAULT_RETRY, SAFE_WRITE_STATUSES, RetryPolicy
-from ._rollouts import Rollouts
-from ._secret import Secret, redacted
-from ._timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
-from ._transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession
-from ._validate import check_access_key, check_size_limit
 from ._version import __version__
-from ._wire import WireRequest, WireResponse, build_request, route_for, unwrap_response
+from ._wire.codec import WireRequest, WireResponse, build_request, route_for, unwrap_response
+from ._wire.dialects import WHOLE_BODY, get_dialect
+from ._wire.errors import error_from_response, parse_retry_after, server_now
+from ._wire.flavors import COMMUNITY, FLAVORS, OFFICIAL, Flavor, is_missing_route
+from ._wire.validate import check_access_key, check_size_limit
+from .lib.bulk import Bulk
+from .lib.rollouts import Rollouts
 
 __all__ = ["AsyncCodePush"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from ._models import _Model
+from ._models.entities import _Model
 
 __all__ = [
     "APIConnectionError",

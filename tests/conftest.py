@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codepush_async import AsyncCodePush
-from codepush_async._hashing import package_hash
+from codepush_async._release.hashing import package_hash
 from tests._backend import BACKEND, httpx
 
 ACCESS_KEY = "k3y_Secret-0123456789"

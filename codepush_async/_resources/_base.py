@@ -8,13 +8,13 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
-from .._compat import COMMUNITY, OFFICIAL, Flavor, is_missing_route
-from .._converter import decode
+from .._core.retry import RetryPolicy
+from .._core.timeouts import Timeouts
 from .._exceptions import NotFoundError, ResponseDecodeError, UnsupportedOperationError
-from .._progress import StreamingContent
-from .._retry import RetryPolicy
-from .._timeouts import Timeouts
-from .._wire import MISSING, missing_value_error
+from .._models.converter import decode
+from .._release.progress import StreamingContent
+from .._wire.codec import MISSING, missing_value_error
+from .._wire.flavors import COMMUNITY, OFFICIAL, Flavor, is_missing_route
 
 __all__ = ["Answer", "Requester", "Resource"]
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from .._compat import COMMUNITY
 from .._exceptions import NotFoundError
-from .._models import AccessKey, App, Deployment, Package, UpdateMetrics
+from .._models.entities import AccessKey, App, Deployment, Package, UpdateMetrics
+from .._wire.flavors import COMMUNITY
 from ._base import Resource
 
 __all__ = [

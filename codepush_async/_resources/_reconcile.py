@@ -12,8 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from .._core.retry import SAFE_WRITE_STATUSES
 from .._exceptions import CodePushError, NotFoundError, OutcomeUnknownError, ServerError
-from .._retry import SAFE_WRITE_STATUSES
 
 __all__ = ["NotStored", "may_have_acted", "reconciled", "settle"]
 

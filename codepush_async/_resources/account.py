@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._exceptions import UnauthorizedError
-from .._models import Account
+from .._models.entities import Account
 from ._base import Resource
 
 __all__ = ["AccountResource"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from .._display import ModelList
-from .._models import App
-from .._validate import check_bool, check_email, check_name, check_optional_str
+from .._display.tables import ModelList
+from .._models.entities import App
+from .._wire.validate import check_bool, check_email, check_name, check_optional_str
 from ._base import Resource
 from ._lookup import find_app
 from ._reconcile import reconciled

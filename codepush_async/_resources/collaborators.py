@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._display import ModelMap
-from .._models import CollaboratorProperties
-from .._validate import check_email, check_name
+from .._display.tables import ModelMap
+from .._models.entities import CollaboratorProperties
+from .._wire.validate import check_email, check_name
 from ._base import Resource
 
 __all__ = ["CollaboratorsResource"]

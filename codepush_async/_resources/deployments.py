@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 
-from .._display import ModelList, ModelMap
-from .._history import DeploymentHistory, join_history
-from .._models import Deployment, UpdateMetrics
-from .._validate import check_name, check_optional_name
+from .._display.history import DeploymentHistory, join_history
+from .._display.tables import ModelList, ModelMap
+from .._models.entities import Deployment, UpdateMetrics
+from .._wire.validate import check_name, check_optional_name
 from ._base import Resource
 from ._lookup import find_deployment, metrics_from_releases
 from ._reconcile import reconciled

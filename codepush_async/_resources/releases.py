@@ -8,17 +8,18 @@ import os
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
-from .._compat import COMMUNITY
-from .._converter import encode_package_info
-from .._display import ModelList
+from .._display.tables import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
-from .._integrity import SentHash, check_stored
-from .._models import Deployment, Package, ReleaseMethod
-from .._multipart import MultipartBody, PackageSource
-from .._package import ReleaseContents, check_contents, prepared_package, zip_layout
-from .._progress import ProgressCallback, StreamingContent, with_progress
-from .._semver import is_valid_range
-from .._validate import (
+from .._models.converter import encode_package_info
+from .._models.entities import Deployment, Package, ReleaseMethod
+from .._release.integrity import SentHash, check_stored
+from .._release.multipart import MultipartBody, PackageSource
+from .._release.package import ReleaseContents, check_contents, prepared_package, zip_layout
+from .._release.progress import ProgressCallback, StreamingContent, with_progress
+from .._wire.codec import MISSING, encode_json
+from .._wire.flavors import COMMUNITY
+from .._wire.semver import is_valid_range
+from .._wire.validate import (
     check_bool,
     check_name,
     check_optional_name,
@@ -26,7 +27,6 @@ from .._validate import (
     check_rollout,
     check_size_limit,
 )
-from .._wire import MISSING, encode_json
 from ._base import Resource
 from ._lookup import find_deployment, find_package, oldest_first
 from ._reconcile import NotStored, may_have_acted, settle

@@ -6,11 +6,11 @@ import builtins
 from collections.abc import Mapping
 from datetime import timedelta
 
-from .._compat import COMMUNITY
-from .._display import ModelList
+from .._display.tables import ModelList
 from .._exceptions import OutcomeUnknownError
-from .._models import AccessKey, Session
-from .._validate import check_name, check_optional_name, check_optional_str, check_ttl
+from .._models.entities import AccessKey, Session
+from .._wire.flavors import COMMUNITY
+from .._wire.validate import check_name, check_optional_name, check_optional_str, check_ttl
 from ._base import Resource
 from ._lookup import find_access_key
 from ._reconcile import reconciled

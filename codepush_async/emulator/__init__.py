@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from ._clock import Clock, ManualClock, system_clock
     from ._emulator import CodePushEmulator
     from ._faults import FaultKind, FaultRule
-    from ._hash import package_hash
     from ._middleware import RecordedRequest
+    from ._node.package_hash import package_hash
 
 __all__ = [
     "Clock",
@@ -45,7 +45,7 @@ _LOCATIONS = {
     "CodePushEmulator": "._emulator",
     "FaultKind": "._faults",
     "FaultRule": "._faults",
-    "package_hash": "._hash",
+    "package_hash": "._node.package_hash",
     "RecordedRequest": "._middleware",
 }
 

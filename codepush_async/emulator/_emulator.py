@@ -14,18 +14,18 @@ import httpx
 from starlette.types import ASGIApp
 
 from ._app import build_app
-from ._classic import ClassicDialect
-from ._classic_base import DEFAULT_ACCESS_KEY_TTL_MS, MSG_TOO_MANY
+from ._classic.base import DEFAULT_ACCESS_KEY_TTL_MS, MSG_TOO_MANY
+from ._classic.dialect import ClassicDialect
 from ._clock import Clock, epoch_ms, system_clock
 from ._faults import FaultBook, FaultKind, FaultRule
+from ._in_process import EmulatorTransport
 from ._middleware import RequestLog
 from ._serve import BackgroundServer
 from ._store import Account, BlobStore, Deployment, Store, generate_secure_key
-from ._transport import EmulatorTransport
-from ._v1 import V1Dialect
-from ._v1_errors import fault_body
-from ._v1_limits import DEFAULT_LIMIT as V1_DEFAULT_LIMIT
-from ._v1_limits import DEFAULT_WINDOW as V1_DEFAULT_WINDOW
+from ._v1.dialect import V1Dialect
+from ._v1.errors import fault_body
+from ._v1.limits import DEFAULT_LIMIT as V1_DEFAULT_LIMIT
+from ._v1.limits import DEFAULT_WINDOW as V1_DEFAULT_WINDOW
 
 
 class _Default(Enum):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import unquote
 
-from ._headers import encoded_headers
+from ._node.headers import encoded_headers
 
 ABORT_EXTENSION = "codepush_emulator.abort"
 """ASGI scope extension (set by the emulator's uvicorn protocol) that aborts the TCP connection."""

@@ -22,7 +22,7 @@ from ._faults import (
     FaultRule,
     ReadTimedOut,
 )
-from ._headers import encoded_headers, first_invalid_header
+from ._node.headers import encoded_headers, first_invalid_header
 
 logger = logging.getLogger("codepush_async.emulator")
 

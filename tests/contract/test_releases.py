@@ -18,7 +18,7 @@ from codepush_async import (
     RolloutInProgressError,
     RolloutUpdateError,
 )
-from codepush_async._hashing import package_hash
+from codepush_async._release.hashing import package_hash
 
 from .conftest import (
     MSG_FINISH_ROLLOUT,

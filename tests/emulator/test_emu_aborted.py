@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from codepush_async import AsyncCodePush, PackageChangedError
-from codepush_async._multipart import CHUNK_SIZE
+from codepush_async._release.multipart import CHUNK_SIZE
 from codepush_async.emulator import CodePushEmulator, RecordedRequest
 
 from ._helpers import OWNER_EMAIL, auth

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from codepush_async.emulator import package_hash
-from codepush_async.emulator._hash import zip_manifest
-from codepush_async.emulator._semver import _JS_WHITESPACE, satisfies, valid, valid_range
+from codepush_async.emulator._node.package_hash import zip_manifest
+from codepush_async.emulator._node.semver import _JS_WHITESPACE, satisfies, valid, valid_range
 
 from .._node import js_tools
 from ._helpers import expected_zip_hash, make_zip
@@ -196,7 +196,7 @@ def test_whitespace_is_node_s(tmp_path: Path) -> None:
 def test_a_code_signature_stays_in_the_manifest_but_out_of_the_hash() -> None:
     import io
 
-    from codepush_async.emulator._hash import hash_with_manifest
+    from codepush_async.emulator._node.package_hash import hash_with_manifest
 
     def zipped(entries: dict[str, bytes]) -> bytes:
         buffer = io.BytesIO()

@@ -17,10 +17,10 @@ from starlette.types import Receive, Scope, Send
 
 from codepush_async.emulator import CodePushEmulator, FaultKind, FaultRule
 from codepush_async.emulator._faults import FaultBook
-from codepush_async.emulator._headers import encode_uri_component, invalid_header, location
+from codepush_async.emulator._in_process import EmulatorTransport
 from codepush_async.emulator._middleware import EmulatorMiddleware, RequestLog
+from codepush_async.emulator._node.headers import encode_uri_component, invalid_header, location
 from codepush_async.emulator._serve import BackgroundServer
-from codepush_async.emulator._transport import EmulatorTransport
 
 from ._helpers import OWNER_EMAIL, auth, emulator_cli
 

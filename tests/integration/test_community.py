@@ -35,9 +35,9 @@ from codepush_async import (
     UnsupportedOperationError,
     UpdateMetrics,
 )
-from codepush_async._hashing import package_hash
-from codepush_async._integrity import community_package_hash
-from codepush_async._package import ReleaseContents
+from codepush_async._release.hashing import package_hash
+from codepush_async._release.integrity import community_package_hash
+from codepush_async._release.package import ReleaseContents
 
 from .community_server import CommunityServer
 from .conftest import ENABLED, SKIP_REASON, Account

@@ -1,0 +1,1 @@
+"""Notebook and terminal views of results: tables, HTML, records, the joined history."""

@@ -1,0 +1,1 @@
+"""Typed models and the one converter that maps them to and from the wire (a leaf layer)."""

@@ -1,0 +1,1 @@
+"""Building a release: package contents, zip, multipart body, progress, hashing, integrity, signing."""

@@ -1,0 +1,182 @@
+"""The pure wire layer: operation + parameters -> request bytes, response bytes -> value.
+
+Nothing here does I/O, so every rule about paths, headers, bodies and envelopes
+can be tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from .._exceptions import ResponseDecodeError, UnsupportedOperationError
+from .._release.progress import StreamingContent
+from .dialects import WHOLE_BODY, Dialect, Route
+from .validate import check_path_segment
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "MISSING",
+    "WireRequest",
+    "WireResponse",
+    "build_request",
+    "encode_json",
+    "parse_json",
+    "route_for",
+    "unwrap_response",
+]
+
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+
+
+class _Missing:
+    """A success answer without the documented envelope (``ok``, ``{"msg": ...}``, empty)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@attrs.frozen
+class WireRequest:
+    """A request ready to send: ``path`` is percent-encoded and relative to the server URL.
+
+    ``content`` is bytes, or a body streamed in chunks (an upload) that can be re-read.
+    """
+
+    operation: str
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | StreamingContent = attrs.field(default=b"", repr=False)
+
+
+@attrs.frozen
+class WireResponse:
+    """What came back; header names are lower-case."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact UTF-8 JSON, the bytes the server receives."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def parse_json(content: bytes | str) -> Any:
+    """``json.loads`` that fails only with ``ValueError`` (also for nesting too deep to parse)."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def route_for(dialect: Dialect, operation: str) -> Route:
+    """The route of ``operation`` or ``UnsupportedOperationError`` (before any request)."""
+    route = dialect.route(operation)
+    if route is None:
+        raise UnsupportedOperationError(
+            f"{operation} is not supported by the {dialect.name!r} dialect"
+        )
+    return route
+
+
+def _fill_path(template: str, params: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` replaced by one percent-encoded path segment.
+
+    The one place parameters enter a path: what cannot stay a single segment
+    (empty, ``.``, ``..``) is refused here, so no name can redirect an operation.
+    """
+    encoded = {}
+    for name, value in params.items():
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string, got {type(value).__name__}")
+        try:
+            encoded[name] = quote(check_path_segment(value, name), safe="")
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+            raise ValueError(f"{name} must be valid Unicode text") from None
+    try:
+        return template.format_map(encoded)
+    except KeyError as exc:  # a programming error in a resource module, not user input
+        raise AssertionError(f"missing path parameter {exc} for {template}") from None
+
+
+def build_request(
+    dialect: Dialect,
+    operation: str,
+    params: Mapping[str, str | None] | None = None,
+    body: Mapping[str, Any] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    stream: StreamingContent | None = None,
+) -> WireRequest:
+    """Build the request for ``operation``; ``None`` parameters and body fields are not sent.
+
+    ``stream`` is a streamed body (a multipart upload) sent instead of JSON.
+    """
+    route = route_for(dialect, operation)
+    present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
+    payload: dict[str, Any] | None = None if body is None else dict(body)
+    moved = {k: present.pop(k) for k in route.body_params if k in present}
+    if moved or route.body_defaults:
+        payload = {**moved, **route.body_defaults, **(payload or {})}
+    if route.body_key is not None:
+        payload = {route.body_key: payload or {}}
+    all_headers = dict(headers or {})
+    content: bytes | StreamingContent = b""
+    if stream is not None:
+        if payload is not None:
+            raise AssertionError(f"{operation}: a streamed body cannot also carry JSON")
+        content = stream
+        all_headers["Content-Type"] = stream.content_type
+        all_headers["Content-Length"] = str(stream.length)
+    elif payload is not None:
+        content = encode_json(payload)
+        all_headers["Content-Type"] = JSON_CONTENT_TYPE
+    return WireRequest(
+        operation=operation,
+        method=route.method,
+        path=dialect.base_path + _fill_path(route.path, present),
+        headers=tuple(all_headers.items()),
+        content=content,
+    )
+
+
+def unwrap_response(route: Route, response: WireResponse) -> Any:
+    """The value inside a success envelope.
+
+    ``None`` for an answer that carries none by design (204, ``Created``); ``MISSING``
+    when a value was expected but the body has no envelope (the caller decides whether
+    to read the result back or fail). Call only for a 2xx response.
+    """
+    if route.unwrap is None or response.status_code == 204:
+        return None
+    try:
+        payload = parse_json(response.content)
+    except ValueError:
+        return MISSING
+    if route.unwrap == WHOLE_BODY:
+        return payload
+    if not isinstance(payload, dict) or route.unwrap not in payload:
+        return MISSING
+    return payload[route.unwrap]
+
+
+def missing_value_error(where: str, status_code: int, content: bytes) -> ResponseDecodeError:
+    """The error for a success answer that lacks its documented value."""
+    text = content.decode("utf-8", errors="replace").strip()
+    preview = text if len(text) <= 80 else text[:80] + "..."
+    return ResponseDecodeError(
+        f"Unexpected response from the server: required field missing at {where} "
+        f"(the body was {preview!r})",
+        status_code,
+        field=where,
+    )

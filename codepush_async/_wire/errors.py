@@ -1,0 +1,257 @@
+"""Map an error response to its typed ``CodePushError``, keeping the server's own words."""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+
+from .._exceptions import (
+    AlreadyExistsError,
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    IdenticalReleaseError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    RolloutInProgressError,
+    RolloutUpdateError,
+    ServerError,
+    UnauthorizedError,
+)
+from .codec import WireResponse, parse_json
+from .flavors import class_for_406
+
+__all__ = [
+    "conflict_class",
+    "error_from_response",
+    "header_int",
+    "parse_retry_after",
+    "redact",
+    "reset_delay",
+    "server_now",
+]
+
+_BY_STATUS: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    429: RateLimitError,
+}
+
+# The cause of a conflict, from the official server's 409 texts and the community server's
+# 406 texts (first match wins: "unfinished rollout ... already disabled" and "rollback ...
+# already the latest release" are not name clashes).
+_CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
+    (re.compile(r"\bidentical\b", re.I), IdenticalReleaseError),
+    (re.compile(r"100% rollout before|to an unfinished rollout", re.I), RolloutInProgressError),
+    (re.compile(r"\brollout value\b", re.I), RolloutUpdateError),
+    (re.compile(r"\brollback\b|remove the owner|can't delete yourself", re.I), ConflictError),
+    (re.compile(r"\balready (exists?|owns|is|a collaborator)\b|\bexist!|\bdoes exist\b|"
+                r"transfer to yourself", re.I), AlreadyExistsError),
+)
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_MAX_MESSAGE = 1000
+# Server hints further ahead than this are not believed (rate-limit windows are minutes);
+# Retry-After is clamped to it, an X-RateLimit-Reset beyond it is ignored.
+MAX_HINT_SECONDS = 86_400.0
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced, so no key reaches a message or log."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def conflict_class(message: str) -> type[ConflictError]:
+    """The ``ConflictError`` subclass a conflict's text names; unknown texts keep the base."""
+    for pattern, cls in _CONFLICT_CAUSES:
+        if pattern.search(message):
+            return cls
+    return ConflictError
+
+
+def _status_class(status: int) -> type[APIStatusError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return ServerError if status >= 500 else APIStatusError
+
+
+def _plain_text(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    if text[:1] == "<" and _TAG.search(text):
+        text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+
+
+def _field_errors(payload: Any) -> list[FieldError]:
+    if not isinstance(payload, list):
+        return []
+    errors = []
+    for item in payload:
+        if isinstance(item, dict) and isinstance(item.get("field"), str):
+            errors.append(FieldError(item["field"], str(item.get("message", ""))))
+    return errors
+
+
+def _envelope(error: dict[str, Any], text: str) -> tuple[str, list[FieldError], str | None]:
+    """``{"error": {"code", "message", "details": {"parameter", "reason"}}}`` (/api/v1)."""
+    message = error.get("message")
+    code = error.get("code")
+    details = error.get("details")
+    fields = []
+    if isinstance(details, dict) and isinstance(details.get("parameter"), str):
+        fields.append(FieldError(details["parameter"], str(details.get("reason", ""))))
+    return (
+        message if isinstance(message, str) and message else text,
+        fields,
+        code if isinstance(code, str) else None,
+    )
+
+
+def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
+    """The message, the field errors and the error code of an error body."""
+    text = _plain_text(content)
+    try:
+        payload = parse_json(content)
+    except ValueError:
+        return text, [], None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        return _envelope(payload["error"], text)
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return payload["message"], [], None
+    return text, _field_errors(payload), None
+
+
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    """A finite number from header ``name``; ``None`` if absent, not a number, NaN or inf."""
+    try:
+        value = float(headers[name])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A whole number from header ``name`` (``None`` if absent or not a finite number)."""
+    value = _header_float(headers, name)
+    return None if value is None else int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _http_date(value: str) -> float | None:
+    """Epoch seconds of an HTTP date (cached: a server repeats one for a whole second)."""
+    from email.utils import parsedate_to_datetime  # here: it imports socket, rarely needed
+
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
+
+
+def server_now(headers: Mapping[str, str], now: float) -> float:
+    """The server's clock per its ``Date`` header, else ours."""
+    when = _http_date(headers["date"]) if "date" in headers else None
+    return now if when is None else when
+
+
+def _reset_epoch(headers: Mapping[str, str], server: float) -> float | None:
+    """``X-RateLimit-Reset`` as epoch seconds, read as seconds or else as milliseconds, and
+    believed only where it lands within a day of the server's time."""
+    reset = _header_float(headers, "x-ratelimit-reset")
+    if reset is None:
+        return None
+    for epoch in (reset, reset / 1000):
+        if abs(epoch - server) <= MAX_HINT_SECONDS:
+            return epoch
+    return None
+
+
+def reset_delay(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the rate-limit window resets; ``None`` without a believable hint."""
+    server = server_now(headers, now)
+    reset = _reset_epoch(headers, server)
+    return None if reset is None else max(0.0, reset - server)
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait per ``Retry-After`` (seconds or HTTP-date), else ``X-RateLimit-Reset``.
+
+    Always finite: a hint of years is clamped to a day (longer than any ``max_wait``).
+    """
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            seconds: float | None = float(value)
+        except ValueError:
+            when = _http_date(value)
+            seconds = None if when is None else when - server_now(headers, now)
+        if seconds is not None and not math.isnan(seconds):
+            return min(max(0.0, seconds), MAX_HINT_SECONDS)
+    return reset_delay(headers, now)
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    if epoch is None:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def error_from_response(
+    response: WireResponse,
+    *,
+    now: float,
+    secrets: Iterable[str] = (),
+) -> APIStatusError:
+    """The typed error for a non-2xx ``response``."""
+    status = response.status_code
+    message, fields, code = _parse_error(response.content)
+    body = redact(_plain_text(response.content), secrets)
+    if not message:
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = f"HTTP {status}"
+    message = redact(message, secrets)
+    headers = response.headers
+    if status == 406:  # the community server's one status for every business error
+        cls406 = class_for_406(message)
+        if cls406 is ConflictError:
+            cls406 = conflict_class(message)
+        return cls406(message, headers=headers, http_status=406, body=body)
+    cls = _status_class(status)
+    if cls is ConflictError:
+        cls = conflict_class(message)
+    # A class found by its status has that status as its default: only the others need it.
+    if cls is BadRequestError:
+        return BadRequestError(message, headers=headers, body=body, field_errors=fields, code=code)
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            headers=headers,
+            body=body,
+            code=code,
+            retry_after=parse_retry_after(headers, now),
+            limit=header_int(headers, "x-ratelimit-limit"),
+            remaining=header_int(headers, "x-ratelimit-remaining"),
+            reset_at=_utc(_reset_epoch(headers, server_now(headers, now))),
+        )
+    return cls(message, status, headers=headers, body=body, code=code)

@@ -1,0 +1,1 @@
+"""The classic management dialect of microsoft/code-push-server."""

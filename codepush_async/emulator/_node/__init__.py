@@ -1,0 +1,1 @@
+"""Node.js-compatible helpers: the official server's semver, hashing, coercions, routing, limits."""

@@ -1,0 +1,1 @@
+"""The ``/api/v1`` dialect (docs/v1-wire.md)."""

@@ -1,0 +1,578 @@
+"""``cp.bulk``: one operation over a fleet of apps, bounded, reported per item, safe to re-run.
+
+Built only on the client's public calls (``cp.apps.list``, ``cp.deployments.get``,
+``cp.releases.*``, ``cp.resolve_flavor``), so it reads as an example of the SDK. Each
+item first reads the target's current state: a target already in the wanted state is
+``skipped`` (so a re-run after a crash completes the rest and touches nothing twice), and
+``dry_run`` stops there.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import anyio.abc
+import attrs
+
+from .._exceptions import CodePushError, IdenticalReleaseError
+from .._models.entities import App, Package
+from .._release.package import ReleaseContents
+from .._release.prepared import prepare_release
+from .._wire.semver import is_valid_range
+from .._wire.validate import (
+    check_bool,
+    check_name,
+    check_optional_str,
+    check_rollout,
+    check_size_limit,
+)
+
+if TYPE_CHECKING:
+    from .._client import AsyncCodePush
+
+__all__ = ["Bulk", "BulkError", "BulkResult", "ItemResult", "Status", "Target"]
+
+Status = Literal["done", "skipped", "failed", "planned"]
+# Fields the community server stores and serves but reports as constants (rollout 100,
+# isDisabled false): a read can never show a release already has the wanted value.
+_UNREPORTED_BY_COMMUNITY = frozenset({"rollout", "is_disabled"})
+DONE: Status = "done"
+SKIPPED: Status = "skipped"
+FAILED: Status = "failed"
+PLANNED: Status = "planned"
+
+
+def _check_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    return check_name(value, what)  # blank or control characters: as the client refuses
+
+
+@attrs.frozen
+class Target:
+    """One app (and the deployment the call acts on; ``None``: the call's deployment)."""
+
+    app: str = attrs.field(validator=lambda _, __, v: _check_name(v, "Target.app"))
+    deployment: str | None = attrs.field(
+        default=None,
+        validator=lambda _, __, v: v is None or _check_name(v, "Target.deployment"),
+    )
+
+    def __str__(self) -> str:
+        return self.app if self.deployment is None else f"{self.app}/{self.deployment}"
+
+
+TargetLike = str | Target
+OnItem = Callable[["ItemResult"], Awaitable[None] | None]
+
+
+@attrs.frozen
+class ItemResult:
+    """How one target ended: ``done``, ``skipped`` (already so), ``failed`` or ``planned``.
+
+    ``value`` is the operation's answer (for ``skipped`` and ``planned``: the current
+    release the decision was made on); ``error`` the exception of a failed item, kept as
+    raised (an ``OutcomeUnknownError`` means the write may or may not have happened);
+    ``attempts`` the writes sent for it (0 or 1: the client's retry policy retries inside
+    one); ``elapsed`` its seconds from start to settle.
+    """
+
+    target: Target
+    status: Status
+    value: Any = None
+    error: Exception | None = None
+    attempts: int = 0
+    elapsed: float = 0.0
+
+
+class BulkError(CodePushError):
+    """Some items of a bulk call failed; ``failed`` holds them, the message names each."""
+
+    def __init__(self, failed: Sequence[ItemResult], total: int) -> None:
+        causes = "; ".join(
+            f"{item.target}: {type(item.error).__name__}: {item.error}" for item in failed
+        )
+        super().__init__(f"{len(failed)} of {total} bulk items failed: {causes}")
+        self.failed: tuple[ItemResult, ...] = tuple(failed)
+
+
+@attrs.frozen
+class BulkResult:
+    """Every item of a bulk call, in the order of its targets; true when none failed."""
+
+    items: tuple[ItemResult, ...]
+
+    def _with(self, status: Status) -> tuple[ItemResult, ...]:
+        return tuple(item for item in self.items if item.status == status)
+
+    @property
+    def done(self) -> tuple[ItemResult, ...]:
+        return self._with(DONE)
+
+    @property
+    def skipped(self) -> tuple[ItemResult, ...]:
+        return self._with(SKIPPED)
+
+    @property
+    def failed(self) -> tuple[ItemResult, ...]:
+        return self._with(FAILED)
+
+    @property
+    def planned(self) -> tuple[ItemResult, ...]:
+        return self._with(PLANNED)
+
+    def __bool__(self) -> bool:
+        return not self.failed
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[ItemResult]:
+        return iter(self.items)
+
+    def raise_for_failures(self) -> None:
+        """Raise ``BulkError`` naming each failed target and its cause, if any failed."""
+        failed = self.failed
+        if failed:
+            raise BulkError(failed, len(self.items))
+
+
+@attrs.frozen
+class _Decision:
+    """What reading a target's state decided: skip it, or write (``write`` set)."""
+
+    current: Any
+    write: Callable[[], Awaitable[Any]] | None = None
+
+
+_Read = Callable[[Target], Awaitable[_Decision]]
+
+
+def _check_concurrency(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"concurrency must be an integer >= 1, got {value!r}")
+    return value
+
+
+def _check_options(dry_run: Any, on_item: Any) -> None:
+    if not isinstance(dry_run, bool):
+        raise ValueError(f"dry_run must be True or False, got {dry_run!r}")
+    if on_item is not None and not callable(on_item):
+        raise ValueError(f"on_item must be callable, got {type(on_item).__name__}")
+
+
+def _check_write_options(options: dict[str, Any]) -> None:
+    """The checks ``cp.releases`` makes of a write's options, made before the first read:
+    a dry run never plans a write the real run would refuse, nor does a run send reads
+    only to fail every item with the same ``ValueError``."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "rollout":
+            check_rollout(value)
+        elif name in ("is_mandatory", "is_disabled", "no_duplicate_release_error"):
+            check_bool(value, name)
+        elif name == "description":
+            check_optional_str(value, name)
+        elif name == "label":
+            check_name(value, name)
+        elif name in ("app_version", "target_binary_version"):
+            if not is_valid_range(check_name(value, name)):
+                raise ValueError(f"{name} must be a semver version or range such as '1.2.3', "
+                                 f"'1.2.x' or '^1.2.0', got {value!r}")
+        elif name == "max_package_size":
+            check_size_limit(value)
+        elif name == "on_progress" and not callable(value):
+            raise ValueError(f"on_progress must be callable, got {type(value).__name__}")
+
+
+def _normalize(targets: Any, deployment: str | None) -> list[Target]:
+    """Targets with their deployment filled in; clear errors for what cannot be meant."""
+    if isinstance(targets, (str, bytes, Target)) or not isinstance(targets, Iterable):
+        raise ValueError(
+            "targets must be a list of app names or Targets (e.g. from bulk.targets()), "
+            f"got {type(targets).__name__}"
+        )
+    found: list[Target] = []
+    for entry in targets:
+        if isinstance(entry, str):
+            found.append(Target(_check_name(entry, "an app name"), deployment))
+        elif isinstance(entry, Target):
+            if deployment is not None and entry.deployment not in (None, deployment):
+                raise ValueError(
+                    f"Target {entry} names deployment {entry.deployment!r}, but this call "
+                    f"acts on {deployment!r}"
+                )
+            found.append(Target(entry.app, deployment or entry.deployment))
+        else:
+            raise ValueError(f"a target must be an app name or a Target, got {entry!r}")
+    repeated = [str(t) for t, n in Counter(found).items() if n > 1]
+    if repeated:
+        raise ValueError(f"duplicate targets: {', '.join(repeated)}")
+    return found
+
+
+async def _notify(on_item: OnItem | None, item: ItemResult) -> None:
+    if on_item is not None:
+        outcome = on_item(item)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def _find_label(history: Sequence[Package], label: str, where: str) -> Package:
+    for package in reversed(history):
+        if package.label == label:
+            return package
+    raise ValueError(f"{where} has no release {label!r}")
+
+
+def _same_content(a: Package | None, b: Package | None) -> bool:
+    return a is not None and b is not None and a.package_hash is not None and (
+        a.package_hash == b.package_hash
+    )
+
+
+class Bulk:
+    """``cp.bulk``: promote, patch, release or roll back many apps in one call.
+
+    Each call runs at most ``concurrency`` items at a time, all through the client's
+    rate limiter and retry policy, and returns a ``BulkResult`` (an item's failure never
+    raises, nor cancels the others). A write in flight is shielded from cancellation:
+    it settles and is reported through ``on_item`` before the cancellation goes on. An
+    exception from ``on_item`` stops the call the same way and is then raised as is.
+    """
+
+    def __init__(self, client: AsyncCodePush) -> None:
+        self._cp = client
+
+    def __repr__(self) -> str:
+        return "<Bulk>"
+
+    async def targets(
+        self,
+        apps: str | Iterable[str] | Callable[[App], bool] = "*",
+        deployment: str | None = None,
+        *,
+        require_match: bool = True,
+    ) -> list[Target]:
+        """The server's apps chosen by an ``fnmatch`` pattern, a list of names or a predicate.
+
+        With ``require_match`` (the default) choosing nothing is an error, as are listed
+        names the server does not have, or apps without ``deployment``.
+        """
+        if deployment is not None:
+            _check_name(deployment, "deployment")
+        if not isinstance(require_match, bool):
+            raise ValueError(f"require_match must be True or False, got {require_match!r}")
+        names: list[str] = []
+        if not isinstance(apps, str) and not callable(apps):
+            if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
+                raise ValueError("apps must be an fnmatch pattern, a list of names or a "
+                                 f"predicate over App, got {type(apps).__name__}")
+            names = [_check_name(n, "an app name") for n in apps]  # before any request
+        known = sorted(await self._cp.apps.list(), key=lambda a: (a.name.casefold(), a.name))
+        if isinstance(apps, str):
+            chosen = [a for a in known if fnmatch.fnmatchcase(a.name, apps)]
+            what = f"pattern {apps!r}"
+        elif callable(apps):
+            chosen = [a for a in known if apps(a)]
+            what = "the predicate"
+        else:
+            by_name = {a.name: a for a in known}
+            missing = [n for n in names if n not in by_name]
+            if missing:
+                raise ValueError(f"no such apps on the server: {', '.join(missing)}")
+            chosen = [by_name[n] for n in dict.fromkeys(names)]
+            what = "the names"
+        if require_match and not chosen:
+            raise ValueError(f"{what} matched none of the server's {len(known)} apps")
+        if deployment is not None:
+            lacking = [a.name for a in chosen
+                       if a.deployments is not None and deployment not in a.deployments]
+            if lacking:
+                raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
+        return [Target(a.name, deployment) for a in chosen]
+
+    async def promote(
+        self,
+        targets: Iterable[TargetLike],
+        source: str,
+        dest: str,
+        *,
+        rollout: int | None = None,
+        description: str | None = None,
+        is_mandatory: bool | None = None,
+        is_disabled: bool | None = None,
+        label: str | None = None,
+        app_version: str | None = None,
+        concurrency: int = 8,
+        dry_run: bool = False,
+        on_item: OnItem | None = None,
+    ) -> BulkResult:
+        """``releases.promote`` per target (a ``Target``'s deployment is ``dest``).
+
+        Skipped when the destination's current release already has the package promoted.
+        """
+        _check_name(source, "source")
+        items = _normalize(targets, _check_name(dest, "dest"))
+        overrides: dict[str, Any] = {"rollout": rollout, "description": description,
+                     "is_mandatory": is_mandatory, "is_disabled": is_disabled,
+                     "label": label, "app_version": app_version}
+        _check_write_options(overrides)
+        releases = self._cp.releases
+
+        async def read(target: Target) -> _Decision:
+            src = await self._cp.deployments.get(target.app, source)
+            dst = await self._cp.deployments.get(target.app, dest)
+            package = src.package
+            if label is not None:
+                history = await releases.history(target.app, source)
+                package = _find_label(history, label, f"{target.app}/{source}")
+            if _same_content(package, dst.package):
+                return _Decision(dst.package)
+            return _Decision(dst.package, lambda: releases.promote(
+                target.app, source, dest, **overrides))
+
+        return await self._run(items, read, concurrency, dry_run, on_item)
+
+    async def patch(
+        self,
+        targets: Iterable[TargetLike],
+        deployment: str,
+        *,
+        label: str | None = None,
+        rollout: int | None = None,
+        is_disabled: bool | None = None,
+        is_mandatory: bool | None = None,
+        description: str | None = None,
+        app_version: str | None = None,
+        concurrency: int = 8,
+        dry_run: bool = False,
+        on_item: OnItem | None = None,
+    ) -> BulkResult:
+        """``releases.patch`` per target: the latest release, or ``label``.
+
+        Skipped when the release already has every given value (rollout 100 = complete).
+        A ``rollout`` or ``is_disabled`` for the community server, which never reports
+        them, is always written: a read there cannot tell that the release has it.
+        """
+        wanted: dict[str, Any] = {"rollout": rollout, "is_disabled": is_disabled,
+                  "is_mandatory": is_mandatory, "description": description,
+                  "app_version": app_version}
+        changes = {k: v for k, v in wanted.items() if v is not None}
+        if not changes:
+            raise ValueError(
+                "patch needs at least one of rollout, is_disabled, is_mandatory, "
+                "description or app_version: there is nothing to change"
+            )
+        _check_write_options({**changes, "label": label})
+        items = _normalize(targets, _check_name(deployment, "deployment"))
+        releases = self._cp.releases
+        _check_concurrency(concurrency)
+        _check_options(dry_run, on_item)  # both before the read that may learn the flavor
+        unreported = changes.keys() & _UNREPORTED_BY_COMMUNITY
+        judged_by_reads = not unreported or await self._cp.resolve_flavor() != "community"
+
+        async def read(target: Target) -> _Decision:
+            if label is None:
+                current = (await self._cp.deployments.get(target.app, deployment)).package
+            else:
+                history = await releases.history(target.app, deployment)
+                current = _find_label(history, label, f"{target.app}/{deployment}")
+            if judged_by_reads and current is not None and all(
+                _has(current, field, value) for field, value in changes.items()
+            ):
+                return _Decision(current)
+            return _Decision(current, lambda: releases.patch(
+                target.app, deployment, label, **changes))
+
+        return await self._run(items, read, concurrency, dry_run, on_item)
+
+    async def release(
+        self,
+        targets: Iterable[TargetLike],
+        deployment: str,
+        contents: ReleaseContents,
+        target_binary_version: str,
+        *,
+        concurrency: int = 1,
+        dry_run: bool = False,
+        on_item: OnItem | None = None,
+        **release_options: Any,
+    ) -> BulkResult:
+        """``releases.release`` per target, the bundle zipped and hashed once for all.
+
+        ``release_options`` (``description=``, ``rollout=``, ...) go to every
+        ``releases.release`` call as given (``private_key=`` signs the zip made once).
+        Skipped when the deployment's current release already has this package for this
+        version (or the server calls it identical).
+
+        ``concurrency`` defaults to 1: microsoft/code-push-server writes every upload to
+        one shared temp file, so concurrent uploads to one server can fail (500) or publish
+        another upload's bundle (measured on that server: 2-4 of 8 concurrent releases
+        failed or were swapped). Raise it only for a server known not to do that.
+        """
+        items = _normalize(targets, _check_name(deployment, "deployment"))
+        _check_concurrency(concurrency)
+        _check_options(dry_run, on_item)
+        releases = self._cp.releases
+        # Unknown options and bad values fail here, before any request, as for one release.
+        inspect.signature(releases.release).bind(
+            "app", deployment, contents, target_binary_version, **release_options)
+        _check_write_options({**release_options, "target_binary_version": target_binary_version})
+        limit = release_options.get("max_package_size") or self._cp.max_package_size
+        private_key = release_options.pop("private_key", None)  # signs the one shared zip
+        async with prepare_release(contents, max_package_size=limit, private_key=private_key,
+                                   clock=self._cp.clock) as prepared:
+
+            async def read(target: Target) -> _Decision:
+                current = (await self._cp.deployments.get(target.app, deployment)).package
+                if current is not None and current.package_hash == prepared.package_hash and (
+                    current.app_version == target_binary_version
+                ):
+                    return _Decision(current)
+                return _Decision(current, lambda: releases.release(
+                    target.app, deployment, prepared.contents, target_binary_version,
+                    **release_options))
+
+            return await self._run(items, read, concurrency, dry_run, on_item)
+
+    async def rollback(
+        self,
+        targets: Iterable[TargetLike],
+        deployment: str,
+        *,
+        target_release: str | None = None,
+        concurrency: int = 8,
+        dry_run: bool = False,
+        on_item: OnItem | None = None,
+    ) -> BulkResult:
+        """``releases.rollback`` per target.
+
+        Skipped when already rolled back: the current release has ``target_release``'s
+        package, or (without ``target_release``) is itself a rollback, so a re-run never
+        rolls a deployment back twice; pass ``target_release`` to go further back.
+        """
+        items = _normalize(targets, _check_name(deployment, "deployment"))
+        if target_release is not None:
+            _check_name(target_release, "target_release")
+        releases = self._cp.releases
+
+        async def read(target: Target) -> _Decision:
+            current = (await self._cp.deployments.get(target.app, deployment)).package
+            if target_release is None:
+                if current is not None and current.release_method == "Rollback":
+                    return _Decision(current)
+            else:
+                history = await releases.history(target.app, deployment)
+                wanted = _find_label(history, target_release, f"{target.app}/{deployment}")
+                if _same_content(current, wanted) and current is not None and (
+                    current.label != target_release
+                ):
+                    return _Decision(current)
+            return _Decision(current, lambda: releases.rollback(
+                target.app, deployment, target_release))
+
+        return await self._run(items, read, concurrency, dry_run, on_item)
+
+    async def run(
+        self,
+        targets: Iterable[TargetLike],
+        fn: Callable[[AsyncCodePush, Target], Awaitable[Any]],
+        *,
+        concurrency: int = 8,
+        on_item: OnItem | None = None,
+    ) -> BulkResult:
+        """``await fn(cp, target)`` per target for anything else; its value is the item's."""
+        if not callable(fn):
+            raise ValueError(f"fn must be an async callable, got {type(fn).__name__}")
+        items = _normalize(targets, None)
+
+        async def read(target: Target) -> _Decision:
+            return _Decision(None, lambda: fn(self._cp, target))
+
+        return await self._run(items, read, concurrency, False, on_item)
+
+    async def _run(
+        self,
+        targets: list[Target],
+        read: _Read,
+        concurrency: int,
+        dry_run: bool,
+        on_item: OnItem | None,
+    ) -> BulkResult:
+        """Settle every target, ``concurrency`` at a time, reporting each as it settles."""
+        limiter = anyio.CapacityLimiter(_check_concurrency(concurrency))
+        _check_options(dry_run, on_item)
+        settled: list[ItemResult | None] = [None] * len(targets)
+        callback_errors: list[Exception] = []
+
+        async def report(index: int, item: ItemResult, group: anyio.abc.TaskGroup) -> None:
+            settled[index] = item
+            try:
+                await _notify(on_item, item)
+            except Exception as error:  # the caller's callback: stop, and raise it as is
+                callback_errors.append(error)
+                group.cancel_scope.cancel()
+
+        async def one(index: int, target: Target, group: anyio.abc.TaskGroup) -> None:
+            async with limiter:
+                started = time.perf_counter()
+
+                def result(status: Status, value: Any = None, error: Exception | None = None,
+                           attempts: int = 0) -> ItemResult:
+                    return ItemResult(target, status, value, error, attempts,
+                                      time.perf_counter() - started)
+
+                try:
+                    decision = await read(target)
+                except Exception as error:  # reported per item, never hidden
+                    item = result(FAILED, error=error)
+                else:
+                    if decision.write is None:
+                        item = result(SKIPPED, decision.current)
+                    elif dry_run:
+                        item = result(PLANNED, decision.current)
+                    else:
+                        # A write that went out settles and is reported even when cancelled.
+                        with anyio.CancelScope(shield=True):
+                            await report(index, await _write(decision, result), group)
+                        return
+                await report(index, item, group)
+
+        async with anyio.create_task_group() as group:
+            for index, target in enumerate(targets):
+                group.start_soon(one, index, target, group)
+        if callback_errors:
+            raise callback_errors[0]
+        assert all(item is not None for item in settled)
+        return BulkResult(tuple(item for item in settled if item is not None))
+
+
+async def _write(decision: _Decision, result: Callable[..., ItemResult]) -> ItemResult:
+    assert decision.write is not None
+    try:
+        value = await decision.write()
+    except IdenticalReleaseError:  # the server says the target already has it
+        return result(SKIPPED, decision.current, attempts=1)
+    except Exception as error:  # reported per item, never hidden
+        return result(FAILED, error=error, attempts=1)
+    if value is None and decision.current is not None:  # a patch that changed nothing
+        return result(SKIPPED, decision.current, attempts=1)
+    return result(DONE, value, attempts=1)
+
+
+def _has(package: Package, field: str, value: Any) -> bool:
+    """Whether ``package`` already has ``value`` for ``field`` (a rollout of 100 = none)."""
+    current = getattr(package, field)
+    if field == "rollout":
+        return bool((100 if current is None else current) == value)
+    if field in ("is_disabled", "is_mandatory"):
+        return bool(current) is value
+    return bool(current == value)

@@ -1,0 +1,629 @@
+"""``cp.rollouts``: staged rollouts that widen a release step by step behind a health gate.
+
+Built only on the client's public calls (``deployments.get``, ``deployments.metrics``,
+``releases.patch``, ``releases.rollback``, ``releases.history``, ``resolve_flavor``) and
+its public ``clock``, so it reads as an example of the SDK. A run keeps no state of its
+own: it starts from the release's rollout on the server, so a restarted service resumes
+where it stopped. A server that never reports rollouts (the community server answers 100
+whatever it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Literal
+
+import anyio
+import attrs
+
+from .._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
+from .._models.entities import Package, UpdateMetrics
+
+if TYPE_CHECKING:
+    from .._client import AsyncCodePush
+
+__all__ = [
+    "BreachAction",
+    "HealthGate",
+    "NoMetricsAction",
+    "RolloutActionError",
+    "RolloutBreached",
+    "RolloutCancelled",
+    "RolloutCompleted",
+    "RolloutEvent",
+    "RolloutHalted",
+    "RolloutOutcome",
+    "RolloutPlan",
+    "RolloutStarted",
+    "RolloutStatus",
+    "RolloutStepped",
+    "RolloutSuperseded",
+    "RolloutWaiting",
+    "Rollouts",
+]
+
+logger = logging.getLogger("codepush_async")
+
+BreachAction = Literal["rollback", "disable", "halt"]
+NoMetricsAction = Literal["halt", "advance"]
+RolloutStatus = Literal[
+    "completed", "rolled_back", "disabled", "halted", "superseded", "cancelled"
+]
+_BREACH_ACTIONS = ("rollback", "disable", "halt")
+_NO_METRICS_ACTIONS = ("halt", "advance")
+_BREACH_STATUS: dict[str, RolloutStatus] = {
+    "rollback": "rolled_back", "disable": "disabled", "halt": "halted"
+}
+
+
+def _check_gate_rate(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"max_failure_rate must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise ValueError(f"max_failure_rate must be between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _check_count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return value
+
+
+def _describe(metrics: UpdateMetrics | None) -> str:
+    if metrics is None:
+        return "no metrics"
+    return (f"{metrics.downloaded or 0} downloaded, {metrics.installed or 0} installed, "
+            f"{metrics.failed or 0} failed")
+
+
+@attrs.frozen
+class HealthGate:
+    """When a release may widen: failure rate = failed / (installed + failed), judged
+    once at least ``min_downloads`` devices downloaded it; above ``max_failure_rate``
+    is a breach. Fewer downloads (or no installs reported yet) holds the step."""
+
+    max_failure_rate: float = attrs.field(default=0.02, converter=_check_gate_rate)
+    min_downloads: int = attrs.field(
+        default=100, validator=lambda _i, _a, v: _check_count(v, "min_downloads")
+    )
+
+    def failure_rate(self, metrics: UpdateMetrics) -> float | None:
+        """The failure rate, or ``None`` while there is too little data to judge."""
+        downloaded = metrics.downloaded or 0
+        installed = metrics.installed or 0
+        failed = metrics.failed or 0
+        if downloaded < self.min_downloads or installed + failed <= 0:
+            return None
+        return failed / (installed + failed)
+
+
+def _to_seconds(value: object, name: str = "interval") -> float:
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise ValueError(f"{name} must be a timedelta or seconds, got {type(value).__name__}")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return seconds
+
+
+def _to_max_hold(value: object) -> float | None:
+    return None if value is None else _to_seconds(value, "max_hold")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _too_little_data(gate: HealthGate, metrics: UpdateMetrics, held: float) -> str:
+    downloaded = metrics.downloaded or 0
+    if downloaded < gate.min_downloads:
+        reason = f"too few downloads ({downloaded} < {gate.min_downloads})"
+    else:
+        reason = "no installs reported"
+    return f"{reason} after holding {_duration(held)}" if held else reason
+
+
+def _check_steps(value: object) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"steps must be a sequence of percentages, got {value!r}")
+    steps = tuple(value)
+    if not steps:
+        raise ValueError("steps must not be empty")
+    for step in steps:
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= 100:
+            raise ValueError(f"each step must be an int from 1 to 100, got {step!r}")
+    if any(b <= a for a, b in itertools.pairwise(steps)):
+        raise ValueError(f"steps must increase strictly, got {steps!r}")
+    return steps
+
+
+def _check_choice(value: object, choices: tuple[str, ...], name: str) -> None:
+    if value not in choices:
+        known = ", ".join(map(repr, choices))
+        raise ValueError(f"{name} must be one of {known}, got {value!r}")
+
+
+@attrs.frozen
+class RolloutPlan:
+    """The rollout percentages to go through, the wait at each, the gate and what to do
+    on a breach (``"rollback"``, ``"disable"`` or ``"halt"``) or without metrics.
+
+    A step with too little data to judge is held one more ``interval`` at a time, for
+    at most ``max_hold`` (``None``: as long as it takes), then the plan halts; with
+    ``interval=0`` there is nothing to wait for, so it halts at once.
+    """
+
+    steps: tuple[int, ...] = attrs.field(converter=_check_steps)
+    interval: float = attrs.field(converter=_to_seconds)
+    gate: HealthGate = attrs.field(factory=HealthGate)
+    on_breach: BreachAction = attrs.field(
+        default="rollback",
+        validator=lambda _i, _a, v: _check_choice(v, _BREACH_ACTIONS, "on_breach"),
+    )
+    on_no_metrics: NoMetricsAction = attrs.field(
+        default="halt",
+        validator=lambda _i, _a, v: _check_choice(v, _NO_METRICS_ACTIONS, "on_no_metrics"),
+    )
+    max_hold: float | None = attrs.field(default=None, kw_only=True, converter=_to_max_hold)
+
+    @gate.validator
+    def _check_gate(self, _attribute: object, value: object) -> None:
+        if not isinstance(value, HealthGate):
+            raise ValueError(f"gate must be a HealthGate, got {type(value).__name__}")
+
+
+@attrs.frozen
+class RolloutStarted:
+    """The plan starts (or resumes) on ``label``, currently at ``rollout`` %."""
+
+    app: str
+    deployment: str
+    label: str
+    rollout: int
+
+    def __str__(self) -> str:
+        return f"started on {self.app}/{self.deployment} {self.label} at {self.rollout}%"
+
+
+@attrs.frozen
+class RolloutStepped:
+    """The rollout was raised to ``rollout`` %; ``metrics`` allowed it (``None``: first
+    step, or advanced without metrics as the plan allows)."""
+
+    rollout: int
+    metrics: UpdateMetrics | None
+
+    def __str__(self) -> str:
+        return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
+
+
+@attrs.frozen
+class RolloutWaiting:
+    """Waiting on the client's clock until ``until`` before judging ``rollout`` %."""
+
+    until: datetime
+    rollout: int
+    reason: str = "interval"
+
+    def __str__(self) -> str:
+        why = "" if self.reason == "interval" else f" ({self.reason})"
+        return f"waiting at {self.rollout}% until {self.until:%Y-%m-%d %H:%M} UTC{why}"
+
+
+@attrs.frozen
+class RolloutBreached:
+    """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
+    why it failed (then the run raises :class:`RolloutActionError` right after)."""
+
+    metrics: UpdateMetrics
+    action: BreachAction
+    failure_rate: float
+    rollout: int
+    error: Exception | None = attrs.field(default=None, kw_only=True)
+
+    def __str__(self) -> str:
+        done = self.action if self.error is None else (
+            f"{self.action} FAILED ({type(self.error).__name__}: {self.error}); "
+            f"the release is still live at {self.rollout}%")
+        return (f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
+                f"({_describe(self.metrics)}); {done}")
+
+
+class RolloutActionError(CodePushError):
+    """The health gate was breached but its action (rollback or disable) failed, so the
+    failing release is still live. ``event`` is the breach with its metrics; the
+    server's error is the ``__cause__``."""
+
+    def __init__(self, event: RolloutBreached) -> None:
+        assert event.error is not None
+        status = event.error.status_code if isinstance(event.error, CodePushError) else None
+        super().__init__(str(event), status)
+        self.event = event
+
+
+@attrs.frozen
+class RolloutHalted:
+    """The plan stopped without a breach (metrics missing or going backwards, too little
+    data after ``max_hold``, or a disabled release)."""
+
+    reason: str
+    rollout: int
+    metrics: UpdateMetrics | None
+
+    def __str__(self) -> str:
+        return f"halted at {self.rollout}%: {self.reason}"
+
+
+@attrs.frozen
+class RolloutCompleted:
+    """The release reached the plan's last step (100 %: every device)."""
+
+    label: str
+    rollout: int
+
+    def __str__(self) -> str:
+        return f"{self.label} completed at {self.rollout}%"
+
+
+@attrs.frozen
+class RolloutSuperseded:
+    """The deployment's current release is no longer ``label`` but ``by``."""
+
+    label: str
+    by: str | None
+
+    def __str__(self) -> str:
+        return f"{self.label} superseded by {self.by or 'no release'}"
+
+
+@attrs.frozen
+class RolloutCancelled:
+    """The run was asked to stop; the server is left as it is, at ``rollout`` %."""
+
+    label: str
+    rollout: int
+
+    def __str__(self) -> str:
+        return f"cancelled at {self.rollout}%: the server is left as it is"
+
+
+RolloutEvent = (
+    RolloutStarted
+    | RolloutStepped
+    | RolloutWaiting
+    | RolloutBreached
+    | RolloutHalted
+    | RolloutCompleted
+    | RolloutSuperseded
+    | RolloutCancelled
+)
+
+
+@attrs.frozen
+class RolloutOutcome:
+    """How a plan ended, at what rollout, the metrics that decided it and every event."""
+
+    status: RolloutStatus
+    label: str | None
+    rollout: int | None
+    metrics: UpdateMetrics | None
+    events: tuple[RolloutEvent, ...]
+    reason: str = ""
+
+    @classmethod
+    def from_events(cls, events: Sequence[RolloutEvent]) -> RolloutOutcome:
+        """The outcome a run's events describe (the last one says how it ended)."""
+        last = events[-1]
+        label = next((e.label for e in events if isinstance(e, RolloutStarted)), None)
+        rollout = next(
+            (e.rollout for e in reversed(events) if not isinstance(e, RolloutSuperseded)), None
+        )
+        stepped = [e.metrics for e in events if isinstance(e, RolloutStepped) and e.metrics]
+        metrics = stepped[-1] if stepped else None
+        status: RolloutStatus
+        if isinstance(last, RolloutCompleted):
+            status = "completed"
+            reason = f"reached {last.rollout}%"
+        elif isinstance(last, RolloutBreached):
+            status, metrics = _BREACH_STATUS[last.action], last.metrics
+            reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
+            if last.error is not None:  # nothing was done: the run stopped, the release is live
+                status = "halted"
+                reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
+        elif isinstance(last, RolloutHalted):
+            status, metrics, reason = "halted", last.metrics, last.reason
+        elif isinstance(last, RolloutSuperseded):
+            status, label = "superseded", last.label
+            reason = f"{last.by or 'no release'} is now the current release"
+        elif isinstance(last, RolloutCancelled):
+            status = "cancelled"
+            reason = f"stopped at {last.rollout}%; the server is left as it is"
+        else:  # pragma: no cover - run() always ends with one of the above
+            raise AssertionError(f"a rollout run ended with {last!r}")
+        return cls(status, label, rollout, metrics, tuple(events), reason)
+
+
+def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
+    if previous is None:
+        return False
+    return any(
+        (getattr(metrics, name) or 0) < (getattr(previous, name) or 0)
+        for name in ("downloaded", "installed", "failed")
+    )
+
+
+class _Stop(Exception):
+    """Raised inside a run to end it with ``event``."""
+
+    def __init__(self, event: RolloutEvent) -> None:
+        self.event = event
+
+
+class _ActionFailed(Exception):
+    """Raised inside a run when a breach's action failed: ``event`` says so."""
+
+    def __init__(self, event: RolloutBreached) -> None:
+        self.event = event
+
+
+class Rollouts:
+    """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
+
+    def __init__(self, client: AsyncCodePush) -> None:
+        self._cp = client
+
+    def __repr__(self) -> str:
+        return f"<Rollouts of {self._cp!r}>"
+
+    async def run(
+        self,
+        app: str,
+        deployment: str,
+        plan: RolloutPlan,
+        *,
+        label: str | None = None,
+        stop: anyio.Event | None = None,
+    ) -> AsyncIterator[RolloutEvent]:
+        """Run ``plan``, yielding each event as it happens; the last one says how it ended.
+
+        Setting ``stop`` ends the run at once with :class:`RolloutCancelled`; cancelling
+        the task (or leaving the loop) does too, with a log line. Either way the server
+        keeps the rollout it had: run the plan again to resume from there. A breach whose
+        action fails yields its :class:`RolloutBreached` (with ``error``), then raises
+        :class:`RolloutActionError`. A server that never reports rollouts (the community
+        server) raises ``UnsupportedOperationError`` before any write.
+        """
+        if not isinstance(plan, RolloutPlan):
+            raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
+        if stop is not None and not isinstance(stop, anyio.Event):
+            raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
+        package = await self._target(app, deployment, label)
+        if await self._cp.resolve_flavor() == "community":
+            raise UnsupportedOperationError(
+                "staged rollouts need the release's rollout as the server holds it, and the "
+                "community server always reports 100 (it stores and serves the rollout it is "
+                "sent, but never shows it): a run could neither see where it stands nor "
+                "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
+                "cp.deployments.metrics instead."
+            )
+        assert package.label is not None
+        name = package.label
+        if label is not None and label != name:
+            yield RolloutSuperseded(label, name)
+            return
+        rollout = package.rollout  # 100 where the server stores null
+        yield RolloutStarted(app, deployment, name, rollout)
+        if package.is_disabled:
+            yield RolloutHalted("the release is disabled", rollout, None)
+            return
+        steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
+        previous: UpdateMetrics | None = None
+        held = 0.0  # seconds the current step was held for too little data
+        flight: list[str] = []  # the write in flight, for the log if the run stops during it
+        try:
+            if rollout < plan.steps[0]:
+                # The first step needs no data, but never widens a release already failing.
+                existing = (await self._cp.deployments.metrics(app, deployment)).get(name)
+                if existing is not None:
+                    previous = existing
+                    await self._judge(app, deployment, name, plan, existing, rollout, flight)
+                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
+                steps = [step for step in steps if step > rollout]  # raised by someone else
+                yield RolloutStepped(rollout, None)
+            why = "interval"
+            while steps:
+                yield RolloutWaiting(self._until(plan), rollout, why)
+                why = "interval"
+                metrics = await self._wait_and_read(app, deployment, name, plan, rollout, stop)
+                if metrics is None or _went_backwards(metrics, previous):
+                    reason = "no metrics" if metrics is None else "metrics went backwards"
+                    if plan.on_no_metrics == "halt":
+                        raise _Stop(RolloutHalted(reason, rollout, metrics))
+                    logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
+                                   app, deployment, name, reason)
+                    if metrics is not None:  # counters that started again: judged from here
+                        previous = metrics
+                        await self._judge(app, deployment, name, plan, metrics, rollout, flight)
+                else:
+                    previous = metrics
+                    rate = await self._judge(app, deployment, name, plan, metrics, rollout, flight)
+                    if rate is None:
+                        if not plan.interval or (
+                            plan.max_hold is not None and held + plan.interval > plan.max_hold
+                        ):
+                            reason = _too_little_data(plan.gate, metrics, held)
+                            raise _Stop(RolloutHalted(reason, rollout, metrics))
+                        held += plan.interval
+                        why = "too few downloads"
+                        continue  # too few downloads to judge: hold this step, wait again
+                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
+                held = 0.0
+                steps = [step for step in steps if step > rollout]  # raised by someone else
+                yield RolloutStepped(rollout, metrics)
+        except _Stop as stopped:
+            yield stopped.event
+            return
+        except _ActionFailed as failed:
+            breach = failed.event
+        except (GeneratorExit, anyio.get_cancelled_exc_class()):
+            if flight:  # the write was sent: the server may hold either state
+                logger.warning(
+                    "rollout of %s/%s %s cancelled while %s: the change may have landed; "
+                    "run the plan again to resume from what the server holds",
+                    app, deployment, name, flight[-1],
+                )
+            else:
+                logger.warning(
+                    "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
+                    "run the plan again to resume", app, deployment, name, rollout,
+                )
+            raise
+        except Exception as error:
+            refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
+            if flight and not refused:
+                logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
+                               "have landed; run the plan again to resume from what the "
+                               "server holds", app, deployment, name, type(error).__name__,
+                               flight[-1])
+            else:
+                logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
+                               "again to resume", app, deployment, name, rollout,
+                               type(error).__name__)
+            raise
+        else:
+            yield RolloutCompleted(name, rollout)
+            return
+        logger.error("rollout of %s/%s %s: %s", app, deployment, name, breach)
+        yield breach
+        raise RolloutActionError(breach) from breach.error
+
+    async def advance(
+        self,
+        app: str,
+        deployment: str,
+        plan: RolloutPlan,
+        *,
+        label: str | None = None,
+        stop: anyio.Event | None = None,
+    ) -> RolloutOutcome:
+        """Run ``plan`` to its end and return the :class:`RolloutOutcome`."""
+        events: list[RolloutEvent] = []
+        async for event in self.run(app, deployment, plan, label=label, stop=stop):
+            events.append(event)
+        return RolloutOutcome.from_events(events)
+
+    # The parts of a run
+
+    async def _target(self, app: str, deployment: str, label: str | None) -> Package:
+        current = (await self._cp.deployments.get(app, deployment)).package
+        if current is None or current.label is None:
+            raise NotFoundError(f"{app}/{deployment} has no release to roll out")
+        if label is not None and label != current.label:
+            history = await self._cp.releases.history(app, deployment)
+            if not any(package.label == label for package in history):
+                raise NotFoundError(f"{app}/{deployment} has no release {label!r}")
+        return current
+
+    async def _judge(
+        self,
+        app: str,
+        deployment: str,
+        label: str,
+        plan: RolloutPlan,
+        metrics: UpdateMetrics,
+        rollout: int,
+        flight: list[str],
+    ) -> float | None:
+        """The failure rate (``None``: too little data); a breach acts and ends the run."""
+        rate = plan.gate.failure_rate(metrics)
+        if rate is not None and rate > plan.gate.max_failure_rate:
+            try:
+                await self._act(app, deployment, label, plan.on_breach, flight)
+            except _Stop:
+                raise
+            except Exception as error:  # the breach is still reported, with why it stands
+                raise _ActionFailed(RolloutBreached(
+                    metrics, plan.on_breach, rate, rollout, error=error)) from error
+            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
+        return rate
+
+    async def _act(
+        self, app: str, deployment: str, label: str, action: BreachAction, flight: list[str]
+    ) -> None:
+        if action == "rollback":
+            # A rollback undoes whatever is current: never a release made since the read.
+            await self._current(app, deployment, label)
+            flight.append(f"rolling back {label} after a breach")
+            await self._cp.releases.rollback(app, deployment)
+        elif action == "disable":
+            flight.append(f"disabling {label} after a breach")
+            await self._cp.releases.patch(app, deployment, label, is_disabled=True)
+        flight.clear()
+        logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
+                       label, action)
+
+    async def _current(self, app: str, deployment: str, label: str) -> Package:
+        """The release as it is on the server now; stops the run if it was superseded."""
+        current = (await self._cp.deployments.get(app, deployment)).package
+        if current is None or current.label != label:
+            raise _Stop(RolloutSuperseded(label, None if current is None else current.label))
+        return current
+
+    async def _step(
+        self, app: str, deployment: str, label: str, rollout: int, flight: list[str]
+    ) -> int:
+        current = await self._current(app, deployment, label)
+        if current.rollout >= rollout:
+            return current.rollout  # someone raised it meanwhile: nothing to do
+        flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
+        updated = await self._cp.releases.patch(app, deployment, label, rollout=rollout)
+        flight.clear()
+        return rollout if updated is None else updated.rollout
+
+    def _until(self, plan: RolloutPlan) -> datetime:
+        return datetime.fromtimestamp(self._cp.clock.now() + plan.interval, tz=timezone.utc)
+
+    async def _wait_and_read(
+        self,
+        app: str,
+        deployment: str,
+        label: str,
+        plan: RolloutPlan,
+        rollout: int,
+        stop: anyio.Event | None,
+    ) -> UpdateMetrics | None:
+        await self._sleep(plan.interval, stop)
+        if stop is not None and stop.is_set():
+            raise _Stop(RolloutCancelled(label, rollout))
+        current = await self._current(app, deployment, label)
+        if current.is_disabled:
+            raise _Stop(RolloutHalted("the release was disabled", rollout, None))
+        return (await self._cp.deployments.metrics(app, deployment)).get(label)
+
+    async def _sleep(self, seconds: float, stop: anyio.Event | None) -> None:
+        if stop is None:
+            await self._cp.clock.sleep(seconds)
+            return
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                await stop.wait()
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            await self._cp.clock.sleep(seconds)
+            group.cancel_scope.cancel()
+
