@@ -1,1 +1,2 @@
-"""The request loop and what it runs on: transport, retry, rate limits, timeouts, clock, secrets, logs."""
+"""The request loop and what it runs on: transport, retry, rate limits, timeouts, clock,
+secrets, logs."""

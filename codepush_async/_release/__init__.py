@@ -1,1 +1,2 @@
-"""Building a release: package contents, zip, multipart body, progress, hashing, integrity, signing."""
+"""Building a release: package contents, zip, multipart body, progress, hashing, integrity,
+signing."""

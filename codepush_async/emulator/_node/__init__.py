@@ -1,1 +1,2 @@
-"""Node.js-compatible helpers: the official server's semver, hashing, coercions, routing, limits."""
+"""Node.js-compatible helpers: the official server's semver, hashing, coercions, routing,
+limits."""
