@@ -9,7 +9,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["DEFAULT_RETRY", "RETRYABLE_STATUSES", "SAFE_WRITE_STATUSES", "RetryPolicy"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "RETRYABLE_STATUSES",
+    "SAFE_WRITE_STATUSES",
+    "RetryPolicy",
+    "retries_left",
+    "retry_wait",
+]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 # Statuses proving the server did not act on a write, so resending it is safe.
@@ -88,3 +95,20 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+
+
+def retries_left(policy: RetryPolicy | None, attempt: int) -> bool:
+    """Whether another attempt may follow attempt number ``attempt`` (1 for the first)."""
+    return policy is not None and attempt < policy.max_attempts
+
+
+def retry_wait(policy: RetryPolicy | None, attempt: int, requested: float | None) -> float | None:
+    """Seconds to wait before retrying attempt ``attempt``; ``None``: give up.
+
+    The server's ``requested`` wait wins over backoff, unless it is over ``max_wait``.
+    """
+    if policy is None or not retries_left(policy, attempt):
+        return None
+    if requested is None:
+        return policy.backoff(attempt)
+    return requested if requested <= policy.max_wait else None

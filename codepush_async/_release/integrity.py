@@ -8,12 +8,10 @@ algorithm in ``_hashing``) and compared with the ``packageHash`` the server stor
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import threading
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -24,7 +22,7 @@ from .._wire.flavors import COMMUNITY, Flavor
 from .hashing import _digest, is_ignored, manifest_hash, package_hash
 from .multipart import PackageSource
 
-__all__ = ["ReleaseGate", "SentHash", "check_stored", "community_package_hash"]
+__all__ = ["SentHash", "check_stored", "community_package_hash"]
 
 logger = logging.getLogger("codepush_async")
 
@@ -57,25 +55,6 @@ def community_package_hash(source: Path | bytes) -> str | None:
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, OSError):
         return None  # it accepts zips only: there is no hash of its own to compare
     return manifest_hash(manifest)  # the signature (.codepushrelease) stays out, as there
-
-
-class ReleaseGate:
-    """One upload at a time per client (its views share the gate), unless turned off.
-
-    The official server stores concurrent uploads with each other's bundles; releases
-    from one client never race there by default.
-    """
-
-    def __init__(self, serialize: bool) -> None:
-        self._lock = anyio.Lock() if serialize else None
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._lock is None:
-            yield
-            return
-        async with self._lock:
-            yield
 
 
 class SentHash:

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
 
-__all__ = ["ProgressCallback", "StreamingContent", "with_progress"]
+from .._wire.codec import StreamingContent
+
+__all__ = ["ProgressCallback", "with_progress"]
 
 ProgressCallback = Callable[[int, int], Awaitable[None] | None]
-
-
-class StreamingContent(Protocol):
-    """A request body sent in chunks, with its exact length known up front."""
-
-    @property
-    def content_type(self) -> str: ...
-
-    @property
-    def length(self) -> int: ...
-
-    def stream(self) -> AsyncIterator[bytes]: ...
 
 
 class _ProgressContent:

@@ -3,79 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-import attrs
-
-from .._core.retry import RetryPolicy
+from .._core.outcome import Answer
+from .._core.requester import Requester
 from .._core.timeouts import Timeouts
 from .._exceptions import NotFoundError, ResponseDecodeError, UnsupportedOperationError
 from .._models.converter import decode
-from .._release.progress import StreamingContent
-from .._wire.codec import MISSING, missing_value_error
-from .._wire.flavors import COMMUNITY, OFFICIAL, Flavor, is_missing_route
+from .._wire.codec import MISSING, StreamingContent, missing_value_error
+from .._wire.flavors import COMMUNITY, OFFICIAL, is_missing_route
 
-__all__ = ["Answer", "Requester", "Resource"]
+__all__ = ["Resource"]
 
 T = TypeVar("T")
 Params = Mapping[str, str | None]
-
-
-@attrs.frozen
-class Answer:
-    """A successful answer: the unwrapped value (or ``MISSING``), where it sat, the status.
-
-    ``required`` are the keys its object (or each item of its list) must carry.
-    """
-
-    value: Any = attrs.field(repr=False)  # it may hold a new access key's secret
-    where: str
-    status_code: int
-    content: bytes = attrs.field(default=b"", repr=False)
-    required: tuple[str, ...] = ()
-
-
-class Requester(Protocol):
-    """What a resource needs from the client."""
-
-    async def _call(
-        self,
-        operation: str,
-        params: Params | None = None,
-        body: Mapping[str, Any] | None = None,
-        *,
-        stream: StreamingContent | None = None,
-        timeout: Timeouts | None = None,
-    ) -> Answer: ...
-
-    def _now(self) -> float: ...
-
-    def _release_slot(self) -> AbstractAsyncContextManager[object]: ...
-
-    def _supports(self, operation: str) -> bool: ...
-
-    def _takes_in_path(self, operation: str, param: str) -> bool: ...
-
-    def _server_time(self, local: float) -> float: ...
-
-    async def _sleep(self, seconds: float) -> None: ...
-
-    def _learn_flavor(self, flavor: Flavor) -> None: ...
-
-    async def _server_flavor(self) -> Flavor: ...
-
-    @property
-    def flavor(self) -> Flavor | None: ...
-
-    @property
-    def max_package_size(self) -> int: ...
-
-    @property
-    def timeouts(self) -> Timeouts: ...
-
-    @property
-    def retry_policy(self) -> RetryPolicy | None: ...
 
 
 def _check_required(answer: Answer) -> None:
@@ -99,8 +40,8 @@ def _check_required(answer: Answer) -> None:
 class Resource:
     """Base of the sub-clients (``cp.apps``, ``cp.releases``, ...)."""
 
-    def __init__(self, client: Requester) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def _decode(self, answer: Answer, tp: type[T]) -> T:
         if answer.value is MISSING:
@@ -127,14 +68,14 @@ class Resource:
         objects), is read back with ``read_back`` when given; otherwise it is a
         ``ResponseDecodeError``.
         """
-        answer = await self._client._call(
+        answer = await self._requester.call(
             operation, params, body, stream=stream, timeout=timeout
         )
-        if read_back is not None and self._client.flavor != OFFICIAL and (
+        if read_back is not None and self._requester.flavor != OFFICIAL and (
             answer.value is MISSING
             or (isinstance(answer.value, dict) and not all(k in answer.value for k in required))
         ):
-            self._client._learn_flavor(COMMUNITY)
+            self._requester.learn_flavor(COMMUNITY)
             return await read_back()
         return self._decode(answer, tp)
 
@@ -146,7 +87,7 @@ class Resource:
         body: Mapping[str, Any] | None = None,
     ) -> T | None:
         """Like ``_get``, but an answer without a value (204, JSON null) is ``None``."""
-        answer = await self._client._call(operation, params, body)
+        answer = await self._requester.call(operation, params, body)
         if answer.value is None or answer.value is MISSING:
             return None
         return self._decode(answer, tp)
@@ -158,7 +99,7 @@ class Resource:
         body: Mapping[str, Any] | None = None,
     ) -> None:
         """Call an operation whose answer carries no value (204, ``Created``)."""
-        await self._client._call(operation, params, body)
+        await self._requester.call(operation, params, body)
 
     async def _get_or_find(
         self,
@@ -172,19 +113,19 @@ class Resource:
         The ``/api/v1`` dialect has no such endpoints; the community server lacks some
         (404 ``Not Found``) and answers others with a placeholder (``{"isFulfilled": false}``).
         """
-        if self._client.flavor == COMMUNITY or not self._client._supports(operation):
+        if self._requester.flavor == COMMUNITY or not self._requester.supports(operation):
             return await find()
         try:
-            answer = await self._client._call(operation, params)
+            answer = await self._requester.call(operation, params)
         except NotFoundError as error:
-            if self._client.flavor == OFFICIAL or not is_missing_route(error):
+            if self._requester.flavor == OFFICIAL or not is_missing_route(error):
                 raise
-            self._client._learn_flavor(COMMUNITY)
+            self._requester.learn_flavor(COMMUNITY)
             return await find()
-        if self._client.flavor != OFFICIAL and isinstance(answer.value, dict) and (
+        if self._requester.flavor != OFFICIAL and isinstance(answer.value, dict) and (
             "isFulfilled" in answer.value
         ):
-            self._client._learn_flavor(COMMUNITY)
+            self._requester.learn_flavor(COMMUNITY)
             return await find()
         return self._decode(answer, tp)
 
@@ -193,14 +134,14 @@ class Resource:
     ) -> Answer:
         """Call an operation the community server lacks, saying so clearly if it does."""
         message = f"{what} is not supported by this server (the community code-push-server)"
-        if self._client.flavor == COMMUNITY:
+        if self._requester.flavor == COMMUNITY:
             raise UnsupportedOperationError(message)
         try:
-            return await self._client._call(operation, params, body)
+            return await self._requester.call(operation, params, body)
         except NotFoundError as error:
-            if self._client.flavor == OFFICIAL or not is_missing_route(error):
+            if self._requester.flavor == OFFICIAL or not is_missing_route(error):
                 raise
-            self._client._learn_flavor(COMMUNITY)
+            self._requester.learn_flavor(COMMUNITY)
             raise UnsupportedOperationError(message) from error
 
     def __repr__(self) -> str:

@@ -54,7 +54,7 @@ async def find_package(
     params = {"app": app, "deployment": deployment}
     history = oldest_first(
         await resource._get(list[Package], "releases.history", params),
-        newest_first=resource._client.flavor == COMMUNITY,
+        newest_first=resource._requester.flavor == COMMUNITY,
     )
     for package in reversed(history):
         if label is None or package.label == label:

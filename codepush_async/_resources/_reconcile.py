@@ -12,10 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .._core.retry import SAFE_WRITE_STATUSES
+from .._core.outcome import may_have_acted
 from .._exceptions import CodePushError, NotFoundError, OutcomeUnknownError, ServerError
 
-__all__ = ["NotStored", "may_have_acted", "reconciled", "settle"]
+__all__ = ["NotStored", "reconciled", "settle"]
 
 T = TypeVar("T")
 logger = logging.getLogger("codepush_async")
@@ -23,11 +23,6 @@ logger = logging.getLogger("codepush_async")
 
 class NotStored(Exception):
     """Raised by a read-back that proves the write did not happen."""
-
-
-def may_have_acted(error: ServerError) -> bool:
-    """A 5xx other than 503 (which says the server did not act) may follow a stored write."""
-    return error.http_status not in SAFE_WRITE_STATUSES
 
 
 async def settle(error: ServerError, what: str, read_back: Callable[[], Awaitable[T]]) -> T:

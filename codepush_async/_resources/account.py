@@ -19,7 +19,7 @@ class AccountResource(Resource):
     async def is_authenticated(self) -> bool:
         """Whether the server accepts the access key (``False`` on 401, other errors raise)."""
         try:
-            await self._client._call("account.authenticated")
+            await self._requester.call("account.authenticated")
         except UnauthorizedError:
             return False
         return True

@@ -80,12 +80,12 @@ class DeploymentsResource(Resource):
         Two calls, ``releases.history`` and ``metrics``; a release the server keeps no
         metrics for has every metric ``None``.
         """
-        packages = await ReleasesResource(self._client).history(app, name)
+        packages = await ReleasesResource(self._requester).history(app, name)
         return join_history(packages, await self.metrics(app, name))
 
     async def _metrics(self, app: str, name: str) -> dict[str, UpdateMetrics]:
         params = {"app": check_name(app, "app"), "deployment": check_name(name, "name")}
-        if not self._client._supports("deployments.metrics"):
+        if not self._requester.supports("deployments.metrics"):
             return await metrics_from_releases(self, app, name)
         result = await self._get_optional(dict[str, UpdateMetrics], "deployments.metrics", params)
         if result is None:  # the community server's answer, even for an unknown deployment

@@ -8,6 +8,11 @@ import os
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
+import attrs
+
+from .._core.outcome import may_have_acted
+from .._core.retry import retries_left
+from .._core.timeouts import Timeouts
 from .._display.tables import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
 from .._models.converter import encode_package_info
@@ -15,8 +20,8 @@ from .._models.entities import Deployment, Package, ReleaseMethod
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
 from .._release.package import ReleaseContents, check_contents, prepared_package, zip_layout
-from .._release.progress import ProgressCallback, StreamingContent, with_progress
-from .._wire.codec import MISSING, encode_json
+from .._release.progress import ProgressCallback, with_progress
+from .._wire.codec import MISSING, StreamingContent, encode_json
 from .._wire.flavors import COMMUNITY
 from .._wire.semver import is_valid_range
 from .._wire.validate import (
@@ -29,7 +34,7 @@ from .._wire.validate import (
 )
 from ._base import Resource
 from ._lookup import find_deployment, find_package, oldest_first
-from ._reconcile import NotStored, may_have_acted, settle
+from ._reconcile import NotStored, reconciled, settle
 
 __all__ = ["ReleasesResource", "check_app_version"]
 
@@ -90,6 +95,18 @@ def _hash_is(expected: str) -> Callable[[Package], bool]:
 
 def _deployment(app: Any, deployment: Any) -> dict[str, str | None]:
     return {"app": check_name(app, "app"), "deployment": check_name(deployment, "deployment")}
+
+
+@attrs.frozen
+class _Upload:
+    """One release on its way: where to, its body, its hash, when it was first sent."""
+
+    app: str
+    deployment: str
+    body: StreamingContent = attrs.field(repr=False)
+    timeout: Timeouts
+    sent: SentHash = attrs.field(repr=False)
+    first_sent: float
 
 
 class ReleasesResource(Resource):
@@ -176,13 +193,12 @@ class ReleasesResource(Resource):
             rollout=rollout,
         )
         check_bool(no_duplicate_release_error, "no_duplicate_release_error")
-        limit = self._client.max_package_size
-        if max_package_size is not None:
-            limit = check_size_limit(max_package_size)
+        limit = (self._requester.max_package_size if max_package_size is None
+                 else check_size_limit(max_package_size))
         source = check_contents(contents)
         if on_progress is not None and not callable(on_progress):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
-        prefix, signer = zip_layout(contents, source, private_key, self._client._now)
+        prefix, signer = zip_layout(contents, source, private_key, self._requester.now)
         async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
@@ -201,64 +217,74 @@ class ReleasesResource(Resource):
         It is resent only when the answer was lost and the deployment's current release
         is not this package.
         """
-        params = _deployment(app, deployment)
-        timeout = self._client.timeouts.for_upload(body.length)
-        sent = SentHash(package).start()  # hashed in a thread while the upload runs
-        first_sent = self._client._now()
-        resent = False
+        upload = _Upload(
+            app=app,
+            deployment=deployment,
+            body=body,
+            timeout=self._requester.timeouts.for_upload(body.length),
+            sent=SentHash(package).start(),  # hashed in a thread while the upload runs
+            first_sent=self._requester.now(),
+        )
         attempt = 1
-        while True:
-            try:
-                async with self._client._release_slot():
-                    stored = await self._get(
-                        Package,
-                        "releases.release",
-                        params,
-                        stream=body,
-                        timeout=timeout,
-                        read_back=lambda: find_package(self, app, deployment),
-                    )
-            except OutcomeUnknownError:
-                landed = await self._landed(app, deployment, await self._sent_hash(sent),
-                                            first_sent, attempt)
+        while (stored := await self._release_attempt(upload, attempt)) is None:
+            attempt += 1
+            logger.warning("release to %s/%s was not stored; sending it again",
+                           app, deployment)
+        return stored
+
+    async def _release_attempt(self, upload: _Upload, attempt: int) -> Package | None:
+        """What attempt ``attempt`` stored; ``None`` when its answer was lost, it did not
+        land and a retry is left."""
+        try:
+            stored = await self._send_release(upload)
+        except OutcomeUnknownError:
+            landed = await self._landed(upload, attempt)
+            if landed is None and not retries_left(self._requester.retry_policy, attempt):
+                raise
+            return landed
+        except ServerError as error:
+            if not may_have_acted(error):
+                raise
+            read_back = functools.partial(
+                self._stored_since, upload.app, upload.deployment, upload.first_sent,
+                _hash_is(await self._sent_hash(upload.sent)),
+            )
+            return await settle(error, f"release to {upload.app}/{upload.deployment}", read_back)
+        except ConflictError as error:
+            if attempt > 1 and is_identical_release(error):
+                # "Identical to the current release" after a resend: ours landed before.
+                landed = await self._landed(upload, attempt)
                 if landed is not None:
                     return landed
-                policy = self._client.retry_policy
-                if policy is None or attempt >= policy.max_attempts:
-                    raise
-                attempt += 1
-                resent = True
-                logger.warning("release to %s/%s was not stored; sending it again",
-                               app, deployment)
-                continue
-            except ServerError as error:
-                if not may_have_acted(error):
-                    raise
-                read_back = functools.partial(
-                    self._stored_since, app, deployment, first_sent,
-                    _hash_is(await self._sent_hash(sent)),
-                )
-                return await settle(error, f"release to {app}/{deployment}", read_back)
-            except ConflictError as error:
-                if resent and is_identical_release(error):
-                    # "Identical to the current release" after a resend: ours landed before.
-                    landed = await self._landed(app, deployment, await self._sent_hash(sent),
-                                                first_sent, attempt)
-                    if landed is not None:
-                        return landed
-                raise
-            expected = await sent.expected(self._client.flavor)
-            if self._client.flavor == COMMUNITY and expected not in (None, stored.package_hash):
-                # Its answer carries no package: the latest one read back may be a release
-                # made just after ours by someone else.
-                stored = await self._ours_since(app, deployment, expected, first_sent) or stored
-            return check_stored(stored, expected, app=app, deployment=deployment)
+            raise
+        return await self._checked(upload, stored)
+
+    async def _send_release(self, upload: _Upload) -> Package:
+        async with self._requester.release_slot():
+            return await self._get(
+                Package,
+                "releases.release",
+                _deployment(upload.app, upload.deployment),
+                stream=upload.body,
+                timeout=upload.timeout,
+                read_back=lambda: find_package(self, upload.app, upload.deployment),
+            )
+
+    async def _checked(self, upload: _Upload, stored: Package) -> Package:
+        """``stored`` if it holds what was sent, else ``ReleaseIntegrityError``."""
+        app, deployment = upload.app, upload.deployment
+        expected = await upload.sent.expected(self._requester.flavor)
+        if self._requester.flavor == COMMUNITY and expected not in (None, stored.package_hash):
+            # Its answer carries no package: the latest one read back may be a release
+            # made just after ours by someone else.
+            stored = await self._ours_since(app, deployment, expected, upload.first_sent) or stored
+        return check_stored(stored, expected, app=app, deployment=deployment)
 
     async def _ours_since(
         self, app: str, deployment: str, package_hash: str | None, since: float
     ) -> Package | None:
         """The newest release with ``package_hash`` uploaded since ``since``, if any."""
-        started = self._client._server_time(since) - _CLOCK_TOLERANCE
+        started = self._requester.server_time(since) - _CLOCK_TOLERANCE
         for package in reversed(await self.history(app, deployment)):
             if package.package_hash == package_hash and (
                 package.upload_time is None or package.upload_time.timestamp() >= started
@@ -268,7 +294,7 @@ class ReleasesResource(Resource):
 
     async def _sent_hash(self, sent: SentHash) -> str:
         """The hash this server gives what was sent (its own algorithm where it differs)."""
-        return await sent.expected(self._client.flavor) or await sent.value()
+        return await sent.expected(self._requester.flavor) or await sent.value()
 
     async def _stored_since(
         self,
@@ -283,7 +309,7 @@ class ReleasesResource(Resource):
         release was, which may be ours stored with other contents.
         """
         current = await self._current(app, deployment)
-        started = self._client._server_time(since) - _CLOCK_TOLERANCE
+        started = self._requester.server_time(since) - _CLOCK_TOLERANCE
         if current is None or (
             current.upload_time is not None and current.upload_time.timestamp() < started
         ):
@@ -304,21 +330,20 @@ class ReleasesResource(Resource):
         )
         return found.package
 
-    async def _landed(
-        self, app: str, deployment: str, sent_hash: str, first_sent: float, attempt: int
-    ) -> Package | None:
+    async def _landed(self, upload: _Upload, attempt: int) -> Package | None:
         """The deployment's current release if our upload made it, else ``None``.
 
         The same content released before our first attempt means the server refused ours
         as identical: that is raised as the ``IdenticalReleaseError`` the lost answer carried.
         """
-        policy = self._client.retry_policy
+        sent_hash = await self._sent_hash(upload.sent)
+        policy = self._requester.retry_policy
         if policy is not None:
-            await self._client._sleep(policy.backoff(attempt))
-        package = await self._current(app, deployment)
+            await self._requester.sleep(policy.backoff(attempt))
+        package = await self._current(upload.app, upload.deployment)
         if package is None or package.package_hash != sent_hash:
             return None
-        started = self._client._server_time(first_sent) - _CLOCK_TOLERANCE
+        started = self._requester.server_time(upload.first_sent) - _CLOCK_TOLERANCE
         if package.upload_time is not None and package.upload_time.timestamp() < started:
             raise IdenticalReleaseError(IDENTICAL_MESSAGE)
         logger.info("release was stored despite the lost answer: %s", package.label)
@@ -327,7 +352,7 @@ class ReleasesResource(Resource):
     async def history(self, app: str, deployment: str) -> ModelList[Package]:
         """Every release of the deployment, oldest first."""
         history = await self._get(list[Package], "releases.history", _deployment(app, deployment))
-        ordered = oldest_first(history, newest_first=self._client.flavor == COMMUNITY)
+        ordered = oldest_first(history, newest_first=self._requester.flavor == COMMUNITY)
         return ModelList(ordered, item_type=Package)
 
     async def clear_history(self, app: str, deployment: str) -> None:
@@ -364,13 +389,13 @@ class ReleasesResource(Resource):
                 "patch needs at least one of app_version, description, is_mandatory, "
                 "is_disabled or rollout: there is nothing to change"
             )
-        if label is None and self._client._takes_in_path("releases.patch", "label"):
+        if label is None and self._requester.takes_in_path("releases.patch", "label"):
             label = (await find_package(self, app, deployment)).label  # /api/v1 needs one
             params["label"] = label
-        community = await self._client._server_flavor() == COMMUNITY
+        community = await self._requester.server_flavor() == COMMUNITY
         if community:
             info.setdefault("appVersion", None)  # it fails without the key; null keeps it
-        answer = await self._client._call("releases.patch", params, info)
+        answer = await self._requester.call("releases.patch", params, info)
         if answer.value is MISSING and community:  # it answers with an empty body
             return await find_package(self, app, deployment, label)
         if answer.value is None or answer.value is MISSING:
@@ -440,7 +465,7 @@ class ReleasesResource(Resource):
             rollout=rollout,
         )
         check_bool(no_duplicate_release_error, "no_duplicate_release_error")
-        started = self._client._now()
+        started = self._requester.now()
         try:
             promoted = await self._get(
                 Package,
@@ -485,20 +510,15 @@ class ReleasesResource(Resource):
         if target_release is not None:  # checked before the flavor probe sends anything
             params["label"] = check_name(target_release, "target_release")
             operation = "releases.rollback_to"
-        if await self._client._server_flavor() == COMMUNITY:
+        if await self._requester.server_flavor() == COMMUNITY:
             await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
-        started = self._client._now()
-        try:
-            return await self._get(
+        started = self._requester.now()
+        return await reconciled(
+            lambda: self._get(
                 Package, operation, params, read_back=lambda: find_package(self, app, deployment)
-            )
-        except ServerError as error:
-            if not may_have_acted(error):
-                raise
-            return await settle(
-                error,
-                f"rollback of {app}/{deployment}",
-                lambda: self._stored_since(
-                    app, deployment, started, lambda p: p.release_method == ReleaseMethod.ROLLBACK
-                ),
-            )
+            ),
+            f"rollback of {app}/{deployment}",
+            lambda: self._stored_since(
+                app, deployment, started, lambda p: p.release_method == ReleaseMethod.ROLLBACK
+            ),
+        )

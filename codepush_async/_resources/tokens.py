@@ -36,7 +36,7 @@ class TokensResource(Resource):
             "ttl": check_ttl(ttl),
             "createdBy": check_optional_str(created_by, "created_by"),
         }
-        if body["ttl"] is None and await self._client._server_flavor() == COMMUNITY:
+        if body["ttl"] is None and await self._requester.server_flavor() == COMMUNITY:
             body["ttl"] = DEFAULT_TTL_MS  # without it the community server makes an expired key
 
         async def stored_without_secret() -> AccessKey:
@@ -91,14 +91,14 @@ class TokensResource(Resource):
     async def remove(self, name: str) -> None:
         """Delete a key by friendly name."""
         check_name(name, "name")
-        if await self._client._server_flavor() == COMMUNITY:  # it answers 200 for unknown keys
+        if await self._requester.server_flavor() == COMMUNITY:  # it answers 200 for unknown keys
             await find_access_key(self, name)
         await self._send("tokens.remove", {"name": name})
 
     async def sessions(self) -> ModelList[Session]:
         """Unexpired login sessions, one per machine (the newest login of each)."""
         keys = await self._get(builtins.list[AccessKey], "tokens.sessions")
-        now = self._client._now()
+        now = self._requester.now()
         by_machine: dict[str, Session] = {}
         for key in keys:
             if not key.is_session or key.created_by is None:

@@ -7,20 +7,20 @@ can be tested alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import attrs
 
 from .._exceptions import ResponseDecodeError, UnsupportedOperationError
-from .._release.progress import StreamingContent
 from .dialects import WHOLE_BODY, Dialect, Route
 from .validate import check_path_segment
 
 __all__ = [
     "JSON_CONTENT_TYPE",
     "MISSING",
+    "StreamingContent",
     "WireRequest",
     "WireResponse",
     "build_request",
@@ -41,6 +41,18 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+
+class StreamingContent(Protocol):
+    """A request body sent in chunks, with its exact length known up front."""
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def length(self) -> int: ...
+
+    def stream(self) -> AsyncIterator[bytes]: ...
 
 
 @attrs.frozen

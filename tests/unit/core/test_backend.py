@@ -117,7 +117,7 @@ async def test_the_emulator_transport_serves_either_backend(name: str) -> None:
 
 async def test_urls_are_built_once_per_path(recorder: Recorder) -> None:
     async with AsyncCodePush(ACCESS_KEY, "https://example.com/base", transport=mock(BACKEND, recorder)) as cp:
-        session = cp._http
+        session = cp._requester.state.http
         assert session.url_for("/apps") is session.url_for("/apps")
         assert str(session.url_for("/apps/a%2Fb")) == "https://example.com/base/apps/a%2Fb"
         for index in range(transport_module._URL_CACHE_SIZE + 5):

@@ -155,4 +155,4 @@ async def test_an_unreadable_date_header_does_not_shift_the_server_clock(
     recorder.reply(200, json_body={"apps": []}, headers={"date": "not a date"})
     await rcp.apps.list()
 
-    assert rcp._server_time(clock.time) == clock.time
+    assert rcp._requester.server_time(clock.time) == clock.time

@@ -462,7 +462,7 @@ async def test_retries_are_logged_without_the_key(
 
 def test_tls_verification_is_on_by_default() -> None:
     cp = AsyncCodePush(ACCESS_KEY, "https://codepush.example.com")
-    pool = cp._http._client._transport._pool  # type: ignore[attr-defined]
+    pool = cp._requester.state.http._client._transport._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert pool._ssl_context.check_hostname
 

@@ -241,13 +241,13 @@ async def test_the_last_date_header_sets_the_server_time(
 ) -> None:
     recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time + 120)})
     await rcp.apps.list()
-    assert rcp._server_time(clock.time) == pytest.approx(clock.time + 120)
+    assert rcp._requester.server_time(clock.time) == pytest.approx(clock.time + 120)
     recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time - 30)})
     await rcp.apps.list()
-    assert rcp._server_time(clock.time) == pytest.approx(clock.time - 30)
+    assert rcp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
     recorder.reply(200, json_body={"apps": []})  # no Date: what we know stays
     await rcp.apps.list()
-    assert rcp._server_time(clock.time) == pytest.approx(clock.time - 30)
+    assert rcp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
 
 
 # --- what a retry or a lost answer tells the logs ---------------------------------------
