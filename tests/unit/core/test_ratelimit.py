@@ -1,8 +1,8 @@
-"""The shared rate limiter under really overlapping requests.
+"""The client's shared rate limiter: budgets learned from answers, waits for the reset.
 
-The server here holds every request until the test answers it, and the clock only moves
-when the test says so, so requests in flight, tasks waiting for a slot or for the reset,
-and answers arriving out of order all happen for real.
+The overlap tests use a server that holds every request until the test answers it and
+a clock that moves only when the test says so, so requests in flight, tasks waiting for
+a slot or for the reset, and answers arriving out of order all happen for real.
 """
 
 from __future__ import annotations
@@ -17,15 +17,118 @@ import anyio
 import attrs
 import pytest
 
-from codepush_async import AsyncCodePush, RateLimitError, RetryPolicy
+from codepush_async import (
+    AsyncCodePush,
+    RateLimitError,
+    ResponseDecodeError,
+    RetryPolicy,
+)
 from tests._backend import httpx
-from tests.conftest import ACCESS_KEY, SERVER
+from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
+from tests.unit.conftest import POLICY
 
 pytestmark = pytest.mark.anyio
 
 T0 = 1_700_000_000.0
-POLICY = RetryPolicy(max_attempts=2, jitter=0.0, max_wait=120)
+HELD_POLICY = RetryPolicy(max_attempts=2, jitter=0.0, max_wait=120)
 
+
+# --- one call at a time ---------------------------------------------------------------
+
+
+async def test_remaining_zero_makes_later_calls_wait_for_the_reset(
+    rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
+) -> None:
+    reset = int(clock.time) + 40
+    recorder.reply(200, json_body={"authenticated": True}, headers={
+        "x-ratelimit-limit": "2", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    recorder.reply(200, json_body={"apps": []})  # another limit: not held back
+    recorder.reply(200, json_body={"authenticated": True}, headers={
+        "x-ratelimit-limit": "2", "x-ratelimit-remaining": "1",
+        "x-ratelimit-reset": str(reset + 900)})
+
+    assert await rcp.account.is_authenticated()
+    await rcp.apps.list()
+    assert clock.sleeps == []
+    assert await rcp.account.is_authenticated()
+
+    assert clock.sleeps == [40.0]
+    assert len(recorder.requests) == 3
+
+
+async def test_concurrent_tasks_share_one_budget(
+    recorder: Recorder, clock: FakeClock
+) -> None:
+    """Five tasks, two requests left in the window: three wait for the reset, none get 429."""
+    reset = int(clock.time) + 10
+    state = {"left": 3, "reset": reset}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        recorder.requests.append(request)
+        if clock.time >= state["reset"]:
+            state["left"], state["reset"] = 3, state["reset"] + 10
+        if state["left"] == 0:
+            return httpx.Response(429, text="Too many requests")
+        state["left"] -= 1
+        return httpx.Response(200, json={"authenticated": True}, headers={
+            "x-ratelimit-limit": "3", "x-ratelimit-remaining": str(state["left"]),
+            "x-ratelimit-reset": str(state["reset"])})
+
+    async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(server),
+                             retry=POLICY, clock=clock) as cp:
+        assert await cp.account.is_authenticated()  # learn the budget: 2 left
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(cp.account.is_authenticated)
+
+    assert len(recorder.requests) == 6
+    assert clock.sleeps
+    assert clock.sleeps[0] == 10.0
+
+
+async def test_limiter_wait_over_the_maximum_raises_before_sending(
+    recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.reply(200, json_body={"authenticated": True}, headers={
+        "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(int(clock.time) + 900)})
+    async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
+                             retry=RetryPolicy(max_wait=60), clock=clock) as cp:
+        await cp.account.is_authenticated()
+        with pytest.raises(RateLimitError) as caught:
+            await cp.account.is_authenticated()
+    assert caught.value.retry_after == 900
+    assert len(recorder.requests) == 1
+
+
+async def test_an_undecodable_answer_frees_its_slot_so_the_next_call_goes(
+    short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
+) -> None:
+    # A budget of one request per window, used up: the next call waits for the reset.
+    recorder.reply(200, json_body={"apps": []}, headers={
+        "x-ratelimit-limit": "1", "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(int(clock.time) + 5),
+    })
+    # The one slot of the new window goes to a call whose answer cannot be decoded.
+    recorder._replies.append(httpx.Response(
+        200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b'{"apps": []}')
+    ))
+    recorder.reply(200, json_body={"apps": []})
+
+    await short_cp.apps.list()
+    with pytest.raises(ResponseDecodeError):
+        await short_cp.apps.list()
+    # Nothing is in flight any more, so this call is not held waiting for an answer.
+    with anyio.fail_after(10):
+        assert await short_cp.apps.list() == []
+
+    assert clock.sleeps == [5.0]
+    assert len(recorder.requests) == 3
+
+
+# --- really overlapping calls ---------------------------------------------------------
+
+pytestmark = pytest.mark.anyio
 
 class HeldClock:
     """Time that moves only when the test calls ``advance``; sleepers wake when it passes."""
@@ -113,14 +216,14 @@ def server() -> HoldingServer:
 
 
 @pytest.fixture
-def clock() -> HeldClock:
+def held_clock() -> HeldClock:
     return HeldClock()
 
 
 @pytest.fixture
-async def cp(server: HoldingServer, clock: HeldClock) -> AsyncIterator[AsyncCodePush]:
+async def held_cp(server: HoldingServer, held_clock: HeldClock) -> AsyncIterator[AsyncCodePush]:
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(server),
-                             retry=POLICY, clock=clock, flavor="official") as client:
+                             retry=HELD_POLICY, clock=held_clock, flavor="official") as client:
         yield client
 
 
@@ -136,51 +239,51 @@ async def settle() -> None:
     await anyio.wait_all_tasks_blocked()
 
 
-async def learn(cp: AsyncCodePush, server: HoldingServer, **answer: object) -> None:
+async def learn(held_cp: AsyncCodePush, server: HoldingServer, **answer: object) -> None:
     """One call, answered with ``answer``'s headers, so the limiter knows the budget."""
     async with overlapping() as tg:
-        tg.start_soon(cp.apps.list)
+        tg.start_soon(held_cp.apps.list)
         await settle()
         server.answer(server.waiting[0], **answer)  # type: ignore[arg-type]
 
 
-def start(tg: anyio.abc.TaskGroup, cp: AsyncCodePush, count: int) -> None:
+def start(tg: anyio.abc.TaskGroup, held_cp: AsyncCodePush, count: int) -> None:
     for _ in range(count):
-        tg.start_soon(cp.apps.list)
+        tg.start_soon(held_cp.apps.list)
 
 
 async def test_the_last_slot_is_used_and_the_next_call_waits_for_the_reset(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, remaining=1, reset=T0 + 30)
+    await learn(held_cp, server, remaining=1, reset=T0 + 30)
     async with overlapping() as tg:
-        start(tg, cp, 2)
+        start(tg, held_cp, 2)
         await settle()
         assert len(server.waiting) == 1  # one slot: one request out
-        assert clock.sleeps == [30.0]  # the other waits for the reset
+        assert held_clock.sleeps == [30.0]  # the other waits for the reset
         server.answer(server.waiting[0], remaining=0, reset=T0 + 30)
         await settle()
         assert len(server.held) == 2
-        clock.advance(30)
+        held_clock.advance(30)
         await settle()
         assert len(server.waiting) == 1  # sent once the window reset
         server.answer(server.waiting[0], remaining=9, reset=T0 + 90)
 
 
 async def test_concurrent_calls_take_exactly_the_slots_left(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, remaining=3)
+    await learn(held_cp, server, remaining=3)
     async with overlapping() as tg:
-        start(tg, cp, 5)
+        start(tg, held_cp, 5)
         await settle()
         assert len(server.waiting) == 3
-        assert clock.sleeping == 2
-        assert clock.sleeps == [60.0, 60.0]
+        assert held_clock.sleeping == 2
+        assert held_clock.sleeps == [60.0, 60.0]
         for held in server.waiting:
             server.answer(held, remaining=0)
         await settle()
-        clock.advance(60)
+        held_clock.advance(60)
         await settle()
         assert len(server.waiting) == 2
         for held in server.waiting:
@@ -189,159 +292,159 @@ async def test_concurrent_calls_take_exactly_the_slots_left(
 
 
 async def test_requests_in_flight_count_against_what_the_server_reports(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
     """10 left, 3 of ours in flight; the first answer says 5 left (others used 2 more):
     the 2 still in flight will take 2 of those, so only 3 more may go."""
-    await learn(cp, server, remaining=10)
+    await learn(held_cp, server, remaining=10)
     async with overlapping() as tg:
-        start(tg, cp, 3)
+        start(tg, held_cp, 3)
         await settle()
         first, second, third = server.waiting
         server.answer(first, remaining=5)
         await settle()
-        start(tg, cp, 5)
+        start(tg, held_cp, 5)
         await settle()
         assert len(server.waiting) == 2 + 3
-        assert clock.sleeping == 2
+        assert held_clock.sleeping == 2
         server.answer(second, remaining=4)
         server.answer(third, remaining=3)
         for held in server.waiting:
             server.answer(held, remaining=0)
         await settle()
-        clock.advance(60)
+        held_clock.advance(60)
         await settle()
         for held in server.waiting:
             server.answer(held, remaining=8, reset=T0 + 120)
 
 
 async def test_when_everything_is_answered_the_server_count_is_taken_as_it_is(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, remaining=10)
+    await learn(held_cp, server, remaining=10)
     async with overlapping() as tg:
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
         server.answer(server.waiting[0], remaining=4)  # others used 5 meanwhile
         await settle()
-        start(tg, cp, 6)
+        start(tg, held_cp, 6)
         await settle()
         assert len(server.waiting) == 4
-        assert clock.sleeping == 2
+        assert held_clock.sleeping == 2
         for held in server.waiting:
             server.answer(held, remaining=0)
         await settle()
-        clock.advance(60)
+        held_clock.advance(60)
         await settle()
         for held in server.waiting:
             server.answer(held, remaining=8, reset=T0 + 120)
 
 
 async def test_answers_out_of_order_never_raise_the_count(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
     """The server counted A (9 left) then B (8 left) but B's answer comes back first."""
-    await learn(cp, server, remaining=10, date=T0)
+    await learn(held_cp, server, remaining=10, date=T0)
     async with overlapping() as tg:
-        start(tg, cp, 2)
+        start(tg, held_cp, 2)
         await settle()
         a, b = server.waiting
         server.answer(b, remaining=8, date=T0)
         await settle()
         # Half a second later, the server's Date (whole seconds) still says T0.
-        clock.advance(0.5)
+        held_clock.advance(0.5)
         server.answer(a, remaining=9, date=T0)
         await settle()
-        start(tg, cp, 8)
+        start(tg, held_cp, 8)
         await settle()
         assert len(server.waiting) == 7  # 8 left, less the one B counted for A: no 429
-        assert clock.sleeping == 1
+        assert held_clock.sleeping == 1
         for held in server.waiting:
             server.answer(held, remaining=0, date=T0)
         await settle()
-        clock.advance(60)
+        held_clock.advance(60)
         await settle()
         for held in server.waiting:
             server.answer(held, remaining=8, reset=T0 + 120)
 
 
 async def test_with_every_slot_in_flight_a_call_waits_for_an_answer(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
     """After a reset the window starts afresh: with both slots in flight the third call
-    waits for an answer (not the clock), then for the reset that answer announces."""
-    await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
-    clock.advance(10)
+    waits for an answer (not the held_clock), then for the reset that answer announces."""
+    await learn(held_cp, server, limit=2, remaining=0, reset=T0 + 10)
+    held_clock.advance(10)
     async with overlapping() as tg:
-        start(tg, cp, 3)
+        start(tg, held_cp, 3)
         await settle()
         assert len(server.waiting) == 2
-        assert clock.sleeps == []  # waiting for an answer, not sleeping
+        assert held_clock.sleeps == []  # waiting for an answer, not sleeping
         server.answer(server.waiting[0], limit=2, remaining=1, reset=T0 + 20)
         await settle()
         # The server has one left, but our other request in flight will take it.
         assert len(server.waiting) == 1
-        assert clock.sleeps == [10.0]
+        assert held_clock.sleeps == [10.0]
         server.answer(server.waiting[0], limit=2, remaining=0, reset=T0 + 20)
-        clock.advance(10)
+        held_clock.advance(10)
         await settle()
         assert len(server.waiting) == 1
         server.answer(server.waiting[0], limit=2, remaining=1, reset=T0 + 30)
 
 
 async def test_a_new_window_that_is_used_up_holds_the_next_call(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
-    clock.advance(10)
+    await learn(held_cp, server, limit=2, remaining=0, reset=T0 + 10)
+    held_clock.advance(10)
     async with overlapping() as tg:
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
         server.answer(server.waiting[0], limit=2, remaining=0, reset=T0 + 20)
         await settle()
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
         assert server.waiting == []
-        assert clock.sleeps == [10.0]
-        clock.advance(10)
+        assert held_clock.sleeps == [10.0]
+        held_clock.advance(10)
         await settle()
         server.answer(server.waiting[0], limit=2, remaining=1, reset=T0 + 30)
 
 
 async def test_a_lost_answer_never_strands_the_calls_waiting_for_it(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
     """The only request in flight loses its answer: nothing will report the budget, so
     the next call goes out to learn it instead of waiting forever."""
-    await learn(cp, server, limit=1, remaining=0, reset=T0 + 10)
-    clock.advance(10)
+    await learn(held_cp, server, limit=1, remaining=0, reset=T0 + 10)
+    held_clock.advance(10)
     async with overlapping() as tg:
-        start(tg, cp, 2)
+        start(tg, held_cp, 2)
         await settle()
         (first,) = server.waiting
         server.drop(first)
         await settle()
         (probe,) = server.waiting  # the waiting call, while the dropped one backs off
-        assert clock.sleeps == [0.5]
-        clock.advance(0.5)
+        assert held_clock.sleeps == [0.5]
+        held_clock.advance(0.5)
         await settle()
         assert server.waiting == [probe]  # the retry waits for the probe's answer
         server.answer(probe, limit=1, remaining=0, reset=T0 + 20)
         await settle()
-        assert clock.sleeps == [0.5, 9.5]  # the retry waits for the reset the probe learned
-        clock.advance(9.5)
+        assert held_clock.sleeps == [0.5, 9.5]  # the retry waits for the reset the probe learned
+        held_clock.advance(9.5)
         await settle()
         (retry,) = server.waiting
         server.answer(retry, limit=1, remaining=0, reset=T0 + 30)
 
 
 async def test_answers_without_budget_headers_never_strand_waiting_calls(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, limit=2, remaining=0, reset=T0 + 10)
-    clock.advance(10)
+    await learn(held_cp, server, limit=2, remaining=0, reset=T0 + 10)
+    held_clock.advance(10)
     async with overlapping() as tg:
-        start(tg, cp, 3)
+        start(tg, held_cp, 3)
         await settle()
         assert len(server.waiting) == 2
         for held in server.waiting:
@@ -350,28 +453,28 @@ async def test_answers_without_budget_headers_never_strand_waiting_calls(
         (third,) = server.waiting
         server.answer(third, limit=2, remaining=1, reset=T0 + 20)
         await settle()
-        start(tg, cp, 1)  # the one slot the third call's answer reported
+        start(tg, held_cp, 1)  # the one slot the third call's answer reported
         await settle()
         assert len(server.waiting) == 1
-        assert clock.sleeps == []
+        assert held_clock.sleeps == []
         server.answer(server.waiting[0], limit=2, remaining=0, reset=T0 + 20)
 
 
 async def test_a_one_second_window_is_recognised_as_new(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
     """Per-second limits: a request counted in the next second's window frees its slots."""
-    await learn(cp, server, limit=3, remaining=1, reset=T0 + 1)
+    await learn(held_cp, server, limit=3, remaining=1, reset=T0 + 1)
     async with overlapping() as tg:
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
-        clock.advance(0.9)
+        held_clock.advance(0.9)
         server.answer(server.waiting[0], limit=3, remaining=2, reset=T0 + 2)
         await settle()
-        start(tg, cp, 2)
+        start(tg, held_cp, 2)
         await settle()
         assert len(server.waiting) == 2
-        assert clock.sleeps == []
+        assert held_clock.sleeps == []
         for held in server.waiting:
             server.answer(held, limit=3, remaining=1, reset=T0 + 2)
 
@@ -380,61 +483,61 @@ async def test_a_one_second_window_is_recognised_as_new(
     "missing", ["x-ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remaining"]
 )
 async def test_budget_headers_with_one_missing_are_ignored(
-    server: HoldingServer, clock: HeldClock, missing: str
+    server: HoldingServer, held_clock: HeldClock, missing: str
 ) -> None:
     """Without all three headers the budget is unknown: calls go out as if none came."""
     answer = {"limit": 5, "remaining": 0, "reset": T0 + 30}
     answer[missing.removeprefix("x-ratelimit-")] = None
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(server),
-                             retry=None, clock=clock) as cp:
+                             retry=None, clock=held_clock) as held_cp:
         for _ in range(3):
             async with overlapping() as tg:
-                start(tg, cp, 1)
+                start(tg, held_cp, 1)
                 await settle()
                 assert len(server.waiting) == 1
                 server.answer(server.waiting[0], **answer)  # type: ignore[arg-type]
-    assert clock.sleeps == []
+    assert held_clock.sleeps == []
     assert server.answered == 3
 
 
 async def test_a_learned_budget_survives_answers_without_headers(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, remaining=1)
+    await learn(held_cp, server, remaining=1)
     async with overlapping() as tg:
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
         server.answer(server.waiting[0], limit=None, remaining=None, reset=None)
         await settle()
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
         assert server.waiting == []
-        assert clock.sleeps == [60.0]
-        clock.advance(60)
+        assert held_clock.sleeps == [60.0]
+        held_clock.advance(60)
         await settle()
         server.answer(server.waiting[0], remaining=9, reset=T0 + 120)
 
 
 async def test_a_limiter_wait_of_exactly_max_wait_is_waited(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock
 ) -> None:
-    await learn(cp, server, remaining=0, reset=T0 + 120)
+    await learn(held_cp, server, remaining=0, reset=T0 + 120)
     async with overlapping() as tg:
-        start(tg, cp, 1)
+        start(tg, held_cp, 1)
         await settle()
-        assert clock.sleeps == [120.0]
-        clock.advance(120)
+        assert held_clock.sleeps == [120.0]
+        held_clock.advance(120)
         await settle()
         server.answer(server.waiting[0], remaining=9, reset=T0 + 240)
 
 
 async def test_a_limiter_wait_over_max_wait_says_what_the_limit_is(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock,
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await learn(cp, server, limit=100, remaining=0, reset=T0 + 900)
+    await learn(held_cp, server, limit=100, remaining=0, reset=T0 + 900)
     with pytest.raises(RateLimitError) as caught, anyio.fail_after(20):
-        await cp.apps.list()
+        await held_cp.apps.list()
     error = caught.value
     assert error.message == (
         "Rate limit of 100 requests used up; it resets in 900 s, longer than the 120 s we "
@@ -447,15 +550,15 @@ async def test_a_limiter_wait_over_max_wait_says_what_the_limit_is(
 
 
 async def test_a_limiter_wait_is_logged(
-    cp: AsyncCodePush, server: HoldingServer, clock: HeldClock,
+    held_cp: AsyncCodePush, server: HoldingServer, held_clock: HeldClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await learn(cp, server, remaining=0, reset=T0 + 40)
+    await learn(held_cp, server, remaining=0, reset=T0 + 40)
     with caplog.at_level(logging.DEBUG, logger="codepush_async"):
         async with overlapping() as tg:
-            start(tg, cp, 1)
+            start(tg, held_cp, 1)
             await settle()
-            clock.advance(40)
+            held_clock.advance(40)
             await settle()
             server.answer(server.waiting[0], remaining=9, reset=T0 + 100)
     assert "rate limit apps.list used up: waiting 40.000s for its reset" in [
