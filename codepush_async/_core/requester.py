@@ -91,9 +91,11 @@ class Requester:
         return route is not None and route.takes_in_path(param)
 
     def now(self) -> float:
+        """Epoch seconds on the client's clock (the one given as ``clock=``)."""
         return self.state.clock.now()
 
     async def sleep(self, seconds: float) -> None:
+        """Wait on the client's clock, so tests that inject one never really sleep."""
         await self.state.clock.sleep(seconds)
 
     def server_time(self, local: float) -> float:
