@@ -180,8 +180,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         if max_package_size is not _UNSET:
             changes["max_package_size"] = check_size_limit(max_package_size)
         view = copy.copy(self)
-        view._requester = attrs.evolve(self._requester, **changes)
-        view._bind_resources()
+        view._set_options(**changes)
         return view
 
     @property
@@ -189,15 +188,32 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         """The timeouts of this client's (or view's) calls."""
         return self._requester.timeouts
 
+    @timeouts.setter
+    def timeouts(self, value: Timeouts | float | None) -> None:
+        self._set_options(timeouts=to_timeouts(value))
+
     @property
     def retry_policy(self) -> RetryPolicy | None:
         """How this client's (or view's) calls are retried; ``None``: never."""
         return self._requester.retry_policy
 
+    @retry_policy.setter
+    def retry_policy(self, value: RetryPolicy | None) -> None:
+        self._set_options(retry_policy=_check_retry(value))
+
     @property
     def max_package_size(self) -> int:
         """The largest release package this client (or view) uploads, in bytes."""
         return self._requester.max_package_size
+
+    @max_package_size.setter
+    def max_package_size(self, value: int) -> None:
+        self._set_options(max_package_size=check_size_limit(value))
+
+    def _set_options(self, **changes: Any) -> None:
+        """This client (or view) with checked new options; other views keep theirs."""
+        self._requester = attrs.evolve(self._requester, **changes)
+        self._bind_resources()
 
     @property
     def clock(self) -> Clock:

@@ -205,3 +205,21 @@ async def test_release_slot_lets_one_upload_in_at_a_time_unless_told_otherwise(
             leave.set()
 
     assert entered == ["first", "second"]
+
+
+async def test_options_assigned_on_a_client_are_checked_and_reach_its_resources(
+    auto: AsyncCodePush,
+) -> None:
+    view = auto.with_options(timeout=9)
+    auto.timeouts = 5  # type: ignore[assignment]
+    auto.retry_policy = None
+    five = Timeouts(connect=5, read=5, write=5, pool=5)
+    assert auto.timeouts == five
+    assert auto.apps._requester.timeouts == five
+    assert auto.releases._requester.retry_policy is None
+    # a view made before keeps its own options
+    assert view.timeouts == Timeouts(connect=9, read=9, write=9, pool=9)
+    assert view.retry_policy is None
+    with pytest.raises(ValueError, match="max_package_size"):
+        auto.max_package_size = -1
+    assert auto.max_package_size == auto.releases._requester.max_package_size
