@@ -24,8 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 INCLUDE_ROOTS = (ROOT / "docs" / "snippets", ROOT)
 FENCE = re.compile(r"^```(\S*)\n(.*?)^```$", re.S | re.M)
+FENCE_LINE = re.compile(r"^([ \t>]*)(`{3,}|~{3,})(.*)$", re.M)
 INCLUDE = re.compile(r'^--8<-- "([^"]+)"$')
 LANGUAGES = {"python", "bash", "text", "toml"}
+
+# What some snippets' pages say they print (their comments show it).
+PRINTS = {
+    "docs/snippets/rollouts_offline.py": "v1 completed at 100%",
+    "docs/snippets/fleets_promote.py": "['done', 'done', 'done']",
+    "docs/snippets/errors_handling.py": "identical to the current release",
+    "docs/snippets/emulator_in_process.py": "POST /apps 500",
+    "docs/snippets/compatibility_webhook.py": "MyApp Production v3",
+}
 
 # Snippets another test runs (it must name the snippet's file), by their path from ROOT.
 RUN_ELSEWHERE = {
@@ -84,6 +94,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def workdir(tmp_path: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The current folder while a snippet runs: a bundle in ``build/CodePush``, ``keys/``."""
     bundle = tmp_path / "build" / "CodePush"
     (bundle / "assets").mkdir(parents=True)
     (bundle / "main.jsbundle").write_text("console.log('1.4.1');\n")
@@ -104,16 +115,26 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[CodePushEmulator]:
 
 
 @pytest.mark.parametrize("name", RUN_HERE)
-def test_snippet_runs(name: str, workdir: Path, served: CodePushEmulator) -> None:
+def test_snippet_runs(
+    name: str, workdir: Path, served: CodePushEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = compile(SNIPPETS[name], name, "exec")
     exec(code, {"__name__": "__main__", "__file__": str(workdir / Path(name).name)})  # noqa: S102
+    assert PRINTS.get(name, "") in capsys.readouterr().out
 
 
-def test_every_fence_names_a_known_language() -> None:
-    """A ``py`` or ``python3`` block would escape the snippet runs above."""
+def test_the_printed_lines_belong_to_shown_snippets() -> None:
+    assert sorted(set(PRINTS) - set(RUN_HERE)) == []
+
+
+def test_every_block_is_one_the_runs_above_find() -> None:
+    """An indented, ``~~~`` or ``py`` block would escape them: each opens at the margin."""
     for page in PAGES:
-        for language, _ in FENCE.findall(page.read_text()):
-            assert language in LANGUAGES, f"{page.relative_to(ROOT)}: ```{language} block"
+        fences = FENCE_LINE.findall(page.read_text())
+        for indent, fence, language in fences[::2]:  # openings; closings follow each
+            where = f"{page.relative_to(ROOT)}: {indent}{fence}{language}"
+            assert (indent, fence) == ("", "```"), f"{where}: open blocks with ``` at the margin"
+            assert language in LANGUAGES, f"{where}: not one of {sorted(LANGUAGES)}"
 
 
 def test_snippets_run_elsewhere_are_read_there() -> None:
