@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "package", "integration", "official"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "package", "integration", "official"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 
@@ -46,6 +46,17 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package (the emulator included) and the examples."""
     session.install("-e", ".[emulator]", *_group("typecheck"))
     session.run("mypy", "--strict", "codepush_async", "examples")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site strictly (a broken link or reference fails) into a temp folder."""
+    import tempfile
+
+    session.install(*_group("docs"))
+    with tempfile.TemporaryDirectory(prefix="codepush-docs-") as site:
+        session.run("mkdocs", "build", "--strict", "--site-dir", site,
+                    env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session
@@ -189,7 +200,9 @@ def package(session: nox.Session) -> None:
                        for n in wheel_names):
                 session.error(f"the wheel lacks {needed}")
         for needed in ("LICENSE", "examples/quickstart.py", "docs/v1-wire.md",
-                       "tests/docs/test_quickstart.py", "README.md"):
+                       "docs/index.md", "docs/snippets/emulator_pytest_plugin.py",
+                       "tests/docs/test_quickstart.py", "tests/docs/test_snippets.py",
+                       "README.md"):
             if needed not in sdist_names:
                 session.error(f"the sdist lacks {needed}")
         for mode, spec in (("with-extra", f"{wheel}[emulator]"), ("without-extra", str(wheel))):

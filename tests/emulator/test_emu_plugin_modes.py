@@ -1,24 +1,24 @@
 """The plugin's fixtures under every async test runner, each in a sub-project of its own.
 
-pytester runs the README's complete test file under pytest-asyncio (strict and auto mode),
+pytester runs the docs' complete test file under pytest-asyncio (strict and auto mode),
 under anyio's plugin, and with both plugins installed, each with warnings as errors.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+# The docs show it in full on the emulator page.
+TEST_FILE = Path(__file__).resolve().parents[2] / "docs" / "snippets" / "emulator_pytest_plugin.py"
 
 
-def readme_test_file() -> str:
-    """The README's example test file (the block that starts ``# test_releases.py``)."""
-    blocks = re.findall(r"```python\n(# test_releases\.py\n.*?)```", README.read_text(), re.S)
-    assert len(blocks) == 1, "the README shows one complete test file"
-    return str(blocks[0])
+def docs_test_file() -> str:
+    """The docs' example test file (it starts ``# test_releases.py``)."""
+    source = TEST_FILE.read_text()
+    assert source.startswith("# test_releases.py\n")
+    return source
 
 
 def _as_anyio(source: str) -> str:
@@ -47,14 +47,14 @@ def _outcome(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_pytest_asyncio_strict_mode(pytester: pytest.Pytester) -> None:
     pytester.makeini(PYTEST_ASYNCIO_INI.format(mode="strict"))
-    pytester.makepyfile(test_releases=readme_test_file())
+    pytester.makepyfile(test_releases=docs_test_file())
     result = _outcome(pytester, "-p", "no:anyio")
     result.assert_outcomes(passed=2)
 
 
 def test_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
     pytester.makeini(PYTEST_ASYNCIO_INI.format(mode="auto"))
-    unmarked = readme_test_file().replace("@pytest.mark.asyncio\n", "")
+    unmarked = docs_test_file().replace("@pytest.mark.asyncio\n", "")
     assert "mark" not in unmarked
     pytester.makepyfile(test_releases=unmarked)
     result = _outcome(pytester, "-p", "no:anyio")
@@ -66,7 +66,7 @@ def test_pytest_asyncio_with_one_loop_per_module(pytester: pytest.Pytester) -> N
     pytester.makeini(
         PYTEST_ASYNCIO_INI.format(mode="strict") + "asyncio_default_test_loop_scope = module\n"
     )
-    pytester.makepyfile(test_releases=readme_test_file())
+    pytester.makepyfile(test_releases=docs_test_file())
     result = _outcome(pytester, "-p", "no:anyio")
     result.assert_outcomes(passed=2)
 
@@ -74,7 +74,7 @@ def test_pytest_asyncio_with_one_loop_per_module(pytester: pytest.Pytester) -> N
 def test_anyio_plugin(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     pytester.makeconftest(ANYIO_CONFTEST)
-    pytester.makepyfile(test_releases=_as_anyio(readme_test_file()))
+    pytester.makepyfile(test_releases=_as_anyio(docs_test_file()))
     result = _outcome(pytester, "-p", "no:asyncio")
     result.assert_outcomes(passed=2)
 
@@ -83,7 +83,7 @@ def test_both_plugins_installed(pytester: pytest.Pytester) -> None:
     pytester.makeini(PYTEST_ASYNCIO_INI.format(mode="strict"))
     pytester.makeconftest(ANYIO_CONFTEST)
     pytester.makepyfile(
-        test_with_asyncio=readme_test_file(), test_with_anyio=_as_anyio(readme_test_file())
+        test_with_asyncio=docs_test_file(), test_with_anyio=_as_anyio(docs_test_file())
     )
     result = _outcome(pytester)
     result.assert_outcomes(passed=4)
