@@ -11,9 +11,9 @@ import attrs
 from .._core.retry import RetryPolicy
 from .._core.timeouts import Timeouts
 from .._exceptions import NotFoundError, ResponseDecodeError, UnsupportedOperationError
-from .._models.converter import decode
 from .._release.progress import StreamingContent
 from .._wire.codec import MISSING, missing_value_error
+from .._wire.decode import decode
 from .._wire.flavors import COMMUNITY, OFFICIAL, Flavor, is_missing_route
 
 __all__ = ["Answer", "Requester", "Resource"]
