@@ -14,7 +14,7 @@ import inspect
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import anyio
 import anyio.abc
@@ -32,13 +32,12 @@ from .._wire.validate import (
     check_rollout,
     check_size_limit,
 )
-
-if TYPE_CHECKING:
-    from .._client import AsyncCodePush
+from ._client_api import ClientAPI
 
 __all__ = ["Bulk", "BulkError", "BulkResult", "ItemResult", "Status", "Target"]
 
 Status = Literal["done", "skipped", "failed", "planned"]
+ClientT = TypeVar("ClientT", bound=ClientAPI)
 # Fields the community server stores and serves but reports as constants (rollout 100,
 # isDisabled false): a read can never show a release already has the wanted value.
 _UNREPORTED_BY_COMMUNITY = frozenset({"rollout", "is_disabled"})
@@ -238,7 +237,7 @@ def _same_content(a: Package | None, b: Package | None) -> bool:
     )
 
 
-class Bulk:
+class Bulk(Generic[ClientT]):
     """``cp.bulk``: promote, patch, release or roll back many apps in one call.
 
     Each call runs at most ``concurrency`` items at a time, all through the client's
@@ -248,7 +247,7 @@ class Bulk:
     exception from ``on_item`` stops the call the same way and is then raised as is.
     """
 
-    def __init__(self, client: AsyncCodePush) -> None:
+    def __init__(self, client: ClientT) -> None:
         self._cp = client
 
     def __repr__(self) -> str:
@@ -484,7 +483,7 @@ class Bulk:
     async def run(
         self,
         targets: Iterable[TargetLike],
-        fn: Callable[[AsyncCodePush, Target], Awaitable[Any]],
+        fn: Callable[[ClientT, Target], Awaitable[Any]],
         *,
         concurrency: int = 8,
         on_item: OnItem | None = None,

@@ -15,16 +15,14 @@ import logging
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import anyio
 import attrs
 
 from .._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
 from .._models.entities import Package, UpdateMetrics
-
-if TYPE_CHECKING:
-    from .._client import AsyncCodePush
+from ._client_api import ClientAPI
 
 __all__ = [
     "BreachAction",
@@ -380,7 +378,7 @@ class _ActionFailed(Exception):
 class Rollouts:
     """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
 
-    def __init__(self, client: AsyncCodePush) -> None:
+    def __init__(self, client: ClientAPI) -> None:
         self._cp = client
 
     def __repr__(self) -> str:
