@@ -237,6 +237,43 @@ def _same_content(a: Package | None, b: Package | None) -> bool:
     )
 
 
+Selection = str | Iterable[str] | Callable[[App], bool]
+
+
+def _check_selection(apps: Selection, deployment: str | None, require_match: bool) -> list[str]:
+    """The listed app names (none for a pattern or a predicate), checked before any request."""
+    if deployment is not None:
+        _check_name(deployment, "deployment")
+    if not isinstance(require_match, bool):
+        raise ValueError(f"require_match must be True or False, got {require_match!r}")
+    if isinstance(apps, str) or callable(apps):
+        return []
+    if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
+        raise ValueError("apps must be an fnmatch pattern, a list of names or a "
+                         f"predicate over App, got {type(apps).__name__}")
+    return [_check_name(n, "an app name") for n in apps]
+
+
+def _choose(apps: Selection, names: list[str], known: list[App]) -> tuple[list[App], str]:
+    """The apps of ``known`` that ``apps`` chooses, and how an error names the choice."""
+    if isinstance(apps, str):
+        return [a for a in known if fnmatch.fnmatchcase(a.name, apps)], f"pattern {apps!r}"
+    if callable(apps):
+        return [a for a in known if apps(a)], "the predicate"
+    by_name = {a.name: a for a in known}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValueError(f"no such apps on the server: {', '.join(missing)}")
+    return [by_name[n] for n in dict.fromkeys(names)], "the names"
+
+
+def _check_have_deployment(chosen: list[App], deployment: str) -> None:
+    lacking = [a.name for a in chosen
+               if a.deployments is not None and deployment not in a.deployments]
+    if lacking:
+        raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
+
+
 class Bulk(Generic[ClientT]):
     """``cp.bulk``: promote, patch, release or roll back many apps in one call.
 
@@ -255,7 +292,7 @@ class Bulk(Generic[ClientT]):
 
     async def targets(
         self,
-        apps: str | Iterable[str] | Callable[[App], bool] = "*",
+        apps: Selection = "*",
         deployment: str | None = None,
         *,
         require_match: bool = True,
@@ -265,37 +302,13 @@ class Bulk(Generic[ClientT]):
         With ``require_match`` (the default) choosing nothing is an error, as are listed
         names the server does not have, or apps without ``deployment``.
         """
-        if deployment is not None:
-            _check_name(deployment, "deployment")
-        if not isinstance(require_match, bool):
-            raise ValueError(f"require_match must be True or False, got {require_match!r}")
-        names: list[str] = []
-        if not isinstance(apps, str) and not callable(apps):
-            if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
-                raise ValueError("apps must be an fnmatch pattern, a list of names or a "
-                                 f"predicate over App, got {type(apps).__name__}")
-            names = [_check_name(n, "an app name") for n in apps]  # before any request
+        names = _check_selection(apps, deployment, require_match)  # before any request
         known = sorted(await self._cp.apps.list(), key=lambda a: (a.name.casefold(), a.name))
-        if isinstance(apps, str):
-            chosen = [a for a in known if fnmatch.fnmatchcase(a.name, apps)]
-            what = f"pattern {apps!r}"
-        elif callable(apps):
-            chosen = [a for a in known if apps(a)]
-            what = "the predicate"
-        else:
-            by_name = {a.name: a for a in known}
-            missing = [n for n in names if n not in by_name]
-            if missing:
-                raise ValueError(f"no such apps on the server: {', '.join(missing)}")
-            chosen = [by_name[n] for n in dict.fromkeys(names)]
-            what = "the names"
+        chosen, what = _choose(apps, names, known)
         if require_match and not chosen:
             raise ValueError(f"{what} matched none of the server's {len(known)} apps")
         if deployment is not None:
-            lacking = [a.name for a in chosen
-                       if a.deployments is not None and deployment not in a.deployments]
-            if lacking:
-                raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
+            _check_have_deployment(chosen, deployment)
         return [Target(a.name, deployment) for a in chosen]
 
     async def promote(

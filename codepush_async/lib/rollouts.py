@@ -375,6 +375,24 @@ class _ActionFailed(Exception):
         self.event = event
 
 
+_COMMUNITY_REFUSAL = (
+    "staged rollouts need the release's rollout as the server holds it, and the "
+    "community server always reports 100 (it stores and serves the rollout it is "
+    "sent, but never shows it): a run could neither see where it stands nor "
+    "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
+    "cp.deployments.metrics instead."
+)
+
+
+def _check_run(plan: object, label: object, stop: object) -> None:
+    if not isinstance(plan, RolloutPlan):
+        raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
+    if label is not None and (not isinstance(label, str) or not label):
+        raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
+    if stop is not None and not isinstance(stop, anyio.Event):
+        raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
+
+
 class Rollouts:
     """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
 
@@ -402,109 +420,41 @@ class Rollouts:
         :class:`RolloutActionError`. A server that never reports rollouts (the community
         server) raises ``UnsupportedOperationError`` before any write.
         """
-        if not isinstance(plan, RolloutPlan):
-            raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
-        if label is not None and (not isinstance(label, str) or not label):
-            raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
-        if stop is not None and not isinstance(stop, anyio.Event):
-            raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
+        _check_run(plan, label, stop)
         package = await self._target(app, deployment, label)
-        if await self._cp.resolve_flavor() == "community":
-            raise UnsupportedOperationError(
-                "staged rollouts need the release's rollout as the server holds it, and the "
-                "community server always reports 100 (it stores and serves the rollout it is "
-                "sent, but never shows it): a run could neither see where it stands nor "
-                "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
-                "cp.deployments.metrics instead."
-            )
         assert package.label is not None
-        name = package.label
-        if label is not None and label != name:
-            yield RolloutSuperseded(label, name)
+        if label is not None and label != package.label:
+            yield RolloutSuperseded(label, package.label)
             return
-        rollout = package.rollout  # 100 where the server stores null
-        yield RolloutStarted(app, deployment, name, rollout)
+        yield RolloutStarted(app, deployment, package.label, package.rollout)
         if package.is_disabled:
-            yield RolloutHalted("the release is disabled", rollout, None)
+            yield RolloutHalted("the release is disabled", package.rollout, None)
             return
-        steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
-        previous: UpdateMetrics | None = None
-        held = 0.0  # seconds the current step was held for too little data
-        flight: list[str] = []  # the write in flight, for the log if the run stops during it
+        run = _Run(self._cp, app, deployment, package.label, plan, stop, package.rollout)
         try:
-            if rollout < plan.steps[0]:
-                # The first step needs no data, but never widens a release already failing.
-                existing = (await self._cp.deployments.metrics(app, deployment)).get(name)
-                if existing is not None:
-                    previous = existing
-                    await self._judge(app, deployment, name, plan, existing, rollout, flight)
-                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
-                steps = [step for step in steps if step > rollout]  # raised by someone else
-                yield RolloutStepped(rollout, None)
-            why = "interval"
-            while steps:
-                yield RolloutWaiting(self._until(plan), rollout, why)
-                why = "interval"
-                metrics = await self._wait_and_read(app, deployment, name, plan, rollout, stop)
-                if metrics is None or _went_backwards(metrics, previous):
-                    reason = "no metrics" if metrics is None else "metrics went backwards"
-                    if plan.on_no_metrics == "halt":
-                        raise _Stop(RolloutHalted(reason, rollout, metrics))
-                    logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
-                                   app, deployment, name, reason)
-                    if metrics is not None:  # counters that started again: judged from here
-                        previous = metrics
-                        await self._judge(app, deployment, name, plan, metrics, rollout, flight)
-                else:
-                    previous = metrics
-                    rate = await self._judge(app, deployment, name, plan, metrics, rollout, flight)
-                    if rate is None:
-                        if not plan.interval or (
-                            plan.max_hold is not None and held + plan.interval > plan.max_hold
-                        ):
-                            reason = _too_little_data(plan.gate, metrics, held)
-                            raise _Stop(RolloutHalted(reason, rollout, metrics))
-                        held += plan.interval
-                        why = "too few downloads"
-                        continue  # too few downloads to judge: hold this step, wait again
-                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
-                held = 0.0
-                steps = [step for step in steps if step > rollout]  # raised by someone else
-                yield RolloutStepped(rollout, metrics)
+            first = await run.first_step()
+            if first is not None:
+                yield first
+            while run.steps:
+                yield run.waiting()
+                stepped = await run.next_step()
+                if stepped is not None:
+                    yield stepped
         except _Stop as stopped:
             yield stopped.event
             return
         except _ActionFailed as failed:
             breach = failed.event
         except (GeneratorExit, anyio.get_cancelled_exc_class()):
-            if flight:  # the write was sent: the server may hold either state
-                logger.warning(
-                    "rollout of %s/%s %s cancelled while %s: the change may have landed; "
-                    "run the plan again to resume from what the server holds",
-                    app, deployment, name, flight[-1],
-                )
-            else:
-                logger.warning(
-                    "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
-                    "run the plan again to resume", app, deployment, name, rollout,
-                )
+            run.log_cancelled()
             raise
         except Exception as error:
-            refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
-            if flight and not refused:
-                logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
-                               "have landed; run the plan again to resume from what the "
-                               "server holds", app, deployment, name, type(error).__name__,
-                               flight[-1])
-            else:
-                logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
-                               "again to resume", app, deployment, name, rollout,
-                               type(error).__name__)
+            run.log_stopped(error)
             raise
         else:
-            yield RolloutCompleted(name, rollout)
+            yield RolloutCompleted(run.label, run.rollout)
             return
-        logger.error("rollout of %s/%s %s: %s", app, deployment, name, breach)
+        logger.error("rollout of %s/%s %s: %s", app, deployment, run.label, breach)
         yield breach
         raise RolloutActionError(breach) from breach.error
 
@@ -523,9 +473,9 @@ class Rollouts:
             events.append(event)
         return RolloutOutcome.from_events(events)
 
-    # The parts of a run
-
     async def _target(self, app: str, deployment: str, label: str | None) -> Package:
+        """The deployment's current release (``label`` must be in its history); a server
+        that never reports rollouts is refused here, before any write."""
         current = (await self._cp.deployments.get(app, deployment)).package
         if current is None or current.label is None:
             raise NotFoundError(f"{app}/{deployment} has no release to roll out")
@@ -533,85 +483,154 @@ class Rollouts:
             history = await self._cp.releases.history(app, deployment)
             if not any(package.label == label for package in history):
                 raise NotFoundError(f"{app}/{deployment} has no release {label!r}")
+        if await self._cp.resolve_flavor() == "community":
+            raise UnsupportedOperationError(_COMMUNITY_REFUSAL)
         return current
 
-    async def _judge(
-        self,
-        app: str,
-        deployment: str,
-        label: str,
-        plan: RolloutPlan,
-        metrics: UpdateMetrics,
-        rollout: int,
-        flight: list[str],
-    ) -> float | None:
+
+@attrs.define
+class _Run:
+    """One run of a plan on release ``label``: where it stands and what it last saw.
+
+    ``flight`` names the write in flight, for the log if the run stops during it; ``held``
+    is how long the current step was held for too little data.
+    """
+
+    _cp: ClientAPI
+    app: str
+    deployment: str
+    label: str
+    plan: RolloutPlan
+    stop: anyio.Event | None
+    rollout: int  # 100 where the server stores null
+    steps: list[int] = attrs.field(init=False)
+    previous: UpdateMetrics | None = None
+    held: float = 0.0
+    why: str = "interval"
+    flight: list[str] = attrs.field(factory=list)
+
+    def __attrs_post_init__(self) -> None:
+        self.steps = [step for step in self.plan.steps if step > self.rollout]  # resume
+
+    async def first_step(self) -> RolloutStepped | None:
+        """Below the first step: take it with no data, unless the release already fails."""
+        if self.rollout >= self.plan.steps[0]:
+            return None
+        existing = (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
+        if existing is not None:
+            self.previous = existing
+            await self._judge(existing)
+        await self._step_up()
+        return RolloutStepped(self.rollout, None)
+
+    def waiting(self) -> RolloutWaiting:
+        """The wait before the next judgement, and why it is waited for."""
+        event = RolloutWaiting(self._until(), self.rollout, self.why)
+        self.why = "interval"
+        return event
+
+    async def next_step(self) -> RolloutStepped | None:
+        """Wait, judge the metrics and step up (``None``: the step is held one more wait)."""
+        metrics = await self._wait_and_read()
+        if metrics is None or _went_backwards(metrics, self.previous):
+            await self._without_metrics(metrics)
+        elif not await self._passes(metrics):
+            return None
+        await self._step_up()
+        return RolloutStepped(self.rollout, metrics)
+
+    async def _without_metrics(self, metrics: UpdateMetrics | None) -> None:
+        """No metrics or ones gone backwards: halt, or advance as the plan allows."""
+        reason = "no metrics" if metrics is None else "metrics went backwards"
+        if self.plan.on_no_metrics == "halt":
+            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
+        logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
+                       self.app, self.deployment, self.label, reason)
+        if metrics is not None:  # counters that started again: judged from here
+            self.previous = metrics
+            await self._judge(metrics)
+
+    async def _passes(self, metrics: UpdateMetrics) -> bool:
+        """Whether the gate lets the release widen; too little data holds the step."""
+        self.previous = metrics
+        if await self._judge(metrics) is not None:
+            return True
+        plan = self.plan
+        if not plan.interval or (
+            plan.max_hold is not None and self.held + plan.interval > plan.max_hold
+        ):
+            reason = _too_little_data(plan.gate, metrics, self.held)
+            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
+        self.held += plan.interval
+        self.why = "too few downloads"
+        return False
+
+    async def _step_up(self) -> None:
+        self.rollout = await self._raise_to(self.steps.pop(0))
+        self.held = 0.0
+        self.steps = [step for step in self.steps if step > self.rollout]  # raised by another
+
+    async def _judge(self, metrics: UpdateMetrics) -> float | None:
         """The failure rate (``None``: too little data); a breach acts and ends the run."""
+        plan = self.plan
         rate = plan.gate.failure_rate(metrics)
         if rate is not None and rate > plan.gate.max_failure_rate:
             try:
-                await self._act(app, deployment, label, plan.on_breach, flight)
+                await self._act(plan.on_breach)
             except _Stop:
                 raise
             except Exception as error:  # the breach is still reported, with why it stands
                 raise _ActionFailed(RolloutBreached(
-                    metrics, plan.on_breach, rate, rollout, error=error)) from error
-            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
+                    metrics, plan.on_breach, rate, self.rollout, error=error)) from error
+            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, self.rollout))
         return rate
 
-    async def _act(
-        self, app: str, deployment: str, label: str, action: BreachAction, flight: list[str]
-    ) -> None:
+    async def _act(self, action: BreachAction) -> None:
+        app, deployment, label = self.app, self.deployment, self.label
         if action == "rollback":
             # A rollback undoes whatever is current: never a release made since the read.
-            await self._current(app, deployment, label)
-            flight.append(f"rolling back {label} after a breach")
+            await self._current()
+            self.flight.append(f"rolling back {label} after a breach")
             await self._cp.releases.rollback(app, deployment)
         elif action == "disable":
-            flight.append(f"disabling {label} after a breach")
+            self.flight.append(f"disabling {label} after a breach")
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)
-        flight.clear()
+        self.flight.clear()
         logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
                        label, action)
 
-    async def _current(self, app: str, deployment: str, label: str) -> Package:
+    async def _current(self) -> Package:
         """The release as it is on the server now; stops the run if it was superseded."""
-        current = (await self._cp.deployments.get(app, deployment)).package
-        if current is None or current.label != label:
-            raise _Stop(RolloutSuperseded(label, None if current is None else current.label))
+        current = (await self._cp.deployments.get(self.app, self.deployment)).package
+        if current is None or current.label != self.label:
+            raise _Stop(RolloutSuperseded(self.label, None if current is None else current.label))
         return current
 
-    async def _step(
-        self, app: str, deployment: str, label: str, rollout: int, flight: list[str]
-    ) -> int:
-        current = await self._current(app, deployment, label)
+    async def _raise_to(self, rollout: int) -> int:
+        current = await self._current()
         if current.rollout >= rollout:
             return current.rollout  # someone raised it meanwhile: nothing to do
-        flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
-        updated = await self._cp.releases.patch(app, deployment, label, rollout=rollout)
-        flight.clear()
+        self.flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
+        updated = await self._cp.releases.patch(
+            self.app, self.deployment, self.label, rollout=rollout
+        )
+        self.flight.clear()
         return rollout if updated is None else updated.rollout
 
-    def _until(self, plan: RolloutPlan) -> datetime:
-        return datetime.fromtimestamp(self._cp.clock.now() + plan.interval, tz=timezone.utc)
+    def _until(self) -> datetime:
+        return datetime.fromtimestamp(self._cp.clock.now() + self.plan.interval, tz=timezone.utc)
 
-    async def _wait_and_read(
-        self,
-        app: str,
-        deployment: str,
-        label: str,
-        plan: RolloutPlan,
-        rollout: int,
-        stop: anyio.Event | None,
-    ) -> UpdateMetrics | None:
-        await self._sleep(plan.interval, stop)
-        if stop is not None and stop.is_set():
-            raise _Stop(RolloutCancelled(label, rollout))
-        current = await self._current(app, deployment, label)
+    async def _wait_and_read(self) -> UpdateMetrics | None:
+        await self._sleep(self.plan.interval)
+        if self.stop is not None and self.stop.is_set():
+            raise _Stop(RolloutCancelled(self.label, self.rollout))
+        current = await self._current()
         if current.is_disabled:
-            raise _Stop(RolloutHalted("the release was disabled", rollout, None))
-        return (await self._cp.deployments.metrics(app, deployment)).get(label)
+            raise _Stop(RolloutHalted("the release was disabled", self.rollout, None))
+        return (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
 
-    async def _sleep(self, seconds: float, stop: anyio.Event | None) -> None:
+    async def _sleep(self, seconds: float) -> None:
+        stop = self.stop
         if stop is None:
             await self._cp.clock.sleep(seconds)
             return
@@ -625,3 +644,30 @@ class Rollouts:
             await self._cp.clock.sleep(seconds)
             group.cancel_scope.cancel()
 
+    def log_cancelled(self) -> None:
+        """The log line of a run cancelled (or left) while it waited or wrote."""
+        if self.flight:  # the write was sent: the server may hold either state
+            logger.warning(
+                "rollout of %s/%s %s cancelled while %s: the change may have landed; "
+                "run the plan again to resume from what the server holds",
+                self.app, self.deployment, self.label, self.flight[-1],
+            )
+        else:
+            logger.warning(
+                "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
+                "run the plan again to resume", self.app, self.deployment, self.label,
+                self.rollout,
+            )
+
+    def log_stopped(self, error: Exception) -> None:
+        """The log line of a run stopped by ``error`` (a refusal never landed)."""
+        refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
+        if self.flight and not refused:
+            logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
+                           "have landed; run the plan again to resume from what the "
+                           "server holds", self.app, self.deployment, self.label,
+                           type(error).__name__, self.flight[-1])
+        else:
+            logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
+                           "again to resume", self.app, self.deployment, self.label,
+                           self.rollout, type(error).__name__)
