@@ -73,6 +73,14 @@ class Account(_Model):
     name: str | None = None
     linked_providers: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        return short_repr(
+            "Account",
+            None if self.email is None else repr(self.email),
+            ("name", self.name),
+            ("linked", ", ".join(self.linked_providers) or None),
+        )
+
 
 def _mask(secret: str | None) -> str:
     return "None" if secret is None else "'***'"

@@ -20,8 +20,11 @@ import anyio
 import anyio.abc
 import attrs
 
+from .._display.tables import Column, Displayed, Table, make_table, to_records
 from .._exceptions import CodePushError, IdenticalReleaseError
-from .._models.entities import App, Package
+from .._models.entities import App, Package, _Model
+from .._models.export import Mode
+from .._models.reprs import call_repr, format_value
 from .._release.package import ReleaseContents
 from .._release.prepared import prepare_release
 from .._wire.semver import is_valid_range
@@ -54,7 +57,7 @@ def _check_name(value: Any, what: str) -> str:
 
 
 @attrs.frozen
-class Target:
+class Target(_Model):
     """One app (and the deployment the call acts on; ``None``: the call's deployment)."""
 
     app: str = attrs.field(validator=lambda _, __, v: _check_name(v, "Target.app"))
@@ -72,7 +75,7 @@ OnItem = Callable[["ItemResult"], Awaitable[None] | None]
 
 
 @attrs.frozen
-class ItemResult:
+class ItemResult(_Model):
     """How one target ended: ``done``, ``skipped`` (already so), ``failed`` or ``planned``.
 
     ``value`` is the operation's answer (for ``skipped`` and ``planned``: the current
@@ -89,23 +92,45 @@ class ItemResult:
     attempts: int = 0
     elapsed: float = 0.0
 
+    @property
+    def cause(self) -> str | None:
+        """A failed item's error as ``"NotFoundError: ..."`` (``None`` for the others)."""
+        return None if self.error is None else f"{type(self.error).__name__}: {self.error}"
+
+    def __repr__(self) -> str:
+        return call_repr("ItemResult", target=str(self.target), status=self.status,
+                         error=self.cause, attempts=self.attempts,
+                         elapsed=round(self.elapsed, 3))
+
+
+_ITEM_COLUMNS: tuple[Column, ...] = (
+    ("Target", lambda item: str(item.target)),
+    ("Status", lambda item: item.status),
+    ("Result", lambda item: item.cause or format_value(item.value)),
+    ("Attempts", lambda item: str(item.attempts)),
+    ("Elapsed", lambda item: f"{item.elapsed:.2f} s"),
+)
+
 
 class BulkError(CodePushError):
     """Some items of a bulk call failed; ``failed`` holds them, the message names each."""
 
     def __init__(self, failed: Sequence[ItemResult], total: int) -> None:
-        causes = "; ".join(
-            f"{item.target}: {type(item.error).__name__}: {item.error}" for item in failed
-        )
+        causes = "; ".join(f"{item.target}: {item.cause}" for item in failed)
         super().__init__(f"{len(failed)} of {total} bulk items failed: {causes}")
         self.failed: tuple[ItemResult, ...] = tuple(failed)
 
 
 @attrs.frozen
-class BulkResult:
-    """Every item of a bulk call, in the order of its targets; true when none failed."""
+class BulkResult(_Model, Displayed):
+    """Every item of a bulk call, in the order of its targets; true when none failed.
+
+    ``operation`` names the call (``"promote"``, ...). It shows as one line of counts, and
+    as a table of its items in a notebook, with ``rich`` or through ``table()``.
+    """
 
     items: tuple[ItemResult, ...]
+    operation: str | None = attrs.field(default=None, kw_only=True)
 
     def _with(self, status: Status) -> tuple[ItemResult, ...]:
         return tuple(item for item in self.items if item.status == status)
@@ -134,6 +159,21 @@ class BulkResult:
 
     def __iter__(self) -> Iterator[ItemResult]:
         return iter(self.items)
+
+    def __repr__(self) -> str:
+        counts = Counter(item.status for item in self.items)
+        return call_repr("BulkResult", operation=self.operation, done=counts[DONE],
+                         skipped=counts[SKIPPED], failed=counts[FAILED],
+                         planned=counts[PLANNED] or None)
+
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
+        """One dict per item, for ``pandas.DataFrame(result.to_records())``."""
+        return to_records(self.items, by_alias=by_alias, mode=mode)
+
+    def _table(self) -> Table:
+        return make_table(_ITEM_COLUMNS, self.items)
 
     def raise_for_failures(self) -> None:
         """Raise ``BulkError`` naming each failed target and its cause, if any failed."""
@@ -351,7 +391,7 @@ class Bulk(Generic[ClientT]):
             return _Decision(dst.package, lambda: releases.promote(
                 target.app, source, dest, **overrides))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("promote", items, read, concurrency, dry_run, on_item)
 
     async def patch(
         self,
@@ -404,7 +444,7 @@ class Bulk(Generic[ClientT]):
             return _Decision(current, lambda: releases.patch(
                 target.app, deployment, label, **changes))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("patch", items, read, concurrency, dry_run, on_item)
 
     async def release(
         self,
@@ -453,7 +493,7 @@ class Bulk(Generic[ClientT]):
                     target.app, deployment, prepared.contents, target_binary_version,
                     **release_options))
 
-            return await self._run(items, read, concurrency, dry_run, on_item)
+            return await self._run("release", items, read, concurrency, dry_run, on_item)
 
     async def rollback(
         self,
@@ -491,7 +531,7 @@ class Bulk(Generic[ClientT]):
             return _Decision(current, lambda: releases.rollback(
                 target.app, deployment, target_release))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("rollback", items, read, concurrency, dry_run, on_item)
 
     async def run(
         self,
@@ -509,10 +549,11 @@ class Bulk(Generic[ClientT]):
         async def read(target: Target) -> _Decision:
             return _Decision(None, lambda: fn(self._cp, target))
 
-        return await self._run(items, read, concurrency, False, on_item)
+        return await self._run("run", items, read, concurrency, False, on_item)
 
     async def _run(
         self,
+        operation: str,
         targets: list[Target],
         read: _Read,
         concurrency: int,
@@ -564,7 +605,9 @@ class Bulk(Generic[ClientT]):
         if callback_errors:
             raise callback_errors[0]
         assert all(item is not None for item in settled)
-        return BulkResult(tuple(item for item in settled if item is not None))
+        return BulkResult(
+            tuple(item for item in settled if item is not None), operation=operation
+        )
 
 
 async def _write(decision: _Decision, result: Callable[..., ItemResult]) -> ItemResult:

@@ -15,13 +15,16 @@ import logging
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 import attrs
 
+from .._display.tables import Column, Displayed, Table, make_table
 from .._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
-from .._models.entities import Package, UpdateMetrics
+from .._models.entities import Package, UpdateMetrics, _Model
+from .._models.export import Mode, unstructure
+from .._models.reprs import call_repr
 from ._client_api import ClientAPI
 
 __all__ = [
@@ -80,7 +83,7 @@ def _describe(metrics: UpdateMetrics | None) -> str:
 
 
 @attrs.frozen
-class HealthGate:
+class HealthGate(_Model):
     """When a release may widen: failure rate = failed / (installed + failed), judged
     once at least ``min_downloads`` devices downloaded it; above ``max_failure_rate``
     is a breach. Fewer downloads (or no installs reported yet) holds the step."""
@@ -153,7 +156,7 @@ def _check_choice(value: object, choices: tuple[str, ...], name: str) -> None:
 
 
 @attrs.frozen
-class RolloutPlan:
+class RolloutPlan(_Model):
     """The rollout percentages to go through, the wait at each, the gate and what to do
     on a breach (``"rollback"``, ``"disable"`` or ``"halt"``) or without metrics.
 
@@ -182,7 +185,7 @@ class RolloutPlan:
 
 
 @attrs.frozen
-class RolloutStarted:
+class RolloutStarted(_Model):
     """The plan starts (or resumes) on ``label``, currently at ``rollout`` %."""
 
     app: str
@@ -195,7 +198,7 @@ class RolloutStarted:
 
 
 @attrs.frozen
-class RolloutStepped:
+class RolloutStepped(_Model):
     """The rollout was raised to ``rollout`` %; ``metrics`` allowed it (``None``: first
     step, or advanced without metrics as the plan allows)."""
 
@@ -207,7 +210,7 @@ class RolloutStepped:
 
 
 @attrs.frozen
-class RolloutWaiting:
+class RolloutWaiting(_Model):
     """Waiting on the client's clock until ``until`` before judging ``rollout`` %."""
 
     until: datetime
@@ -220,7 +223,7 @@ class RolloutWaiting:
 
 
 @attrs.frozen
-class RolloutBreached:
+class RolloutBreached(_Model):
     """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
     why it failed (then the run raises :class:`RolloutActionError` right after)."""
 
@@ -251,7 +254,7 @@ class RolloutActionError(CodePushError):
 
 
 @attrs.frozen
-class RolloutHalted:
+class RolloutHalted(_Model):
     """The plan stopped without a breach (metrics missing or going backwards, too little
     data after ``max_hold``, or a disabled release)."""
 
@@ -264,7 +267,7 @@ class RolloutHalted:
 
 
 @attrs.frozen
-class RolloutCompleted:
+class RolloutCompleted(_Model):
     """The release reached the plan's last step (100 %: every device)."""
 
     label: str
@@ -275,7 +278,7 @@ class RolloutCompleted:
 
 
 @attrs.frozen
-class RolloutSuperseded:
+class RolloutSuperseded(_Model):
     """The deployment's current release is no longer ``label`` but ``by``."""
 
     label: str
@@ -286,7 +289,7 @@ class RolloutSuperseded:
 
 
 @attrs.frozen
-class RolloutCancelled:
+class RolloutCancelled(_Model):
     """The run was asked to stop; the server is left as it is, at ``rollout`` %."""
 
     label: str
@@ -306,11 +309,21 @@ RolloutEvent = (
     | RolloutSuperseded
     | RolloutCancelled
 )
+"""Any event a rollout run yields; ``str(event)`` says it in one line for a log."""
+
+_EVENT_COLUMNS: tuple[Column, ...] = (
+    ("Event", lambda event: type(event).__name__.removeprefix("Rollout")),
+    ("Detail", str),
+)
 
 
 @attrs.frozen
-class RolloutOutcome:
-    """How a plan ended, at what rollout, the metrics that decided it and every event."""
+class RolloutOutcome(_Model, Displayed):
+    """How a plan ended, at what rollout, the metrics that decided it and every event.
+
+    It shows as one line (the events counted), and as a table of its events in a
+    notebook, with ``rich`` or through ``table()``.
+    """
 
     status: RolloutStatus
     label: str | None
@@ -350,6 +363,23 @@ class RolloutOutcome:
         else:  # pragma: no cover - run() always ends with one of the above
             raise AssertionError(f"a rollout run ended with {last!r}")
         return cls(status, label, rollout, metrics, tuple(events), reason)
+
+    def __repr__(self) -> str:
+        return call_repr("RolloutOutcome", status=self.status, label=self.label,
+                         rollout=self.rollout, reason=self.reason, events=len(self.events))
+
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
+        """One dict per event, its kind first under ``event`` (``"RolloutStepped"``, ...)."""
+        return [
+            {"event": type(event).__name__,
+             **unstructure(event, by_alias=by_alias, mode=mode)}
+            for event in self.events
+        ]
+
+    def _table(self) -> Table:
+        return make_table(_EVENT_COLUMNS, self.events)
 
 
 def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
