@@ -33,9 +33,9 @@ def to_camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-# Messages name the expected type and the JSON type received, never the value: an
-# answer may carry a secret (a new access key) in any field.
 def json_kind(value: Any) -> str:
+    """The JSON type an error message names: never the value, since an answer may carry
+    a secret (a new access key) in any field."""
     return "null" if value is None else type(value).__name__
 
 
@@ -81,6 +81,7 @@ def _structure_int(value: Any, _: type) -> int:
 
 
 def require_object(value: Any) -> None:
+    """A JSON object, or ``TypeError`` naming what came instead."""
     if not isinstance(value, dict):
         raise TypeError(f"expected an object, got {json_kind(value)}")
 
