@@ -143,3 +143,18 @@ __all__ = [
     "to_records",
     "verify_release",
 ]
+
+
+def _name_exceptions_by_their_public_path() -> None:
+    """Tracebacks show ``codepush_async.NotFoundError``: the path users import it from.
+
+    Only exception classes: cattrs finds an attrs model's string annotations through its
+    ``__module__``, so the models keep theirs.
+    """
+    for name in __all__:
+        value = globals()[name]
+        if isinstance(value, type) and issubclass(value, BaseException):
+            value.__module__ = __name__
+
+
+_name_exceptions_by_their_public_path()

@@ -28,7 +28,16 @@ from .._models.entities import (
 from .._models.export import Mode, check_mode, unstructure
 from .._models.reprs import format_size, format_value
 
-__all__ = ["Column", "ModelList", "ModelMap", "Table", "columns_for", "to_records"]
+__all__ = [
+    "Column",
+    "Displayed",
+    "ModelList",
+    "ModelMap",
+    "Table",
+    "columns_for",
+    "make_table",
+    "to_records",
+]
 
 M = TypeVar("M")
 
@@ -161,8 +170,10 @@ class Table:
         return table
 
 
-class _Displayed:
-    """The display hooks, given ``_table()``."""
+class Displayed:
+    """The display hooks (notebook HTML, rich, plain text), given ``_table()``."""
+
+    __slots__ = ()
 
     def _table(self) -> Table:
         raise NotImplementedError
@@ -178,7 +189,7 @@ class _Displayed:
         return self._table().rich()
 
 
-class ModelList(_Displayed, list[M], Generic[M]):
+class ModelList(Displayed, list[M], Generic[M]):
     """A list of models (``cp.releases.history`` and other list calls return one).
 
     ``item_type`` gives an empty list its table's columns.
@@ -198,13 +209,13 @@ class ModelList(_Displayed, list[M], Generic[M]):
 
     def _table(self) -> Table:
         item_type = type(self[0]) if self else self.item_type
-        return _make_table(columns_for(item_type) if item_type else (), self)
+        return make_table(columns_for(item_type) if item_type else (), self)
 
     def __reduce__(self) -> Any:
         return (type(self), (list(self),), {"item_type": self.item_type})
 
 
-class ModelMap(_Displayed, dict[str, M], Generic[M]):
+class ModelMap(Displayed, dict[str, M], Generic[M]):
     """A dict of models keyed by name (metrics by label, collaborators by e-mail)."""
 
     key_name: str = "key"
@@ -242,7 +253,8 @@ class ModelMap(_Displayed, dict[str, M], Generic[M]):
         return (type(self), (dict(self),), state)
 
 
-def _make_table(columns: Sequence[Column], items: Iterable[Any]) -> Table:
+def make_table(columns: Sequence[Column], items: Iterable[Any]) -> Table:
+    """One row per item, one cell per column."""
     return Table(
         tuple(h for h, _ in columns),
         tuple(tuple(get(item) for _, get in columns) for item in items),

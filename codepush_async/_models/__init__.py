@@ -1,1 +1,2 @@
-"""Typed models and the one converter that maps them to and from the wire (a leaf layer)."""
+"""Typed models, their one converter factory, ``to_dict`` and reprs (a leaf layer: it imports
+nothing else of the package)."""

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .export import to_dict
 from .reprs import short_repr
 
 __all__ = [
@@ -46,8 +47,6 @@ class _Model:
 
         ``mode="json"`` makes it JSON-safe (ISO-8601 times, lists for tuples).
         """
-        from .export import to_dict
-
         return to_dict(self, by_alias=by_alias, mode=mode)
 
 
@@ -73,6 +72,14 @@ class Account(_Model):
     email: str | None = None
     name: str | None = None
     linked_providers: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "Account",
+            None if self.email is None else repr(self.email),
+            ("name", self.name),
+            ("linked", ", ".join(self.linked_providers) or None),
+        )
 
 
 def _mask(secret: str | None) -> str:

@@ -1,6 +1,6 @@
-"""``to_dict()`` for every model: the SDK's converter, with the unstructure side changed.
+"""``to_dict()`` for every model: the models' converter, with the unstructure side changed.
 
-Built on first use from copies of the one converter, so the wire format stays its own.
+Built on first use, one converter per (names, mode), so the wire format stays its own.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from .converter import converter, to_camel
+from .converter import make_converter, to_camel
 
 __all__ = ["Mode", "check_mode", "to_dict", "unstructure"]
 
@@ -35,7 +35,7 @@ def _same(name: str) -> str:
 
 @cache
 def _exporter(by_alias: bool, mode: Mode) -> cattrs.Converter:
-    conv = converter.copy()
+    conv = make_converter()
     rename: Callable[[str], str] = to_camel if by_alias else _same
 
     def attrs_factory(cls: type) -> Callable[..., Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-__all__ = ["format_size", "format_time", "format_value", "short_repr"]
+__all__ = ["call_repr", "format_size", "format_time", "format_value", "short_repr"]
 
 Part = str | tuple[str, object] | None
 
@@ -58,3 +58,9 @@ def short_repr(name: str, *parts: Part) -> str:
         elif part is not None:
             words.append(part)
     return f"<{name} {', '.join(words)}>" if words else f"<{name}>"
+
+
+def call_repr(name: str, **fields: object) -> str:
+    """``Name(a='x', n=3)``: a summary in constructor style, leaving out ``None`` fields."""
+    shown = ", ".join(f"{key}={value!r}" for key, value in fields.items() if value is not None)
+    return f"{name}({shown})"

@@ -9,8 +9,8 @@ from .._core.outcome import Answer
 from .._core.requester import Requester
 from .._core.timeouts import Timeouts
 from .._exceptions import NotFoundError, ResponseDecodeError, UnsupportedOperationError
-from .._models.converter import decode
 from .._wire.codec import MISSING, StreamingContent, missing_value_error
+from .._wire.decode import decode
 from .._wire.flavors import COMMUNITY, OFFICIAL, is_missing_route
 
 __all__ = ["Resource"]

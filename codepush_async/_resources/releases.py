@@ -15,13 +15,13 @@ from .._core.retry import retries_left
 from .._core.timeouts import Timeouts
 from .._display.tables import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
-from .._models.converter import encode_package_info
 from .._models.entities import Deployment, Package, ReleaseMethod
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
 from .._release.package import ReleaseContents, check_contents, prepared_package, zip_layout
 from .._release.progress import ProgressCallback, with_progress
 from .._wire.codec import MISSING, StreamingContent, encode_json
+from .._wire.decode import encode_package_info
 from .._wire.flavors import COMMUNITY
 from .._wire.semver import is_valid_range
 from .._wire.validate import (

@@ -1,2 +1,2 @@
-"""The pure wire layer: dialects as data, the request/response codec, error mapping,
-server flavors, argument validation, semver and webhooks."""
+"""The pure wire layer: dialects as data, the request/response codec, answer decoding into
+models, error mapping, server flavors, argument validation, semver and webhooks."""

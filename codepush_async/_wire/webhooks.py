@@ -8,9 +8,9 @@ from typing import Any
 
 import attrs
 
-from .._models.converter import converter
 from .._models.entities import _Model
 from .codec import parse_json
+from .decode import converter
 
 __all__ = ["DeploymentReleasedEvent", "WebhookEvent", "WebhookRelease", "parse_webhook"]
 

@@ -14,14 +14,17 @@ import inspect
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import anyio
 import anyio.abc
 import attrs
 
+from .._display.tables import Column, Displayed, Table, make_table, to_records
 from .._exceptions import CodePushError, IdenticalReleaseError
-from .._models.entities import App, Package
+from .._models.entities import App, Package, _Model
+from .._models.export import Mode
+from .._models.reprs import call_repr, format_value
 from .._release.package import ReleaseContents
 from .._release.prepared import prepare_release
 from .._wire.semver import is_valid_range
@@ -32,13 +35,12 @@ from .._wire.validate import (
     check_rollout,
     check_size_limit,
 )
-
-if TYPE_CHECKING:
-    from .._client import AsyncCodePush
+from ._client_api import ClientAPI
 
 __all__ = ["Bulk", "BulkError", "BulkResult", "ItemResult", "Status", "Target"]
 
 Status = Literal["done", "skipped", "failed", "planned"]
+ClientT = TypeVar("ClientT", bound=ClientAPI)
 # Fields the community server stores and serves but reports as constants (rollout 100,
 # isDisabled false): a read can never show a release already has the wanted value.
 _UNREPORTED_BY_COMMUNITY = frozenset({"rollout", "is_disabled"})
@@ -55,7 +57,7 @@ def _check_name(value: Any, what: str) -> str:
 
 
 @attrs.frozen
-class Target:
+class Target(_Model):
     """One app (and the deployment the call acts on; ``None``: the call's deployment)."""
 
     app: str = attrs.field(validator=lambda _, __, v: _check_name(v, "Target.app"))
@@ -73,7 +75,7 @@ OnItem = Callable[["ItemResult"], Awaitable[None] | None]
 
 
 @attrs.frozen
-class ItemResult:
+class ItemResult(_Model):
     """How one target ended: ``done``, ``skipped`` (already so), ``failed`` or ``planned``.
 
     ``value`` is the operation's answer (for ``skipped`` and ``planned``: the current
@@ -90,23 +92,45 @@ class ItemResult:
     attempts: int = 0
     elapsed: float = 0.0
 
+    @property
+    def cause(self) -> str | None:
+        """A failed item's error as ``"NotFoundError: ..."`` (``None`` for the others)."""
+        return None if self.error is None else f"{type(self.error).__name__}: {self.error}"
+
+    def __repr__(self) -> str:
+        return call_repr("ItemResult", target=str(self.target), status=self.status,
+                         error=self.cause, attempts=self.attempts,
+                         elapsed=round(self.elapsed, 3))
+
+
+_ITEM_COLUMNS: tuple[Column, ...] = (
+    ("Target", lambda item: str(item.target)),
+    ("Status", lambda item: item.status),
+    ("Result", lambda item: item.cause or format_value(item.value)),
+    ("Attempts", lambda item: str(item.attempts)),
+    ("Elapsed", lambda item: f"{item.elapsed:.2f} s"),
+)
+
 
 class BulkError(CodePushError):
     """Some items of a bulk call failed; ``failed`` holds them, the message names each."""
 
     def __init__(self, failed: Sequence[ItemResult], total: int) -> None:
-        causes = "; ".join(
-            f"{item.target}: {type(item.error).__name__}: {item.error}" for item in failed
-        )
+        causes = "; ".join(f"{item.target}: {item.cause}" for item in failed)
         super().__init__(f"{len(failed)} of {total} bulk items failed: {causes}")
         self.failed: tuple[ItemResult, ...] = tuple(failed)
 
 
 @attrs.frozen
-class BulkResult:
-    """Every item of a bulk call, in the order of its targets; true when none failed."""
+class BulkResult(_Model, Displayed):
+    """Every item of a bulk call, in the order of its targets; true when none failed.
+
+    ``operation`` names the call (``"promote"``, ...). It shows as one line of counts, and
+    as a table of its items in a notebook, with ``rich`` or through ``table()``.
+    """
 
     items: tuple[ItemResult, ...]
+    operation: str | None = attrs.field(default=None, kw_only=True)
 
     def _with(self, status: Status) -> tuple[ItemResult, ...]:
         return tuple(item for item in self.items if item.status == status)
@@ -135,6 +159,21 @@ class BulkResult:
 
     def __iter__(self) -> Iterator[ItemResult]:
         return iter(self.items)
+
+    def __repr__(self) -> str:
+        counts = Counter(item.status for item in self.items)
+        return call_repr("BulkResult", operation=self.operation, done=counts[DONE],
+                         skipped=counts[SKIPPED], failed=counts[FAILED],
+                         planned=counts[PLANNED] or None)
+
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
+        """One dict per item, for ``pandas.DataFrame(result.to_records())``."""
+        return to_records(self.items, by_alias=by_alias, mode=mode)
+
+    def _table(self) -> Table:
+        return make_table(_ITEM_COLUMNS, self.items)
 
     def raise_for_failures(self) -> None:
         """Raise ``BulkError`` naming each failed target and its cause, if any failed."""
@@ -238,7 +277,44 @@ def _same_content(a: Package | None, b: Package | None) -> bool:
     )
 
 
-class Bulk:
+Selection = str | Iterable[str] | Callable[[App], bool]
+
+
+def _check_selection(apps: Selection, deployment: str | None, require_match: bool) -> list[str]:
+    """The listed app names (none for a pattern or a predicate), checked before any request."""
+    if deployment is not None:
+        _check_name(deployment, "deployment")
+    if not isinstance(require_match, bool):
+        raise ValueError(f"require_match must be True or False, got {require_match!r}")
+    if isinstance(apps, str) or callable(apps):
+        return []
+    if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
+        raise ValueError("apps must be an fnmatch pattern, a list of names or a "
+                         f"predicate over App, got {type(apps).__name__}")
+    return [_check_name(n, "an app name") for n in apps]
+
+
+def _choose(apps: Selection, names: list[str], known: list[App]) -> tuple[list[App], str]:
+    """The apps of ``known`` that ``apps`` chooses, and how an error names the choice."""
+    if isinstance(apps, str):
+        return [a for a in known if fnmatch.fnmatchcase(a.name, apps)], f"pattern {apps!r}"
+    if callable(apps):
+        return [a for a in known if apps(a)], "the predicate"
+    by_name = {a.name: a for a in known}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValueError(f"no such apps on the server: {', '.join(missing)}")
+    return [by_name[n] for n in dict.fromkeys(names)], "the names"
+
+
+def _check_have_deployment(chosen: list[App], deployment: str) -> None:
+    lacking = [a.name for a in chosen
+               if a.deployments is not None and deployment not in a.deployments]
+    if lacking:
+        raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
+
+
+class Bulk(Generic[ClientT]):
     """``cp.bulk``: promote, patch, release or roll back many apps in one call.
 
     Each call runs at most ``concurrency`` items at a time, all through the client's
@@ -248,7 +324,7 @@ class Bulk:
     exception from ``on_item`` stops the call the same way and is then raised as is.
     """
 
-    def __init__(self, client: AsyncCodePush) -> None:
+    def __init__(self, client: ClientT) -> None:
         self._cp = client
 
     def __repr__(self) -> str:
@@ -256,7 +332,7 @@ class Bulk:
 
     async def targets(
         self,
-        apps: str | Iterable[str] | Callable[[App], bool] = "*",
+        apps: Selection = "*",
         deployment: str | None = None,
         *,
         require_match: bool = True,
@@ -266,37 +342,13 @@ class Bulk:
         With ``require_match`` (the default) choosing nothing is an error, as are listed
         names the server does not have, or apps without ``deployment``.
         """
-        if deployment is not None:
-            _check_name(deployment, "deployment")
-        if not isinstance(require_match, bool):
-            raise ValueError(f"require_match must be True or False, got {require_match!r}")
-        names: list[str] = []
-        if not isinstance(apps, str) and not callable(apps):
-            if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
-                raise ValueError("apps must be an fnmatch pattern, a list of names or a "
-                                 f"predicate over App, got {type(apps).__name__}")
-            names = [_check_name(n, "an app name") for n in apps]  # before any request
+        names = _check_selection(apps, deployment, require_match)  # before any request
         known = sorted(await self._cp.apps.list(), key=lambda a: (a.name.casefold(), a.name))
-        if isinstance(apps, str):
-            chosen = [a for a in known if fnmatch.fnmatchcase(a.name, apps)]
-            what = f"pattern {apps!r}"
-        elif callable(apps):
-            chosen = [a for a in known if apps(a)]
-            what = "the predicate"
-        else:
-            by_name = {a.name: a for a in known}
-            missing = [n for n in names if n not in by_name]
-            if missing:
-                raise ValueError(f"no such apps on the server: {', '.join(missing)}")
-            chosen = [by_name[n] for n in dict.fromkeys(names)]
-            what = "the names"
+        chosen, what = _choose(apps, names, known)
         if require_match and not chosen:
             raise ValueError(f"{what} matched none of the server's {len(known)} apps")
         if deployment is not None:
-            lacking = [a.name for a in chosen
-                       if a.deployments is not None and deployment not in a.deployments]
-            if lacking:
-                raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
+            _check_have_deployment(chosen, deployment)
         return [Target(a.name, deployment) for a in chosen]
 
     async def promote(
@@ -339,7 +391,7 @@ class Bulk:
             return _Decision(dst.package, lambda: releases.promote(
                 target.app, source, dest, **overrides))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("promote", items, read, concurrency, dry_run, on_item)
 
     async def patch(
         self,
@@ -392,7 +444,7 @@ class Bulk:
             return _Decision(current, lambda: releases.patch(
                 target.app, deployment, label, **changes))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("patch", items, read, concurrency, dry_run, on_item)
 
     async def release(
         self,
@@ -441,7 +493,7 @@ class Bulk:
                     target.app, deployment, prepared.contents, target_binary_version,
                     **release_options))
 
-            return await self._run(items, read, concurrency, dry_run, on_item)
+            return await self._run("release", items, read, concurrency, dry_run, on_item)
 
     async def rollback(
         self,
@@ -479,12 +531,12 @@ class Bulk:
             return _Decision(current, lambda: releases.rollback(
                 target.app, deployment, target_release))
 
-        return await self._run(items, read, concurrency, dry_run, on_item)
+        return await self._run("rollback", items, read, concurrency, dry_run, on_item)
 
     async def run(
         self,
         targets: Iterable[TargetLike],
-        fn: Callable[[AsyncCodePush, Target], Awaitable[Any]],
+        fn: Callable[[ClientT, Target], Awaitable[Any]],
         *,
         concurrency: int = 8,
         on_item: OnItem | None = None,
@@ -497,10 +549,11 @@ class Bulk:
         async def read(target: Target) -> _Decision:
             return _Decision(None, lambda: fn(self._cp, target))
 
-        return await self._run(items, read, concurrency, False, on_item)
+        return await self._run("run", items, read, concurrency, False, on_item)
 
     async def _run(
         self,
+        operation: str,
         targets: list[Target],
         read: _Read,
         concurrency: int,
@@ -552,7 +605,9 @@ class Bulk:
         if callback_errors:
             raise callback_errors[0]
         assert all(item is not None for item in settled)
-        return BulkResult(tuple(item for item in settled if item is not None))
+        return BulkResult(
+            tuple(item for item in settled if item is not None), operation=operation
+        )
 
 
 async def _write(decision: _Decision, result: Callable[..., ItemResult]) -> ItemResult:

@@ -15,16 +15,17 @@ import logging
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 import anyio
 import attrs
 
+from .._display.tables import Column, Displayed, Table, make_table
 from .._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
-from .._models.entities import Package, UpdateMetrics
-
-if TYPE_CHECKING:
-    from .._client import AsyncCodePush
+from .._models.entities import Package, UpdateMetrics, _Model
+from .._models.export import Mode, unstructure
+from .._models.reprs import call_repr
+from ._client_api import ClientAPI
 
 __all__ = [
     "BreachAction",
@@ -82,7 +83,7 @@ def _describe(metrics: UpdateMetrics | None) -> str:
 
 
 @attrs.frozen
-class HealthGate:
+class HealthGate(_Model):
     """When a release may widen: failure rate = failed / (installed + failed), judged
     once at least ``min_downloads`` devices downloaded it; above ``max_failure_rate``
     is a breach. Fewer downloads (or no installs reported yet) holds the step."""
@@ -155,7 +156,7 @@ def _check_choice(value: object, choices: tuple[str, ...], name: str) -> None:
 
 
 @attrs.frozen
-class RolloutPlan:
+class RolloutPlan(_Model):
     """The rollout percentages to go through, the wait at each, the gate and what to do
     on a breach (``"rollback"``, ``"disable"`` or ``"halt"``) or without metrics.
 
@@ -184,7 +185,7 @@ class RolloutPlan:
 
 
 @attrs.frozen
-class RolloutStarted:
+class RolloutStarted(_Model):
     """The plan starts (or resumes) on ``label``, currently at ``rollout`` %."""
 
     app: str
@@ -197,7 +198,7 @@ class RolloutStarted:
 
 
 @attrs.frozen
-class RolloutStepped:
+class RolloutStepped(_Model):
     """The rollout was raised to ``rollout`` %; ``metrics`` allowed it (``None``: first
     step, or advanced without metrics as the plan allows)."""
 
@@ -209,7 +210,7 @@ class RolloutStepped:
 
 
 @attrs.frozen
-class RolloutWaiting:
+class RolloutWaiting(_Model):
     """Waiting on the client's clock until ``until`` before judging ``rollout`` %."""
 
     until: datetime
@@ -222,7 +223,7 @@ class RolloutWaiting:
 
 
 @attrs.frozen
-class RolloutBreached:
+class RolloutBreached(_Model):
     """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
     why it failed (then the run raises :class:`RolloutActionError` right after)."""
 
@@ -253,7 +254,7 @@ class RolloutActionError(CodePushError):
 
 
 @attrs.frozen
-class RolloutHalted:
+class RolloutHalted(_Model):
     """The plan stopped without a breach (metrics missing or going backwards, too little
     data after ``max_hold``, or a disabled release)."""
 
@@ -266,7 +267,7 @@ class RolloutHalted:
 
 
 @attrs.frozen
-class RolloutCompleted:
+class RolloutCompleted(_Model):
     """The release reached the plan's last step (100 %: every device)."""
 
     label: str
@@ -277,7 +278,7 @@ class RolloutCompleted:
 
 
 @attrs.frozen
-class RolloutSuperseded:
+class RolloutSuperseded(_Model):
     """The deployment's current release is no longer ``label`` but ``by``."""
 
     label: str
@@ -288,7 +289,7 @@ class RolloutSuperseded:
 
 
 @attrs.frozen
-class RolloutCancelled:
+class RolloutCancelled(_Model):
     """The run was asked to stop; the server is left as it is, at ``rollout`` %."""
 
     label: str
@@ -308,11 +309,21 @@ RolloutEvent = (
     | RolloutSuperseded
     | RolloutCancelled
 )
+"""Any event a rollout run yields; ``str(event)`` says it in one line for a log."""
+
+_EVENT_COLUMNS: tuple[Column, ...] = (
+    ("Event", lambda event: type(event).__name__.removeprefix("Rollout")),
+    ("Detail", str),
+)
 
 
 @attrs.frozen
-class RolloutOutcome:
-    """How a plan ended, at what rollout, the metrics that decided it and every event."""
+class RolloutOutcome(_Model, Displayed):
+    """How a plan ended, at what rollout, the metrics that decided it and every event.
+
+    It shows as one line (the events counted), and as a table of its events in a
+    notebook, with ``rich`` or through ``table()``.
+    """
 
     status: RolloutStatus
     label: str | None
@@ -353,6 +364,23 @@ class RolloutOutcome:
             raise AssertionError(f"a rollout run ended with {last!r}")
         return cls(status, label, rollout, metrics, tuple(events), reason)
 
+    def __repr__(self) -> str:
+        return call_repr("RolloutOutcome", status=self.status, label=self.label,
+                         rollout=self.rollout, reason=self.reason, events=len(self.events))
+
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
+        """One dict per event, its kind first under ``event`` (``"RolloutStepped"``, ...)."""
+        return [
+            {"event": type(event).__name__,
+             **unstructure(event, by_alias=by_alias, mode=mode)}
+            for event in self.events
+        ]
+
+    def _table(self) -> Table:
+        return make_table(_EVENT_COLUMNS, self.events)
+
 
 def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
     if previous is None:
@@ -377,10 +405,28 @@ class _ActionFailed(Exception):
         self.event = event
 
 
+_COMMUNITY_REFUSAL = (
+    "staged rollouts need the release's rollout as the server holds it, and the "
+    "community server always reports 100 (it stores and serves the rollout it is "
+    "sent, but never shows it): a run could neither see where it stands nor "
+    "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
+    "cp.deployments.metrics instead."
+)
+
+
+def _check_run(plan: object, label: object, stop: object) -> None:
+    if not isinstance(plan, RolloutPlan):
+        raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
+    if label is not None and (not isinstance(label, str) or not label):
+        raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
+    if stop is not None and not isinstance(stop, anyio.Event):
+        raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
+
+
 class Rollouts:
     """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
 
-    def __init__(self, client: AsyncCodePush) -> None:
+    def __init__(self, client: ClientAPI) -> None:
         self._cp = client
 
     def __repr__(self) -> str:
@@ -404,109 +450,41 @@ class Rollouts:
         :class:`RolloutActionError`. A server that never reports rollouts (the community
         server) raises ``UnsupportedOperationError`` before any write.
         """
-        if not isinstance(plan, RolloutPlan):
-            raise ValueError(f"plan must be a RolloutPlan, got {type(plan).__name__}")
-        if label is not None and (not isinstance(label, str) or not label):
-            raise ValueError(f"label must be a release label such as 'v3', got {label!r}")
-        if stop is not None and not isinstance(stop, anyio.Event):
-            raise ValueError(f"stop must be an anyio.Event, got {type(stop).__name__}")
+        _check_run(plan, label, stop)
         package = await self._target(app, deployment, label)
-        if await self._cp.resolve_flavor() == "community":
-            raise UnsupportedOperationError(
-                "staged rollouts need the release's rollout as the server holds it, and the "
-                "community server always reports 100 (it stores and serves the rollout it is "
-                "sent, but never shows it): a run could neither see where it stands nor "
-                "resume. Set rollouts with cp.releases.patch(rollout=...) and watch "
-                "cp.deployments.metrics instead."
-            )
         assert package.label is not None
-        name = package.label
-        if label is not None and label != name:
-            yield RolloutSuperseded(label, name)
+        if label is not None and label != package.label:
+            yield RolloutSuperseded(label, package.label)
             return
-        rollout = package.rollout  # 100 where the server stores null
-        yield RolloutStarted(app, deployment, name, rollout)
+        yield RolloutStarted(app, deployment, package.label, package.rollout)
         if package.is_disabled:
-            yield RolloutHalted("the release is disabled", rollout, None)
+            yield RolloutHalted("the release is disabled", package.rollout, None)
             return
-        steps = [step for step in plan.steps if step > rollout]  # resume: skip steps done
-        previous: UpdateMetrics | None = None
-        held = 0.0  # seconds the current step was held for too little data
-        flight: list[str] = []  # the write in flight, for the log if the run stops during it
+        run = _Run(self._cp, app, deployment, package.label, plan, stop, package.rollout)
         try:
-            if rollout < plan.steps[0]:
-                # The first step needs no data, but never widens a release already failing.
-                existing = (await self._cp.deployments.metrics(app, deployment)).get(name)
-                if existing is not None:
-                    previous = existing
-                    await self._judge(app, deployment, name, plan, existing, rollout, flight)
-                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
-                steps = [step for step in steps if step > rollout]  # raised by someone else
-                yield RolloutStepped(rollout, None)
-            why = "interval"
-            while steps:
-                yield RolloutWaiting(self._until(plan), rollout, why)
-                why = "interval"
-                metrics = await self._wait_and_read(app, deployment, name, plan, rollout, stop)
-                if metrics is None or _went_backwards(metrics, previous):
-                    reason = "no metrics" if metrics is None else "metrics went backwards"
-                    if plan.on_no_metrics == "halt":
-                        raise _Stop(RolloutHalted(reason, rollout, metrics))
-                    logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
-                                   app, deployment, name, reason)
-                    if metrics is not None:  # counters that started again: judged from here
-                        previous = metrics
-                        await self._judge(app, deployment, name, plan, metrics, rollout, flight)
-                else:
-                    previous = metrics
-                    rate = await self._judge(app, deployment, name, plan, metrics, rollout, flight)
-                    if rate is None:
-                        if not plan.interval or (
-                            plan.max_hold is not None and held + plan.interval > plan.max_hold
-                        ):
-                            reason = _too_little_data(plan.gate, metrics, held)
-                            raise _Stop(RolloutHalted(reason, rollout, metrics))
-                        held += plan.interval
-                        why = "too few downloads"
-                        continue  # too few downloads to judge: hold this step, wait again
-                rollout = await self._step(app, deployment, name, steps.pop(0), flight)
-                held = 0.0
-                steps = [step for step in steps if step > rollout]  # raised by someone else
-                yield RolloutStepped(rollout, metrics)
+            first = await run.first_step()
+            if first is not None:
+                yield first
+            while run.steps:
+                yield run.waiting()
+                stepped = await run.next_step()
+                if stepped is not None:
+                    yield stepped
         except _Stop as stopped:
             yield stopped.event
             return
         except _ActionFailed as failed:
             breach = failed.event
         except (GeneratorExit, anyio.get_cancelled_exc_class()):
-            if flight:  # the write was sent: the server may hold either state
-                logger.warning(
-                    "rollout of %s/%s %s cancelled while %s: the change may have landed; "
-                    "run the plan again to resume from what the server holds",
-                    app, deployment, name, flight[-1],
-                )
-            else:
-                logger.warning(
-                    "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
-                    "run the plan again to resume", app, deployment, name, rollout,
-                )
+            run.log_cancelled()
             raise
         except Exception as error:
-            refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
-            if flight and not refused:
-                logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
-                               "have landed; run the plan again to resume from what the "
-                               "server holds", app, deployment, name, type(error).__name__,
-                               flight[-1])
-            else:
-                logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
-                               "again to resume", app, deployment, name, rollout,
-                               type(error).__name__)
+            run.log_stopped(error)
             raise
         else:
-            yield RolloutCompleted(name, rollout)
+            yield RolloutCompleted(run.label, run.rollout)
             return
-        logger.error("rollout of %s/%s %s: %s", app, deployment, name, breach)
+        logger.error("rollout of %s/%s %s: %s", app, deployment, run.label, breach)
         yield breach
         raise RolloutActionError(breach) from breach.error
 
@@ -525,9 +503,9 @@ class Rollouts:
             events.append(event)
         return RolloutOutcome.from_events(events)
 
-    # The parts of a run
-
     async def _target(self, app: str, deployment: str, label: str | None) -> Package:
+        """The deployment's current release (``label`` must be in its history); a server
+        that never reports rollouts is refused here, before any write."""
         current = (await self._cp.deployments.get(app, deployment)).package
         if current is None or current.label is None:
             raise NotFoundError(f"{app}/{deployment} has no release to roll out")
@@ -535,85 +513,154 @@ class Rollouts:
             history = await self._cp.releases.history(app, deployment)
             if not any(package.label == label for package in history):
                 raise NotFoundError(f"{app}/{deployment} has no release {label!r}")
+        if await self._cp.resolve_flavor() == "community":
+            raise UnsupportedOperationError(_COMMUNITY_REFUSAL)
         return current
 
-    async def _judge(
-        self,
-        app: str,
-        deployment: str,
-        label: str,
-        plan: RolloutPlan,
-        metrics: UpdateMetrics,
-        rollout: int,
-        flight: list[str],
-    ) -> float | None:
+
+@attrs.define
+class _Run:
+    """One run of a plan on release ``label``: where it stands and what it last saw.
+
+    ``flight`` names the write in flight, for the log if the run stops during it; ``held``
+    is how long the current step was held for too little data.
+    """
+
+    _cp: ClientAPI
+    app: str
+    deployment: str
+    label: str
+    plan: RolloutPlan
+    stop: anyio.Event | None
+    rollout: int  # 100 where the server stores null
+    steps: list[int] = attrs.field(init=False)
+    previous: UpdateMetrics | None = None
+    held: float = 0.0
+    why: str = "interval"
+    flight: list[str] = attrs.field(factory=list)
+
+    def __attrs_post_init__(self) -> None:
+        self.steps = [step for step in self.plan.steps if step > self.rollout]  # resume
+
+    async def first_step(self) -> RolloutStepped | None:
+        """Below the first step: take it with no data, unless the release already fails."""
+        if self.rollout >= self.plan.steps[0]:
+            return None
+        existing = (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
+        if existing is not None:
+            self.previous = existing
+            await self._judge(existing)
+        await self._step_up()
+        return RolloutStepped(self.rollout, None)
+
+    def waiting(self) -> RolloutWaiting:
+        """The wait before the next judgement, and why it is waited for."""
+        event = RolloutWaiting(self._until(), self.rollout, self.why)
+        self.why = "interval"
+        return event
+
+    async def next_step(self) -> RolloutStepped | None:
+        """Wait, judge the metrics and step up (``None``: the step is held one more wait)."""
+        metrics = await self._wait_and_read()
+        if metrics is None or _went_backwards(metrics, self.previous):
+            await self._without_metrics(metrics)
+        elif not await self._passes(metrics):
+            return None
+        await self._step_up()
+        return RolloutStepped(self.rollout, metrics)
+
+    async def _without_metrics(self, metrics: UpdateMetrics | None) -> None:
+        """No metrics or ones gone backwards: halt, or advance as the plan allows."""
+        reason = "no metrics" if metrics is None else "metrics went backwards"
+        if self.plan.on_no_metrics == "halt":
+            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
+        logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
+                       self.app, self.deployment, self.label, reason)
+        if metrics is not None:  # counters that started again: judged from here
+            self.previous = metrics
+            await self._judge(metrics)
+
+    async def _passes(self, metrics: UpdateMetrics) -> bool:
+        """Whether the gate lets the release widen; too little data holds the step."""
+        self.previous = metrics
+        if await self._judge(metrics) is not None:
+            return True
+        plan = self.plan
+        if not plan.interval or (
+            plan.max_hold is not None and self.held + plan.interval > plan.max_hold
+        ):
+            reason = _too_little_data(plan.gate, metrics, self.held)
+            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
+        self.held += plan.interval
+        self.why = "too few downloads"
+        return False
+
+    async def _step_up(self) -> None:
+        self.rollout = await self._raise_to(self.steps.pop(0))
+        self.held = 0.0
+        self.steps = [step for step in self.steps if step > self.rollout]  # raised by another
+
+    async def _judge(self, metrics: UpdateMetrics) -> float | None:
         """The failure rate (``None``: too little data); a breach acts and ends the run."""
+        plan = self.plan
         rate = plan.gate.failure_rate(metrics)
         if rate is not None and rate > plan.gate.max_failure_rate:
             try:
-                await self._act(app, deployment, label, plan.on_breach, flight)
+                await self._act(plan.on_breach)
             except _Stop:
                 raise
             except Exception as error:  # the breach is still reported, with why it stands
                 raise _ActionFailed(RolloutBreached(
-                    metrics, plan.on_breach, rate, rollout, error=error)) from error
-            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, rollout))
+                    metrics, plan.on_breach, rate, self.rollout, error=error)) from error
+            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, self.rollout))
         return rate
 
-    async def _act(
-        self, app: str, deployment: str, label: str, action: BreachAction, flight: list[str]
-    ) -> None:
+    async def _act(self, action: BreachAction) -> None:
+        app, deployment, label = self.app, self.deployment, self.label
         if action == "rollback":
             # A rollback undoes whatever is current: never a release made since the read.
-            await self._current(app, deployment, label)
-            flight.append(f"rolling back {label} after a breach")
+            await self._current()
+            self.flight.append(f"rolling back {label} after a breach")
             await self._cp.releases.rollback(app, deployment)
         elif action == "disable":
-            flight.append(f"disabling {label} after a breach")
+            self.flight.append(f"disabling {label} after a breach")
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)
-        flight.clear()
+        self.flight.clear()
         logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
                        label, action)
 
-    async def _current(self, app: str, deployment: str, label: str) -> Package:
+    async def _current(self) -> Package:
         """The release as it is on the server now; stops the run if it was superseded."""
-        current = (await self._cp.deployments.get(app, deployment)).package
-        if current is None or current.label != label:
-            raise _Stop(RolloutSuperseded(label, None if current is None else current.label))
+        current = (await self._cp.deployments.get(self.app, self.deployment)).package
+        if current is None or current.label != self.label:
+            raise _Stop(RolloutSuperseded(self.label, None if current is None else current.label))
         return current
 
-    async def _step(
-        self, app: str, deployment: str, label: str, rollout: int, flight: list[str]
-    ) -> int:
-        current = await self._current(app, deployment, label)
+    async def _raise_to(self, rollout: int) -> int:
+        current = await self._current()
         if current.rollout >= rollout:
             return current.rollout  # someone raised it meanwhile: nothing to do
-        flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
-        updated = await self._cp.releases.patch(app, deployment, label, rollout=rollout)
-        flight.clear()
+        self.flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
+        updated = await self._cp.releases.patch(
+            self.app, self.deployment, self.label, rollout=rollout
+        )
+        self.flight.clear()
         return rollout if updated is None else updated.rollout
 
-    def _until(self, plan: RolloutPlan) -> datetime:
-        return datetime.fromtimestamp(self._cp.clock.now() + plan.interval, tz=timezone.utc)
+    def _until(self) -> datetime:
+        return datetime.fromtimestamp(self._cp.clock.now() + self.plan.interval, tz=timezone.utc)
 
-    async def _wait_and_read(
-        self,
-        app: str,
-        deployment: str,
-        label: str,
-        plan: RolloutPlan,
-        rollout: int,
-        stop: anyio.Event | None,
-    ) -> UpdateMetrics | None:
-        await self._sleep(plan.interval, stop)
-        if stop is not None and stop.is_set():
-            raise _Stop(RolloutCancelled(label, rollout))
-        current = await self._current(app, deployment, label)
+    async def _wait_and_read(self) -> UpdateMetrics | None:
+        await self._sleep(self.plan.interval)
+        if self.stop is not None and self.stop.is_set():
+            raise _Stop(RolloutCancelled(self.label, self.rollout))
+        current = await self._current()
         if current.is_disabled:
-            raise _Stop(RolloutHalted("the release was disabled", rollout, None))
-        return (await self._cp.deployments.metrics(app, deployment)).get(label)
+            raise _Stop(RolloutHalted("the release was disabled", self.rollout, None))
+        return (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
 
-    async def _sleep(self, seconds: float, stop: anyio.Event | None) -> None:
+    async def _sleep(self, seconds: float) -> None:
+        stop = self.stop
         if stop is None:
             await self._cp.clock.sleep(seconds)
             return
@@ -627,3 +674,30 @@ class Rollouts:
             await self._cp.clock.sleep(seconds)
             group.cancel_scope.cancel()
 
+    def log_cancelled(self) -> None:
+        """The log line of a run cancelled (or left) while it waited or wrote."""
+        if self.flight:  # the write was sent: the server may hold either state
+            logger.warning(
+                "rollout of %s/%s %s cancelled while %s: the change may have landed; "
+                "run the plan again to resume from what the server holds",
+                self.app, self.deployment, self.label, self.flight[-1],
+            )
+        else:
+            logger.warning(
+                "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
+                "run the plan again to resume", self.app, self.deployment, self.label,
+                self.rollout,
+            )
+
+    def log_stopped(self, error: Exception) -> None:
+        """The log line of a run stopped by ``error`` (a refusal never landed)."""
+        refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
+        if self.flight and not refused:
+            logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
+                           "have landed; run the plan again to resume from what the "
+                           "server holds", self.app, self.deployment, self.label,
+                           type(error).__name__, self.flight[-1])
+        else:
+            logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
+                           "again to resume", self.app, self.deployment, self.label,
+                           self.rollout, type(error).__name__)

@@ -13,14 +13,28 @@ from rich.console import Console
 import codepush_async
 from codepush_async import (
     AccessKey,
+    Account,
     App,
     AsyncCodePush,
+    BulkResult,
     CollaboratorProperties,
     Deployment,
+    HealthGate,
+    ItemResult,
     ModelList,
     ModelMap,
+    NotFoundError,
     Package,
+    RolloutBreached,
+    RolloutCompleted,
+    RolloutHalted,
+    RolloutOutcome,
+    RolloutPlan,
+    RolloutStarted,
+    RolloutStepped,
+    RolloutWaiting,
     Session,
+    Target,
     UpdateMetrics,
     to_records,
 )
@@ -30,15 +44,35 @@ from tests.payloads import APP, DEPLOYMENT, NEW_KEY, PACKAGE, PACKAGE_WIRE, T0
 
 pytestmark = pytest.mark.anyio
 
-# The models of server answers; orchestration modules (bulk, ...) use public calls only,
-# so their results export through to_records() (tested below) rather than a base class.
-MODEL_MODULES = {"entities", "history", "webhooks", "_exceptions"}
-MODELS = [
-    getattr(codepush_async, name)
-    for name in codepush_async.__all__
-    if attrs.has(getattr(codepush_async, name))
-    and getattr(codepush_async, name).__module__.rpartition(".")[2] in MODEL_MODULES
-]
+# Every exported attrs class is a model with to_dict() and a short repr, the automation
+# results included; these three are options or a handle on a file, not values to show.
+NOT_MODELS = {"RetryPolicy", "Timeouts", "PreparedRelease"}
+ATTRS_CLASSES = [getattr(codepush_async, name) for name in codepush_async.__all__
+                 if attrs.has(getattr(codepush_async, name))]
+MODELS = [cls for cls in ATTRS_CLASSES if cls.__name__ not in NOT_MODELS]
+_METRICS = UpdateMetrics(3, 4, 3, 1)
+# Models whose required fields take more than a string ("x") or a number (1).
+SAMPLES: dict[type, object] = {
+    ItemResult: ItemResult(Target("A"), "done"),
+    BulkResult: BulkResult((ItemResult(Target("A"), "done"),), operation="promote"),
+    RolloutPlan: RolloutPlan([5, 100], 60),
+    RolloutStepped: RolloutStepped(25, _METRICS),
+    RolloutWaiting: RolloutWaiting(T0, 25),
+    RolloutBreached: RolloutBreached(_METRICS, "rollback", 0.25, 25),
+    RolloutHalted: RolloutHalted("no metrics", 25, None),
+    RolloutOutcome: RolloutOutcome.from_events([RolloutCompleted("v1", 100)]),
+}
+
+
+def _sample(model: type) -> object:
+    if model in SAMPLES:
+        return SAMPLES[model]
+    required = {
+        f.name: "x" if f.type in ("str", str) else 1
+        for f in attrs.fields(model)
+        if f.default is attrs.NOTHING
+    }
+    return model(**required)
 
 
 def test_main_models_have_short_informative_reprs() -> None:
@@ -67,6 +101,10 @@ def test_main_models_have_short_informative_reprs() -> None:
     assert repr(Session("build-box", T0)) == (
         "<Session 'build-box', logged in 2023-11-14 22:13 UTC>"
     )
+    assert repr(Account("me@example.com", "Me", ("GitHub", "Microsoft"))) == (
+        "<Account 'me@example.com', name Me, linked GitHub, Microsoft>"
+    )
+    assert repr(Account()) == "<Account>"
     # Field access is unchanged.
     assert (PACKAGE.label, PACKAGE.size, PACKAGE.upload_time) == ("v3", 1234, T0)
 
@@ -97,26 +135,25 @@ def test_to_dict_snake_case_camel_case_and_json_safe() -> None:
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_every_model_has_to_dict(model: type) -> None:
-    required = {
-        f.name: "x" if f.type in ("str", str) else 1
-        for f in attrs.fields(model)
-        if f.default is attrs.NOTHING
-    }
-    instance = model(**required)
-    result = instance.to_dict(mode="json")
+    result = _sample(model).to_dict(mode="json")  # type: ignore[attr-defined]
     assert json.loads(json.dumps(result)) == result
     assert set(result) == {f.name for f in attrs.fields(model)}
 
 
 def test_the_model_list_is_not_empty() -> None:
-    assert {"Package", "Deployment", "HistoryRow", "WebhookEvent", "FieldError"} <= {
-        m.__name__ for m in MODELS
-    }
+    assert {"Package", "Deployment", "HistoryRow", "WebhookEvent", "FieldError", "BulkResult",
+            "ItemResult", "RolloutOutcome", "RolloutStepped"} <= {m.__name__ for m in MODELS}
+    assert {cls.__name__ for cls in ATTRS_CLASSES} >= NOT_MODELS  # no stale exclusion
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_model_shows_on_one_short_line(model: type) -> None:
+    shown = repr(_sample(model))
+    assert "\n" not in shown
+    assert len(shown) < 200
 
 
 def test_bulk_results_export_as_records() -> None:
-    from codepush_async import BulkResult, ItemResult, NotFoundError, Target
-
     result = BulkResult((
         ItemResult(Target("A", "Production"), "done", PACKAGE, attempts=1),
         ItemResult(Target("B"), "failed", error=NotFoundError('App "B" does not exist.')),
@@ -263,3 +300,72 @@ def test_times_in_reprs_are_utc() -> None:
     assert "size 812 B" in repr(Package(label="v1", size=812))
     assert "size 3.0 MiB" in repr(Package(label="v1", size=3 * 1024 * 1024))
     assert repr(AccessKey("k")) == "<AccessKey 'k'>"
+
+
+def _fleet_result() -> BulkResult:
+    missing = NotFoundError('App "D" does not exist.')
+    return BulkResult((
+        ItemResult(Target("A", "Production"), "done", PACKAGE, attempts=1, elapsed=0.25),
+        ItemResult(Target("B", "Production"), "done", PACKAGE, attempts=1, elapsed=0.5),
+        ItemResult(Target("C", "Production"), "skipped", PACKAGE),
+        ItemResult(Target("D", "Production"), "failed", error=missing, elapsed=0.125),
+        ItemResult(Target("E", "Production"), "done", PACKAGE, attempts=1),
+    ), operation="promote")
+
+
+def test_a_bulk_result_shows_one_line_of_counts_and_its_items_as_a_table() -> None:
+    result = _fleet_result()
+    assert repr(result) == "BulkResult(operation='promote', done=3, skipped=1, failed=1)"
+    planned = BulkResult((ItemResult(Target("A"), "planned"),), operation="patch")
+    assert repr(planned) == "BulkResult(operation='patch', done=0, skipped=0, failed=0, planned=1)"
+    assert repr(BulkResult(())) == "BulkResult(done=0, skipped=0, failed=0)"
+    assert repr(result.items[3]) == (
+        "ItemResult(target='D/Production', status='failed', "
+        "error='NotFoundError: App \"D\" does not exist.', attempts=0, elapsed=0.125)"
+    )
+    assert "v3" not in repr(result.items[0])  # the value is the item's, not its summary's
+    header = result.table().splitlines()[1]
+    assert [cell.strip() for cell in header.split("|")[1:-1]] == [
+        "Target", "Status", "Result", "Attempts", "Elapsed"
+    ]
+    assert '| D/Production | failed  | NotFoundError: App "D" does not exist.' in result.table()
+    assert "| A/Production | done    | <Package v3, app 1.0.0," in result.table()
+    page = result._repr_html_()
+    assert page.startswith("<table><thead><tr>")
+    assert page.count("<tr>") == 6
+    assert "NotFoundError: App &quot;D&quot; does not exist." in page
+    console = Console(record=True, width=200)
+    console.print(result)
+    assert "D/Production" in console.export_text()
+    records = result.to_records(mode="json")
+    assert [r["status"] for r in records] == ["done", "done", "skipped", "failed", "done"]
+    assert records == to_records(result, mode="json")
+    assert pd.DataFrame(result.to_records())["attempts"].sum() == 3
+
+
+def test_a_rollout_outcome_shows_one_line_and_its_events_as_a_table() -> None:
+    metrics = UpdateMetrics(900, 1000, 700, 200)
+    events = (
+        RolloutStarted("My App", "Production", "v2", 5),
+        RolloutStepped(25, None),
+        RolloutBreached(metrics, "rollback", 200 / 900, 25),
+    )
+    outcome = RolloutOutcome.from_events(events)
+    assert repr(outcome) == (
+        "RolloutOutcome(status='rolled_back', label='v2', rollout=25, "
+        "reason='failure rate 22.22% over the gate at 25%', events=3)"
+    )
+    started = outcome.table().splitlines()[3]
+    assert [cell.strip() for cell in started.split("|")[1:-1]] == [
+        "Started", "started on My App/Production v2 at 5%"
+    ]
+    assert "| Breached | health gate breached at 25%: 22.22% failed" in outcome.table()
+    assert outcome._repr_html_().count("<tr>") == 4
+    records = outcome.to_records(mode="json")
+    assert [r["event"] for r in records] == ["RolloutStarted", "RolloutStepped",
+                                             "RolloutBreached"]
+    assert records[2]["metrics"] == {"active": 900, "downloaded": 1000, "installed": 700,
+                                     "failed": 200}
+    assert json.loads(json.dumps(records)) == records
+    plan = RolloutPlan([5, 25, 100], 3600, HealthGate(0.05, 200))
+    assert plan.to_dict(mode="json")["gate"] == {"max_failure_rate": 0.05, "min_downloads": 200}

@@ -495,7 +495,8 @@ def test_rollouts_use_only_the_clients_public_calls() -> None:
     }
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "collections.abc", "datetime", "typing", "_exceptions",
-                        "_models.entities", "_client"}
+                        "_models.entities", "_models.export", "_models.reprs",
+                        "_display.tables", "_client_api"}
 
 
 async def test_advancing_past_backwards_metrics_still_judges_the_new_ones(

@@ -9,8 +9,8 @@ import attrs
 import pytest
 
 from codepush_async import App, Deployment, Package, ResponseDecodeError
-from codepush_async._models.converter import _fast_converter, _make_converter, converter, decode
 from codepush_async._models.fastdecode import fast_structure_factory
+from codepush_async._wire.decode import _fast_converter, _make_wire_converter, converter, decode
 from tests.payloads import APP_WIRE, PACKAGE_WIRE
 
 DEPLOYMENT_WIRE = {"name": "Production", "key": "dk", "package": PACKAGE_WIRE, "createdTime": 5}
@@ -89,7 +89,7 @@ class _Plain:
 
 @pytest.mark.parametrize("cls", [_Checked, _Plain])
 def test_generated_lists_build_through_init_or_slots_alike(cls: type) -> None:
-    conv = _make_converter(fast=True)
+    conv = _make_wire_converter(fast=True)
     conv.register_structure_hook_factory(
         *fast_structure_factory(
             conv, (cls,), wire_name=str, exact={}, datetime_hook=None, null_default={}
