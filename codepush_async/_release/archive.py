@@ -58,7 +58,7 @@ def entry_prefix(spelling: str | os.PathLike[str]) -> str:
 def collect_files(directory: Path, prefix: str | None = None) -> list[tuple[Path, str]]:
     """Every file to archive as ``(path on disk, name in the zip)``, sorted by name.
 
-    Names start with ``prefix`` (by default :func:`entry_prefix` of ``directory``, as the
+    Names start with ``prefix`` (by default ``entry_prefix`` of ``directory``, as the
     JS SDK names them: ``bundle/main.jsbundle``; ``""``: no folder). A symlink pointing
     outside the directory is refused; one to a directory inside it is skipped (its files
     are archived under their real path already).

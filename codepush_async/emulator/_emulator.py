@@ -1,4 +1,4 @@
-"""The public façade: :class:`CodePushEmulator`."""
+"""The public façade: ``CodePushEmulator``."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, float]] = {
 """Requests per window and window seconds of each dialect when the caller does not say."""
 DIALECTS = tuple(RATE_LIMIT_DEFAULTS)
 REQUEST_LOG_SIZE = 1000
-"""Requests :attr:`CodePushEmulator.requests` keeps by default (the most recent)."""
+"""Requests ``CodePushEmulator.requests`` keeps by default (the most recent)."""
 REQUEST_BODY_LIMIT = 16 * 1024
 """Bytes of each request body recorded by default: whole JSON bodies (the server takes 10 kB),
 the start of release uploads."""
@@ -358,7 +358,7 @@ class CodePushEmulator:
         self._reset_limits()
 
     def clear_requests(self) -> None:
-        """Empty :attr:`requests`."""
+        """Empty ``requests``."""
         self.requests.clear()
 
     # Serving on a real port
@@ -376,7 +376,7 @@ class CodePushEmulator:
 
     @contextlib.asynccontextmanager
     async def serving(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Async form of :meth:`serve` (the server still runs in its own thread)."""
+        """Async form of ``serve`` (the server still runs in its own thread)."""
         server = BackgroundServer(self._app, host, port)
         server.start()
         try:

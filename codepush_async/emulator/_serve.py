@@ -85,7 +85,7 @@ def make_server(
 
 
 class BackgroundServer:
-    """uvicorn serving ``app`` in a daemon thread until :meth:`stop`."""
+    """uvicorn serving ``app`` in a daemon thread until ``stop``."""
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
         self._sock = bind_socket(host, port)

@@ -103,7 +103,7 @@ class App:
 class Package:
     """One release in a deployment's history. ``None`` means the field was never set.
 
-    ``blob_id`` (and ``manifest_blob_id``) name the bytes in the :class:`BlobStore`; answers
+    ``blob_id`` (and ``manifest_blob_id``) name the bytes in the ``BlobStore``; answers
     turn them into URLs on the address each request came to.
 
     ``rollout_null`` records that ``rollout`` was explicitly cleared (the server writes ``null``

@@ -225,7 +225,7 @@ class RolloutWaiting(_Model):
 @attrs.frozen
 class RolloutBreached(_Model):
     """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
-    why it failed (then the run raises :class:`RolloutActionError` right after)."""
+    why it failed (then the run raises ``RolloutActionError`` right after)."""
 
     metrics: UpdateMetrics
     action: BreachAction
@@ -424,7 +424,7 @@ def _check_run(plan: object, label: object, stop: object) -> None:
 
 
 class Rollouts:
-    """``cp.rollouts``: run a :class:`RolloutPlan` on a deployment's current release."""
+    """``cp.rollouts``: run a ``RolloutPlan`` on a deployment's current release."""
 
     def __init__(self, client: ClientAPI) -> None:
         self._cp = client
@@ -443,11 +443,11 @@ class Rollouts:
     ) -> AsyncIterator[RolloutEvent]:
         """Run ``plan``, yielding each event as it happens; the last one says how it ended.
 
-        Setting ``stop`` ends the run at once with :class:`RolloutCancelled`; cancelling
+        Setting ``stop`` ends the run at once with ``RolloutCancelled``; cancelling
         the task (or leaving the loop) does too, with a log line. Either way the server
         keeps the rollout it had: run the plan again to resume from there. A breach whose
-        action fails yields its :class:`RolloutBreached` (with ``error``), then raises
-        :class:`RolloutActionError`. A server that never reports rollouts (the community
+        action fails yields its ``RolloutBreached`` (with ``error``), then raises
+        ``RolloutActionError``. A server that never reports rollouts (the community
         server) raises ``UnsupportedOperationError`` before any write.
         """
         _check_run(plan, label, stop)
@@ -497,7 +497,7 @@ class Rollouts:
         label: str | None = None,
         stop: anyio.Event | None = None,
     ) -> RolloutOutcome:
-        """Run ``plan`` to its end and return the :class:`RolloutOutcome`."""
+        """Run ``plan`` to its end and return the ``RolloutOutcome``."""
         events: list[RolloutEvent] = []
         async for event in self.run(app, deployment, plan, label=label, stop=stop):
             events.append(event)

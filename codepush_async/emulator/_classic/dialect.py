@@ -42,7 +42,7 @@ logger = logging.getLogger("codepush_async.emulator")
 
 
 class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
-    """Answers classic-dialect requests from a :class:`Store`."""
+    """Answers classic-dialect requests from a ``Store``."""
 
     def __init__(
         self,

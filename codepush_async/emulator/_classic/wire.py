@@ -116,7 +116,7 @@ def express_not_found(method: str, original_url: str) -> Response:
 
 def raw_package(pkg: Package, blobs: str) -> dict[str, Any]:
     """The package as the server stores it (history entries, deployment lists); ``blobs`` is
-    the URL prefix of blob downloads (:attr:`Ctx.blobs`)."""
+    the URL prefix of blob downloads (``Ctx.blobs``)."""
     out: dict[str, Any] = {"appVersion": pkg.app_version}
     if pkg.description is not None:
         out["description"] = pkg.description

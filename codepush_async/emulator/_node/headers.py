@@ -2,10 +2,10 @@
 
 The official server means to build ``Location`` with ``encodeURIComponent`` over each name (its
 ``urlEncode`` template tag; called as a plain function, it sends names raw, and answers 500 after
-storing a name outside Latin-1). :func:`location` does what it means, so any name the server
+storing a name outside Latin-1). ``location`` does what it means, so any name the server
 accepts (spaces at either end, ``%``, ``#``, quotes, any script) gives a header every HTTP/1.1
 peer accepts.
-:func:`invalid_header` is the check the emulator applies to every answer before it leaves, so
+``invalid_header`` is the check the emulator applies to every answer before it leaves, so
 the in-process transport refuses what h11 would refuse on a port.
 """
 

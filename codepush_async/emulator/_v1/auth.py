@@ -15,7 +15,7 @@ MSG_EXPIRED = "The access token has expired."
 
 
 def authenticate(store: Store, request: Request, now_ms: int) -> tuple[Account, AccessKey]:
-    """The caller's account and token, or a 401 :class:`V1Error`."""
+    """The caller's account and token, or a 401 ``V1Error``."""
     scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:

@@ -8,7 +8,7 @@ from .._store import App, Deployment, Store
 
 
 class V1Base:
-    """The store, the clock and the upload limit; handlers take the classic :class:`Ctx`."""
+    """The store, the clock and the upload limit; handlers take the classic ``Ctx``."""
 
     def __init__(self, store: Store, clock: Clock, *, max_package_size: int) -> None:
         self.store = store

@@ -43,7 +43,7 @@ class Endpoint:
 
 
 class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
-    """Answers ``/api/v1`` requests from a :class:`Store`."""
+    """Answers ``/api/v1`` requests from a ``Store``."""
 
     def __init__(
         self,

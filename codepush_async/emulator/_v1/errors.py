@@ -1,7 +1,7 @@
 """The ``/api/v1`` error envelope ``{"error": {"code", "message", "details"}}`` (docs/v1-wire.md).
 
-Handlers raise :class:`V1Error`; the shared business rules raise the classic ``HTTPError``
-(status and message only), which :meth:`V1Error.from_rule` turns into an envelope.
+Handlers raise ``V1Error``; the shared business rules raise the classic ``HTTPError``
+(status and message only), which ``V1Error.from_rule`` turns into an envelope.
 """
 
 from __future__ import annotations
