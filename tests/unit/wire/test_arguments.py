@@ -95,7 +95,6 @@ def test_no_name_redirects_an_operation(dialect: str, operation: str, data: st.D
     _assert_routed(dialect, operation, values)
 
 
-
 # --- names and dot segments ----------------------------------------------------------------
 
 
@@ -147,8 +146,8 @@ async def test_rollback_target_checked_before_the_flavor_probe(
     assert "target_release" in str(error)
 
 
-@pytest.mark.anyio
 # The domain is what follows the last "@", so a stray trailing "@" leaves it empty.
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     "email", ["@example.com", "someone@", "no-at-sign", "a b@example.com", "ops@example.com@"]
 )
