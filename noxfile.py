@@ -36,9 +36,10 @@ def tests(session: nox.Session, backend: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over the package, tests, examples and benchmarks."""
+    """ruff over the package, tests, examples and benchmarks; lint-imports over the layers."""
     session.install(*_group("lint"))
     session.run("ruff", "check", ".")
+    session.run("lint-imports")
 
 
 @nox.session
@@ -63,7 +64,8 @@ def docs(session: nox.Session) -> None:
 def mutate(session: nox.Session) -> None:
     """Mutation testing (mutmut) of the core client modules; slow, not run by default.
 
-    ``nox -s mutate -- _retry _wire --max-children 2``: only those modules, 2 workers.
+    ``nox -s mutate -- _core.retry _wire.codec --max-children 2``: only those modules, 2
+    workers.
     """
     session.install("-e", ".[emulator]", *_group("mutate"))
     session.run("python", "tools/mutate.py", *session.posargs)

@@ -1,13 +1,13 @@
 """Mutation testing of the core client modules with mutmut, one module at a time.
 
 Each module is mutated in a work folder of its own (``build/mutate/<module>``) and its
-mutants run only against the test files ``[tool.codepush-async.mutate]`` in
-pyproject.toml names for it, so a run stays affordable on a small machine. Prints the
-score per module and names every surviving mutant (``cd build/mutate/<module> &&
-mutmut show <name>`` shows its diff).
+mutants run only against the tests of its layer's folder (``_core.retry``:
+``tests/unit/core/``) and those ``[tool.codepush-async.mutate]`` in pyproject.toml adds,
+so a run stays affordable on a small machine. Prints the score per module and names every
+surviving mutant (``cd build/mutate/<module> && mutmut show <name>`` shows its diff).
 
 Usage: ``python tools/mutate.py [MODULE ...] [--max-children N]`` (``nox -s mutate``); a
-module inside a subpackage is named with dots (``_resources._reconcile``).
+module is named by its dotted path in the package (``_core.retry``, ``lib.rollouts``).
 """
 
 from __future__ import annotations
@@ -34,10 +34,24 @@ KILLED = ("killed", "timeout", "caught by type check")
 _RESULT = re.compile(r"^\s*(\S+): (.+?)\s*$")
 
 
-def _settings() -> dict[str, dict[str, Any]]:
+def _settings() -> dict[str, Any]:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
-    modules: dict[str, dict[str, Any]] = pyproject["tool"]["codepush-async"]["mutate"]
-    return modules
+    settings: dict[str, Any] = pyproject["tool"]["codepush-async"]["mutate"]
+    return settings
+
+
+def _layer_tests(module: str) -> list[str]:
+    """The test folder mirroring the module's layer (``_core.retry``: ``tests/unit/core``)."""
+    folder = f"tests/unit/{module.split('.')[0].lstrip('_')}"
+    return [folder] if (ROOT / folder).is_dir() else []
+
+
+def _tests(module: str, config: dict[str, Any], everywhere: list[str]) -> list[str]:
+    """The layer's folder, the module's ``also`` and ``everywhere``, none inside another."""
+    chosen = list(dict.fromkeys([*_layer_tests(module), *config.get("also", []), *everywhere]))
+    folders = [path for path in chosen if (ROOT / path).is_dir()]
+    return [path for path in chosen
+            if not any(path.startswith(f"{folder}/") for folder in folders)]
 
 
 def _patterns(module: str, functions: list[str]) -> list[str]:
@@ -88,11 +102,13 @@ class RunFailed(Exception):
     """mutmut could not score a module (its clean test run failed, say)."""
 
 
-def _run_module(module: str, config: dict[str, Any], max_children: int | None) -> Counter[str]:
-    tests = list(config["tests"])
+def _run_module(module: str, tests: list[str], config: dict[str, Any],
+                max_children: int | None) -> Counter[str]:
+    if not (ROOT / PACKAGE / f"{module.replace('.', '/')}.py").is_file():
+        sys.exit(f"{module}: no such module in {PACKAGE}")
     missing = [name for name in tests if not (ROOT / name).exists()]
     if missing:
-        sys.exit(f"{module}: test files not found: {', '.join(missing)}")
+        sys.exit(f"{module}: tests not found: {', '.join(missing)}")
     work = _prepare(module, tests, list(config.get("deselect", [])))
     patterns = _patterns(module, list(config.get("functions", [])))
     mutmut = str(Path(sys.executable).with_name("mutmut"))
@@ -128,7 +144,9 @@ def _score(statuses: Counter[str]) -> tuple[int, int, float]:
 
 
 def main() -> None:
-    modules = _settings()
+    settings = _settings()
+    modules: list[str] = settings["scored"]
+    options: dict[str, dict[str, Any]] = settings.get("modules", {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"of: {' '.join(modules)}")
     parser.add_argument("--max-children", type=int, help="parallel workers (default: all CPUs)")
@@ -136,11 +154,16 @@ def main() -> None:
     unknown = [name for name in args.modules if name not in modules]
     if unknown:
         parser.error(f"unknown modules {unknown}; configured: {' '.join(modules)}")
+    stray = sorted(set(options) - set(modules))
+    if stray:
+        parser.error(f"options for modules that are not scored: {stray}")
     results: dict[str, tuple[int, int, float]] = {}
     failures: dict[str, str] = {}
     for name in args.modules or modules:
+        config = options.get(name, {})
+        tests = _tests(name, config, settings.get("everywhere", []))
         try:
-            results[name] = _score(_run_module(name, modules[name], args.max_children))
+            results[name] = _score(_run_module(name, tests, config, args.max_children))
         except RunFailed as exc:  # the other modules are still worth scoring
             print(f"   {name}: {exc}", flush=True)
             failures[name] = str(exc)

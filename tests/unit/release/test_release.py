@@ -155,6 +155,7 @@ async def test_non_zip_file_is_octet_stream(
         (b"PK\x03\x04rest-of-a-zip", "package.zip", "application/zip"),
         (b"plain bundle", "package", "application/octet-stream"),
     ],
+    ids=["zip", "plain"],
 )
 async def test_bytes_contents(
     cp: AsyncCodePush, recorder: Recorder, data: bytes, filename: str, content_type: str

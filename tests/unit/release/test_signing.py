@@ -288,6 +288,7 @@ async def test_a_file_or_bytes_release_cannot_be_signed(
          f"private_key: {Path.home() / 'no-such-key.pem'} is not a PEM file"),
         (42, "private_key must be PEM bytes or text, or a path, got int"),
     ],
+    ids=["not-a-key", "neither-pem-nor-path", "missing-file", "int"],
 )
 async def test_a_bad_private_key_is_refused_before_any_request(
     server: Server, bundle: Path, key: object, message: str
@@ -462,6 +463,7 @@ async def test_a_signature_from_a_clock_ahead_still_verifies(
     "signature",
     [b"\xff\xfe" + "eyJh.eyJj.c2ln".encode("utf-16-le"),  # saved as UTF-16 by Notepad
      "eyJhbGciOiJSUzI1NiJ9.é.sig".encode()],
+    ids=["utf-16", "non-ascii-payload"],
 )
 async def test_a_signature_with_non_ascii_bytes_is_not_valid(
     tmp_path: Path, keys: tuple[bytes, bytes], signature: bytes
