@@ -15,7 +15,7 @@ import anyio
 import attrs
 
 from .._exceptions import RateLimitError
-from .._wire.errors import header_int, reset_delay
+from .._wire.time_headers import header_int, reset_delay
 from .clock import Clock
 
 __all__ = ["RateLimiter"]

@@ -17,8 +17,9 @@ import attrs
 from .._exceptions import APIConnectionError, APIStatusError, CodePushError, NotFoundError
 from .._wire.codec import StreamingContent, WireRequest, build_request, route_for
 from .._wire.dialects import Route
-from .._wire.errors import error_from_response, parse_retry_after, server_now
+from .._wire.errors import error_from_response
 from .._wire.flavors import COMMUNITY, OFFICIAL, Flavor, is_missing_route
+from .._wire.time_headers import parse_retry_after, server_now
 from .outcome import (
     Answer,
     Outcome,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -29,16 +27,9 @@ from .._exceptions import (
 )
 from .codec import WireResponse, parse_json
 from .flavors import class_for_406
+from .time_headers import header_int, parse_retry_after, reset_epoch, server_now
 
-__all__ = [
-    "conflict_class",
-    "error_from_response",
-    "header_int",
-    "parse_retry_after",
-    "redact",
-    "reset_delay",
-    "server_now",
-]
+__all__ = ["conflict_class", "error_from_response", "redact"]
 
 _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -65,9 +56,6 @@ _CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MAX_MESSAGE = 1000
-# Server hints further ahead than this are not believed (rate-limit windows are minutes);
-# Retry-After is clamped to it, an X-RateLimit-Reset beyond it is ignored.
-MAX_HINT_SECONDS = 86_400.0
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -138,74 +126,6 @@ def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
     return text, _field_errors(payload), None
 
 
-def _header_float(headers: Mapping[str, str], name: str) -> float | None:
-    """A finite number from header ``name``; ``None`` if absent, not a number, NaN or inf."""
-    try:
-        value = float(headers[name])
-    except (KeyError, ValueError, TypeError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def header_int(headers: Mapping[str, str], name: str) -> int | None:
-    """A whole number from header ``name`` (``None`` if absent or not a finite number)."""
-    value = _header_float(headers, name)
-    return None if value is None else int(value)
-
-
-@functools.lru_cache(maxsize=8)
-def _http_date(value: str) -> float | None:
-    """Epoch seconds of an HTTP date (cached: a server repeats one for a whole second)."""
-    from email.utils import parsedate_to_datetime  # here: it imports socket, rarely needed
-
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError, OSError):
-        return None
-
-
-def server_now(headers: Mapping[str, str], now: float) -> float:
-    """The server's clock per its ``Date`` header, else ours."""
-    when = _http_date(headers["date"]) if "date" in headers else None
-    return now if when is None else when
-
-
-def _reset_epoch(headers: Mapping[str, str], server: float) -> float | None:
-    """``X-RateLimit-Reset`` as epoch seconds, read as seconds or else as milliseconds, and
-    believed only where it lands within a day of the server's time."""
-    reset = _header_float(headers, "x-ratelimit-reset")
-    if reset is None:
-        return None
-    for epoch in (reset, reset / 1000):
-        if abs(epoch - server) <= MAX_HINT_SECONDS:
-            return epoch
-    return None
-
-
-def reset_delay(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds until the rate-limit window resets; ``None`` without a believable hint."""
-    server = server_now(headers, now)
-    reset = _reset_epoch(headers, server)
-    return None if reset is None else max(0.0, reset - server)
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait per ``Retry-After`` (seconds or HTTP-date), else ``X-RateLimit-Reset``.
-
-    Always finite: a hint of years is clamped to a day (longer than any ``max_wait``).
-    """
-    value = headers.get("retry-after")
-    if value is not None:
-        try:
-            seconds: float | None = float(value)
-        except ValueError:
-            when = _http_date(value)
-            seconds = None if when is None else when - server_now(headers, now)
-        if seconds is not None and not math.isnan(seconds):
-            return min(max(0.0, seconds), MAX_HINT_SECONDS)
-    return reset_delay(headers, now)
-
-
 def _utc(epoch: float | None) -> datetime | None:
     if epoch is None:
         return None
@@ -252,6 +172,6 @@ def error_from_response(
             retry_after=parse_retry_after(headers, now),
             limit=header_int(headers, "x-ratelimit-limit"),
             remaining=header_int(headers, "x-ratelimit-remaining"),
-            reset_at=_utc(_reset_epoch(headers, server_now(headers, now))),
+            reset_at=_utc(reset_epoch(headers, server_now(headers, now))),
         )
     return cls(message, status, headers=headers, body=body, code=code)

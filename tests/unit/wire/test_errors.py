@@ -31,7 +31,7 @@ from codepush_async import (
     ServerError,
     UnauthorizedError,
 )
-from codepush_async._wire.errors import parse_retry_after
+from codepush_async._wire.time_headers import parse_retry_after
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, FakeClock, Recorder
 
