@@ -20,7 +20,7 @@ __all__ = [
     "DEFAULT_MAX_PACKAGE_SIZE",
     "ReleaseContents",
     "check_contents",
-    "prepared_package",
+    "package_source",
     "zip_layout",
 ]
 
@@ -113,7 +113,7 @@ def _zip_source(directory: Path, archive: Path) -> PackageSource:
 
 
 @asynccontextmanager
-async def prepared_package(
+async def package_source(
     contents: Path | bytes,
     max_size: int,
     *,

@@ -17,7 +17,7 @@ from .package import (
     DEFAULT_MAX_PACKAGE_SIZE,
     ReleaseContents,
     check_contents,
-    prepared_package,
+    package_source,
     zip_layout,
 )
 
@@ -56,7 +56,7 @@ async def prepare_release(
     limit = check_size_limit(max_package_size)
     now = (clock or SystemClock()).now
     prefix, signer = zip_layout(contents, source, private_key, now)
-    async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
+    async with package_source(source, limit, prefix=prefix, signer=signer) as package:
         body = package.path if package.path is not None else package.data
         assert body is not None
         digest = await anyio.to_thread.run_sync(package_hash, body)

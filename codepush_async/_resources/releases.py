@@ -18,7 +18,7 @@ from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownEr
 from .._models.entities import Deployment, Package, ReleaseMethod
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
-from .._release.package import ReleaseContents, check_contents, prepared_package, zip_layout
+from .._release.package import ReleaseContents, check_contents, package_source, zip_layout
 from .._release.progress import ProgressCallback, with_progress
 from .._wire.codec import MISSING, StreamingContent, encode_json
 from .._wire.decode import encode_package_info
@@ -199,7 +199,7 @@ class ReleasesResource(Resource):
         if on_progress is not None and not callable(on_progress):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
         prefix, signer = zip_layout(contents, source, private_key, self._requester.now)
-        async with prepared_package(source, limit, prefix=prefix, signer=signer) as package:
+        async with package_source(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
                 return await self._upload(app, deployment, package, body)

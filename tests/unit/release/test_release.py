@@ -289,9 +289,9 @@ async def test_release_body_can_be_sent_twice_identically(
 ) -> None:
     """A retry must resend the whole body: streaming it again gives the same bytes."""
     from codepush_async._release.multipart import MultipartBody
-    from codepush_async._release.package import prepared_package
+    from codepush_async._release.package import package_source
 
-    async with prepared_package(bundle, 10**9) as package:
+    async with package_source(bundle, 10**9) as package:
         body = MultipartBody(package, b"{}")
 
         async def collect(stream: AsyncIterator[bytes]) -> bytes:
