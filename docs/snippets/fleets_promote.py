@@ -25,9 +25,8 @@ async def main() -> None:
         result = await cp.bulk.promote(targets, "Staging", "Production", rollout=10,
                                        on_item=on_item)
         result.raise_for_failures()  # BulkError naming each failed target and its cause
-        for item in result:
-            label = item.value.label if item.value is not None else "-"
-            print(f"{item.target.app:<12} {item.status:<8} {label:<4} {item.attempts} attempt(s)")
+        print(result)  # BulkResult(operation='promote', done=3, skipped=0, failed=0)
+        print(result.table())  # one row per target: status, result, attempts, elapsed
 
         await cp.bulk.patch(targets, "Production", rollout=50)    # the next day
         rolled = await cp.bulk.rollback(targets, "Production")    # when it breaks
