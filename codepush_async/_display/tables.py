@@ -151,12 +151,7 @@ class Table:
         out = [rule]
         multiline = any(len(cell) > 1 for row in split for cell in row)
         for index, row in enumerate(split):
-            for n in range(max(len(cell) for cell in row)):
-                parts = (
-                    (cell[n] if n < len(cell) else "").ljust(width)
-                    for cell, width in zip(row, widths, strict=True)
-                )
-                out.append("| " + " | ".join(parts) + " |")
+            out.extend(_text_lines(row, widths))
             if index == 0 or multiline or index == len(split) - 1:
                 out.append(rule)
         return "\n".join(out)
@@ -280,3 +275,14 @@ def to_records(
             for key, value in items.items()
         ]
     return [unstructure(item, by_alias=by_alias, mode=mode) for item in items]
+
+
+def _text_lines(row: list[list[str]], widths: list[int]) -> list[str]:
+    """One table row as text lines, its cells padded to ``widths`` (a cell may wrap)."""
+    return [
+        "| " + " | ".join(
+            (cell[n] if n < len(cell) else "").ljust(width)
+            for cell, width in zip(row, widths, strict=True)
+        ) + " |"
+        for n in range(max(len(cell) for cell in row))
+    ]

@@ -136,12 +136,7 @@ def build_request(
     """
     route = route_for(dialect, operation)
     present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
-    payload: dict[str, Any] | None = None if body is None else dict(body)
-    moved = {k: present.pop(k) for k in route.body_params if k in present}
-    if moved or route.body_defaults:
-        payload = {**moved, **route.body_defaults, **(payload or {})}
-    if route.body_key is not None:
-        payload = {route.body_key: payload or {}}
+    payload = _payload(route, present, body)  # takes the body's parameters out of present
     all_headers = dict(headers or {})
     content: bytes | StreamingContent = b""
     if stream is not None:
@@ -160,6 +155,20 @@ def build_request(
         headers=tuple(all_headers.items()),
         content=content,
     )
+
+
+def _payload(
+    route: Route, present: dict[str, str], body: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The JSON body: ``body`` with the route's body parameters (moved out of ``present``)
+    and defaults, wrapped in its ``body_key``; ``None`` when nothing is sent."""
+    payload: dict[str, Any] | None = None if body is None else dict(body)
+    moved = {k: present.pop(k) for k in route.body_params if k in present}
+    if moved or route.body_defaults:
+        payload = {**moved, **route.body_defaults, **(payload or {})}
+    if route.body_key is not None:
+        payload = {route.body_key: payload or {}}
+    return payload
 
 
 def unwrap_response(route: Route, response: WireResponse) -> Any:

@@ -335,33 +335,13 @@ class RolloutOutcome(_Model, Displayed):
     @classmethod
     def from_events(cls, events: Sequence[RolloutEvent]) -> RolloutOutcome:
         """The outcome a run's events describe (the last one says how it ended)."""
-        last = events[-1]
         label = next((e.label for e in events if isinstance(e, RolloutStarted)), None)
         rollout = next(
             (e.rollout for e in reversed(events) if not isinstance(e, RolloutSuperseded)), None
         )
         stepped = [e.metrics for e in events if isinstance(e, RolloutStepped) and e.metrics]
-        metrics = stepped[-1] if stepped else None
-        status: RolloutStatus
-        if isinstance(last, RolloutCompleted):
-            status = "completed"
-            reason = f"reached {last.rollout}%"
-        elif isinstance(last, RolloutBreached):
-            status, metrics = _BREACH_STATUS[last.action], last.metrics
-            reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
-            if last.error is not None:  # nothing was done: the run stopped, the release is live
-                status = "halted"
-                reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
-        elif isinstance(last, RolloutHalted):
-            status, metrics, reason = "halted", last.metrics, last.reason
-        elif isinstance(last, RolloutSuperseded):
-            status, label = "superseded", last.label
-            reason = f"{last.by or 'no release'} is now the current release"
-        elif isinstance(last, RolloutCancelled):
-            status = "cancelled"
-            reason = f"stopped at {last.rollout}%; the server is left as it is"
-        else:  # pragma: no cover - run() always ends with one of the above
-            raise AssertionError(f"a rollout run ended with {last!r}")
+        status, reason, metrics, label = _ending(events[-1], stepped[-1] if stepped else None,
+                                                 label)
         return cls(status, label, rollout, metrics, tuple(events), reason)
 
     def __repr__(self) -> str:
@@ -380,6 +360,34 @@ class RolloutOutcome(_Model, Displayed):
 
     def _table(self) -> Table:
         return make_table(_EVENT_COLUMNS, self.events)
+
+
+def _ending(
+    last: RolloutEvent, metrics: UpdateMetrics | None, label: str | None
+) -> tuple[RolloutStatus, str, UpdateMetrics | None, str | None]:
+    """Status, reason, deciding metrics and label of a run that ended with ``last``
+    (``metrics``: the last step's, ``label``: the release it started on)."""
+    status: RolloutStatus
+    if isinstance(last, RolloutCompleted):
+        status = "completed"
+        reason = f"reached {last.rollout}%"
+    elif isinstance(last, RolloutBreached):
+        status, metrics = _BREACH_STATUS[last.action], last.metrics
+        reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
+        if last.error is not None:  # nothing was done: the run stopped, the release is live
+            status = "halted"
+            reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
+    elif isinstance(last, RolloutHalted):
+        status, metrics, reason = "halted", last.metrics, last.reason
+    elif isinstance(last, RolloutSuperseded):
+        status, label = "superseded", last.label
+        reason = f"{last.by or 'no release'} is now the current release"
+    elif isinstance(last, RolloutCancelled):
+        status = "cancelled"
+        reason = f"stopped at {last.rollout}%; the server is left as it is"
+    else:  # pragma: no cover - run() always ends with one of the above
+        raise AssertionError(f"a rollout run ended with {last!r}")
+    return status, reason, metrics, label
 
 
 def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
