@@ -19,6 +19,7 @@ from codepush_async import (
     NotFoundError,
     OutcomeUnknownError,
     ResponseDecodeError,
+    ServerError,
     Timeouts,
 )
 from tests._backend import httpx
@@ -159,6 +160,28 @@ async def test_delete_404_after_a_refused_attempt_is_a_real_404(
     with pytest.raises(NotFoundError, match="does not exist"):
         await short_cp.apps.remove("A")
     assert len(recorder.requests) == 2
+
+
+async def test_a_read_404_after_a_lost_answer_is_a_real_404(
+    rcp: AsyncCodePush, recorder: Recorder
+) -> None:
+    """Only a DELETE is done when its target is gone: a read that finds nothing says so."""
+    recorder.fail(httpx.RemoteProtocolError("dropped"))
+    recorder.reply(404, text='App "A" does not exist.')
+    with pytest.raises(NotFoundError, match="does not exist"):
+        await rcp.apps.get("A")
+    assert methods(recorder) == ["GET /apps/A", "GET /apps/A"]
+
+
+async def test_a_delete_failing_otherwise_after_a_lost_answer_still_raises(
+    rcp: AsyncCodePush, recorder: Recorder
+) -> None:
+    """Only a 404 settles an unanswered DELETE; any other failure stands."""
+    recorder.fail(httpx.RemoteProtocolError("dropped"))
+    recorder.reply(500, text="broken")
+    with pytest.raises(ServerError, match="broken"):
+        await rcp.apps.remove("A")
+    assert methods(recorder) == ["DELETE /apps/A", "DELETE /apps/A"]
 
 
 # --- answers that are not a success ---------------------------------------------------
