@@ -222,6 +222,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     @property
     def server_url(self) -> str:
+        """The server's URL, as parsed from the ``server_url`` argument."""
         return self._requester.state.http.server_url
 
     @property
@@ -231,6 +232,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     @property
     def dialect(self) -> str:
+        """The management API spoken: ``"classic"`` or ``"v1"`` (``/api/v1``)."""
         return self._requester.state.dialect.name
 
     def __repr__(self) -> str:
