@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from .._exceptions import ReleaseSignatureError
+from .._models.secret import SecretBytes, redacted
 from .hashing import _digest, is_ignored, is_signature, manifest_hash
 
 __all__ = [
@@ -48,17 +49,21 @@ def _jwt() -> Any:
     return jwt
 
 
-def _pem(source: object, what: str) -> bytes:
-    """PEM bytes from PEM text/bytes or a path to a PEM file; never echoes key material."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
+def _pem(source: object, what: str) -> SecretBytes:
+    """PEM bytes from PEM text/bytes or a path to a PEM file; never echoes key material.
+
+    What it returns, and what it was given as text, is held redacted (``SecretBytes``,
+    ``Secret``): no frame that can raise has the key in a plain local.
+    """
+    source = redacted(source)
+    if isinstance(source, SecretBytes):
+        return source
     if isinstance(source, str) and "-----BEGIN" in source:
-        return source.encode("ascii", "replace")
+        return SecretBytes(source.encode("ascii", "replace"))
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source).expanduser()
         # os.path.isfile, not Path.is_file: a name too long (key text without its armour)
-        # is False there, not an OSError.
-        if not (os.fspath(source) and os.path.isfile(path)):
+        # is False there, not an OSError. No Path is made of text that may be a key.
+        if not (os.fspath(source) and os.path.isfile(os.path.expanduser(source))):
             # Text may be a key that lost its BEGIN/END lines (base64, base64url, with or
             # without line breaks): a str is never echoed; a Path object is.
             if isinstance(source, str):
@@ -66,13 +71,16 @@ def _pem(source: object, what: str) -> bytes:
                     f"{what}: the text given is neither PEM text nor the path of a PEM file "
                     "(not shown: it may be key material)"
                 )
-            raise ValueError(f"{what}: {path} is not a PEM file")
-        return path.read_bytes()
+            raise ValueError(f"{what}: {Path(source).expanduser()} is not a PEM file")
+        return SecretBytes(Path(os.path.expanduser(source)).read_bytes())
     raise ValueError(f"{what} must be PEM bytes or text, or a path, got {type(source).__name__}")
 
 
 def _load(source: object, what: str, *, private: bool) -> Any:
-    """The RSA key object; a ``ValueError`` saying what is wrong (without the key)."""
+    """The RSA key object; a ``ValueError`` saying what is wrong (without the key).
+
+    The one place key material leaves its redacting value: handed to cryptography.
+    """
     _jwt()
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -81,12 +89,12 @@ def _load(source: object, what: str, *, private: bool) -> Any:
     kind = "private" if private else "public"
     try:
         key: Any = (
-            serialization.load_pem_private_key(pem, password=None)
+            serialization.load_pem_private_key(bytes(pem), password=None)
             if private
-            else serialization.load_pem_public_key(pem)
+            else serialization.load_pem_public_key(bytes(pem))
         )
     except (ValueError, TypeError) as error:
-        hint = " (an encrypted key is not supported)" if b"ENCRYPTED" in pem else ""
+        hint = " (an encrypted key is not supported)" if pem.find(b"ENCRYPTED") >= 0 else ""
         raise ValueError(f"{what} is not a PEM {kind} key{hint}") from error
     wanted = rsa.RSAPrivateKey if private else rsa.RSAPublicKey
     if not isinstance(key, wanted):
