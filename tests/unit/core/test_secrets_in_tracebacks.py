@@ -9,6 +9,9 @@ secret in a malformed create answer, and the access key echoed in a server's ans
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +20,13 @@ import anyio
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.pretty import pretty_repr
 
+import codepush_async
 from codepush_async import (
+    AccessKey,
     AsyncCodePush,
     CodePushError,
     ConflictError,
@@ -32,7 +37,7 @@ from codepush_async import (
 from codepush_async._core.outcome import Answer
 from codepush_async._wire.codec import WireResponse
 from tests._backend import httpx
-from tests._tracebacks import frames_seen, leaks
+from tests._tracebacks import frames_seen, leaks, needles
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 
 pytestmark = pytest.mark.anyio
@@ -211,6 +216,7 @@ async def test_a_malformed_new_key_answer_keeps_the_secret_out_of_the_traceback(
 ) -> None:
     error = await _create(dialect, body)
     assert isinstance(error, ResponseDecodeError), repr(error)
+    assert "Secret" not in str(error)  # the message names JSON types, not ours
     assert "TokensResource.create" in frames_seen(error)
     _assert_hidden(error, NEW_SECRET)
 
@@ -225,26 +231,40 @@ CLASSIC_FIELDS = ["friendlyName", "createdTime", "expires", "createdBy", "descri
 V1_FIELDS = ["friendlyName", "createdTime", "expires", "createdBy", "description", "id"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+async def _created(dialect: str, body: Any) -> AccessKey | BaseException:
+    answer = json.dumps(body).encode()
+    async with _client(lambda request: httpx.Response(201, content=answer),
+                       dialect=dialect) as cp:
+        try:
+            return await cp.tokens.create("ci")
+        except Exception as error:
+            return error
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     dialect=st.sampled_from(["classic", "v1"]),
     fields=st.dictionaries(st.sampled_from(CLASSIC_FIELDS), WRONG_VALUES, min_size=1,
                            max_size=3),
 )
-def test_any_malformed_new_key_answer_keeps_the_secret_out(
-    dialect: str, fields: dict[str, Any]
-) -> None:
+@example(dialect="classic", fields={"expires": "soon"})
+@example(dialect="v1", fields={"friendlyName": [1]})
+def test_any_new_key_answer_keeps_the_secret_out(dialect: str, fields: dict[str, Any]) -> None:
+    """Whichever fields of the answer do not fit, the secret shows nowhere; when they all
+    fit, the key is decoded and hidden all the same."""
     if dialect == "v1":
         fields = {k: v for k, v in fields.items() if k in V1_FIELDS}
         body: Any = {"accessToken": NEW_SECRET, **fields}
     else:
         body = {"accessKey": {"name": NEW_SECRET, **fields}}
-    try:
-        error = anyio.run(_create, dialect, body)
-    except AssertionError:
-        return  # the answer happened to fit: nothing failed, nothing to show
-    assert isinstance(error, CodePushError), repr(error)
-    _assert_hidden(error, NEW_SECRET)
+    result = anyio.run(_created, dialect, body)
+    if isinstance(result, AccessKey):
+        assert result.key == NEW_SECRET
+        assert NEW_SECRET not in repr(result.to_dict()) + pretty_repr(result)
+        return
+    assert isinstance(result, ResponseDecodeError), repr(result)
+    assert "Secret" not in str(result)  # the message names JSON types, not ours
+    _assert_hidden(result, NEW_SECRET)
 
 
 async def test_a_new_key_is_a_redacting_value_once_decoded() -> None:
@@ -309,3 +329,56 @@ def test_response_reprs_never_show_bodies() -> None:
         for shown in (repr(value), pretty_repr(value), str(value)):
             assert NEW_SECRET not in shown, shown
     assert "201" in repr(response)
+
+
+# End to end: what ``pytest --showlocals`` prints of a failing test of each path.
+
+INNER_TESTS = '''
+import json, os
+import anyio, httpx
+from codepush_async import AsyncCodePush
+
+def client(status, body, **options):
+    handler = lambda request: httpx.Response(status, content=body())
+    return AsyncCodePush(os.environ["CP_KEY"], "https://cp.example", retry=None,
+                         transport=httpx.MockTransport(handler), flavor="official", **options)
+
+def test_damaged_private_key(tmp_path):
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "main.jsbundle").write_text("1")
+    async def main():
+        async with client(201, bytes) as cp:
+            await cp.releases.release("A", "P", tmp_path / "build", "1.0.0",
+                                      private_key=os.environ["CP_PEM"])
+    anyio.run(main)
+
+def test_malformed_new_key():
+    body = lambda: json.dumps({"accessKey": {"name": os.environ["CP_NEW"], "expires": "x"}}).encode()
+    async def main():
+        async with client(201, body) as cp:
+            await cp.tokens.create("ci")
+    anyio.run(main)
+
+def test_echoed_access_key():
+    async def main():
+        async with client(401, lambda: ("bad key " + os.environ["CP_KEY"]).encode()) as cp:
+            await cp.apps.list()
+    anyio.run(main)
+'''
+
+
+def test_pytest_showlocals_shows_none_of_the_secrets(tmp_path: Path) -> None:
+    (tmp_path / "test_inner.py").write_text(INNER_TESTS)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--showlocals", "--tb=long", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "test_inner.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "CP_KEY": ACCESS_KEY, "CP_PEM": DAMAGED.decode(),
+             "CP_NEW": NEW_SECRET, "PYTHONPATH": str(Path(codepush_async.__file__).parents[1])},
+    )
+    out = result.stdout + result.stderr
+    assert "3 failed" in out, out
+    for shown in ("pem        = b'***'", "ResponseDecodeError", "UnauthorizedError"):
+        assert shown in out, shown  # the locals were printed...
+    found = [n for n in [*needles(DAMAGED), ACCESS_KEY, NEW_SECRET] if n in out]
+    assert not found, found  # ...without a secret
