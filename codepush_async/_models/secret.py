@@ -8,8 +8,10 @@ rich shows a long string as its first characters, cut by slicing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, SupportsIndex, overload
+from urllib.parse import quote
 
 __all__ = ["Secret", "SecretBytes", "redact", "redacted"]
 
@@ -67,8 +69,16 @@ def redacted(value: Any) -> Any:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced, so no key reaches a message or log."""
+    """``text`` with every secret replaced, as it is or as a body may spell it (JSON-escaped,
+    percent-encoded), so no key reaches a message or log."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "***")
+            for spelling in _spellings(secret):
+                text = text.replace(spelling, "***")
     return text
+
+
+def _spellings(secret: str) -> list[str]:
+    escaped = json.dumps(secret)[1:-1]
+    found = {secret, escaped, escaped.replace("/", "\\/"), quote(secret, safe="")}
+    return sorted(found, key=len, reverse=True)

@@ -15,12 +15,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from rich.pretty import pretty_repr
 
@@ -38,6 +39,7 @@ from codepush_async._core.outcome import Answer
 from codepush_async._wire.codec import WireResponse
 from tests._backend import httpx
 from tests._tracebacks import frames_seen, leaks, needles
+from tests._tracebacks import shown as renderings
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 
 pytestmark = pytest.mark.anyio
@@ -319,6 +321,52 @@ async def test_an_echoed_key_stays_out_after_the_retries_run_out() -> None:
         error = await _caught(lambda: retrying.apps.list())
     assert "Requester.call" in frames_seen(error)
     _assert_hidden(error, ACCESS_KEY)
+
+
+SPELLINGS: dict[str, Callable[[str], str]] = {
+    "as is": lambda key: key,
+    "JSON-escaped": lambda key: json.dumps(key)[1:-1],
+    "JSON-escaped, \\/": lambda key: json.dumps(key)[1:-1].replace("/", "\\/"),
+    "percent-encoded": lambda key: quote(key, safe=""),
+}
+_KEY = "\x00"  # where the spelled key goes in a body
+BODIES = {
+    "text": f"no such key {_KEY}",
+    "message": json.dumps({"message": f"bad key {_KEY}"}),
+    "v1": json.dumps({"error": {"code": _KEY, "message": _KEY,
+                                "details": {"parameter": _KEY, "reason": _KEY}}}),
+    "fields": json.dumps([{"field": _KEY, "message": _KEY}]),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    key=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=6,
+                max_size=30).map(lambda tail: f"sk-{tail}"),
+    spelling=st.sampled_from(list(SPELLINGS)),
+    shape=st.sampled_from(list(BODIES)),
+    status=st.sampled_from([400, 401, 403, 404, 409, 429, 500, 503]),
+)
+def test_an_echoed_key_is_hidden_however_the_body_spells_it(
+    key: str, spelling: str, shape: str, status: int
+) -> None:
+    spelled = SPELLINGS[spelling](key)
+    # Unescaped in JSON, a backslash would be an escape: that reads as another text.
+    assume(shape == "text" or spelled == json.dumps(spelled)[1:-1] or spelling != "as is")
+    body = BODIES[shape].replace(json.dumps(_KEY)[1:-1], spelled).replace(_KEY, spelled).encode()
+
+    async def call() -> BaseException:
+        async with AsyncCodePush(key, SERVER, retry=None, clock=FakeClock(), flavor="official",
+                                 transport=httpx.MockTransport(
+                                     lambda request: httpx.Response(status, content=body))) as cp:
+            return await _caught(lambda: cp.apps.get("A"))
+
+    error = anyio.run(call)
+    assert isinstance(error, CodePushError), repr(error)
+    found = [where for where, text in renderings(error) if key in text or spelled in text]
+    found += [name for name, value in vars(error).items()
+              if key in repr(value) or spelled in repr(value)]
+    assert not found, found
 
 
 def test_response_reprs_never_show_bodies() -> None:
