@@ -178,28 +178,44 @@ def _local_header(handle: BinaryIO, info: zipfile.ZipInfo) -> None:
                                  "central directory: Android and iOS would unzip other files")
 
 
-def _inflated(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The entry's bytes, as they inflate; its declared size, CRC and end are checked."""
-    name, left, written, crc = info.orig_filename, info.compress_size, 0, 0
-    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-    pending = b""
-    while left or pending:
-        if not pending:
-            pending = _read_exact(handle, min(left, _CHUNK), f"the entry {name!r}")
-            left -= len(pending)
-        if inflater is None:
-            chunk, pending = pending, b""
-        else:
-            chunk = inflater.decompress(pending, _CHUNK)
-            pending = inflater.unconsumed_tail
-            if inflater.eof and (pending or left or inflater.unused_data):
+def _packed(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The entry's bytes as stored in the zip, in chunks."""
+    left = info.compress_size
+    while left:
+        chunk = _read_exact(handle, min(left, _CHUNK), f"the entry {info.orig_filename!r}")
+        left -= len(chunk)
+        yield chunk
+
+
+def _inflate(packed: Iterable[bytes], name: str) -> Iterator[bytes]:
+    """Raw DEFLATE data inflated in bounded chunks; it must end exactly where it is cut."""
+    inflater = zlib.decompressobj(-15)
+    for data in packed:
+        while data:
+            if inflater.eof:
                 raise UnsafePackageError(f"the entry {name!r} has bytes after its end")
+            yield inflater.decompress(data, _CHUNK)
+            data = inflater.unconsumed_tail
+    while not inflater.eof and (chunk := inflater.decompress(b"", _CHUNK)):
+        yield chunk
+    if not inflater.eof:
+        raise UnsafePackageError(f"the entry {name!r} is cut short")
+    if inflater.unused_data:
+        raise UnsafePackageError(f"the entry {name!r} has bytes after its end")
+
+
+def _inflated(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The entry's bytes, as they inflate; its declared size and CRC are checked."""
+    name, written, crc = info.orig_filename, 0, 0
+    packed = _packed(handle, info)
+    chunks = packed if info.compress_type == zipfile.ZIP_STORED else _inflate(packed, name)
+    for chunk in chunks:
         written += len(chunk)
         if written > info.file_size:
             raise UnsafePackageError(f"the entry {name!r} inflates past its declared size")
         crc = zlib.crc32(chunk, crc)
         yield chunk
-    if (inflater is not None and not inflater.eof) or written != info.file_size:
+    if written != info.file_size:
         raise UnsafePackageError(f"the entry {name!r} is shorter than its declared size")
     if crc != info.CRC:
         raise UnsafePackageError(f"the entry {name!r} fails its CRC check")
@@ -268,7 +284,7 @@ def _read_zip(handle: BinaryIO, package: InstalledPackage) -> InstalledPackage:
         _local_header(handle, info)
         chunks = _inflated(handle, info)
         if info.is_dir():
-            for _ in chunks:
+            if any(chunks):  # read through, so its size and CRC are checked as well
                 raise UnsafePackageError(f"the folder entry {info.orig_filename!r} has content")
         else:
             _record(package, info.orig_filename, chunks)
@@ -298,14 +314,12 @@ def _read_folder(root: Path, package: InstalledPackage) -> InstalledPackage:
 
 
 def _check_encodable(names: Iterable[str]) -> None:
+    """Refuse a file name that is not UTF-8 (no zip could have installed it)."""
     for name in names:
-        if not name.isascii():
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                raise UnsafePackageError(
-                    f"the name {os.fsencode(name)!r} is not valid UTF-8"
-                ) from None
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UnsafePackageError(f"the name {os.fsencode(name)!r} is not valid UTF-8") from None
 
 
 _FAILURES = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,

@@ -426,3 +426,13 @@ async def test_a_duplicate_of_any_name_is_refused(tmp_path: Path, name: str) -> 
     blob = signed([Entry.of(name, MAIN), Entry.of(name, EVIL)], {name: SHA[EVIL]})
     with pytest.raises(ReleaseSignatureError, match="are one file on a device"):
         await _verify(tmp_path, blob)
+
+
+async def test_large_files_inflate_across_chunks(tmp_path: Path) -> None:
+    """Long runs and random bytes past the 1 MiB read size: hashed whole, once."""
+    content = bytes(3 * 1024 * 1024 + 7) + os.urandom(1024 * 1024) + b"a" * 1_500_001
+    for deflate in (True, False):
+        entry = Entry.of("CodePush/big.bin", content, deflate=deflate)
+        manifest = {**GOOD, "CodePush/big.bin": hashlib.sha256(content).hexdigest()}
+        blob = signed([GOOD_ENTRY, entry], manifest)
+        assert await _verify(tmp_path, blob) == manifest_hash(manifest)
