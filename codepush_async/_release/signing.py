@@ -174,7 +174,9 @@ async def verify_release(zip_or_dir: str | os.PathLike[str], public_key: KeySour
 
     ``zip_or_dir`` is the zip (or the folder it unzips to), ``public_key`` PEM text, bytes
     or a path. The JWT at ``CodePush/.codepushrelease`` must verify (RS256) and its
-    ``contentHash`` equal the hash of the files; otherwise ``ReleaseSignatureError``.
+    ``contentHash`` equal the hash of the files; otherwise ``ReleaseSignatureError``. The
+    zip is read as devices unzip it, with bounded memory: one they could install otherwise
+    (duplicate, aliasing or escaping names, hidden entries, odd methods) is refused too.
     """
     if not isinstance(zip_or_dir, (str, os.PathLike)) or not os.fspath(zip_or_dir):
         raise ValueError(f"zip_or_dir must be a path to a zip or a folder, got {zip_or_dir!r}")

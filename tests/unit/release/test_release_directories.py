@@ -150,3 +150,22 @@ async def test_a_release_directory_named_in_latin_1_is_refused_or_sent_utf8(
     with pytest.raises(ValueError, match=r"is not valid UTF-8"):
         await _release(cp, contents)
     assert recorder.requests == []
+
+
+async def _bulk_signed(cp: AsyncCodePush, contents: Path) -> None:
+    from tests.unit.release.test_package_reader import KEYS
+
+    await cp.bulk.release(["A", "B"], "Staging", contents, "1.0.0", private_key=KEYS[0])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a backslash separates folders there")
+@pytest.mark.parametrize("call", [_signed, _bulk_signed], ids=["release", "bulk.release"])
+async def test_a_name_no_device_installs_as_signed_is_refused_before_any_request(
+    cp: AsyncCodePush, recorder: Recorder, bundle: Path,
+    call: Callable[[AsyncCodePush, Path], Awaitable[None]],
+) -> None:
+    """``a\\b.js``: the server and iOS hash ``a/b.js``, Android installs ``a\\b.js``."""
+    (bundle / "a\\b.js").write_text("x")
+    with pytest.raises(ValueError, match=r"^contents: cannot be signed: .* holds a backslash"):
+        await call(cp, bundle)
+    assert recorder.requests == []
