@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from ._models.entities import _Model
+from ._models.entities import Package, _Model
 
 __all__ = [
     "APIConnectionError",
@@ -39,6 +39,7 @@ __all__ = [
     "ServerError",
     "UnauthorizedError",
     "UnsupportedOperationError",
+    "UnverifiedReleaseError",
 ]
 
 
@@ -308,6 +309,20 @@ class ReleaseIntegrityError(CodePushError):
         self.label = label
         self.expected_hash = expected_hash
         self.actual_hash = actual_hash
+
+
+class UnverifiedReleaseError(CodePushError):
+    """A write landed, but the check of what it stored could not be completed.
+
+    ``package`` is what the server now holds (it is live: not a failure to retry); the
+    read that failed is the ``__cause__``. Check its ``package_hash`` before relying on it.
+    """
+
+    default_status_code = 500
+
+    def __init__(self, message: str, *, package: Package, status_code: int | None = None) -> None:
+        super().__init__(message, status_code)
+        self.package = package
 
 
 class ClientStateError(CodePushError, RuntimeError):

@@ -25,7 +25,7 @@ from codepush_async import (
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from tests.payloads import PACKAGE_WIRE
-from tests.unit.conftest import http_date, methods
+from tests.unit.conftest import methods
 
 pytestmark = pytest.mark.anyio
 
@@ -276,32 +276,6 @@ def test_a_client_whose_only_call_failed_still_warns_when_never_closed() -> None
     anyio.run(use)
     with pytest.warns(ResourceWarning, match="was used and never closed"):
         gc.collect()
-
-
-# --- the server's clock ---------------------------------------------------------------
-
-
-async def test_the_last_date_header_sets_the_server_time(
-    short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
-) -> None:
-    recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time + 120)})
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time + 120)
-    recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time - 30)})
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
-    recorder.reply(200, json_body={"apps": []})  # no Date: what we know stays
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
-
-
-async def test_an_unreadable_date_header_does_not_shift_the_server_clock(
-    short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
-) -> None:
-    recorder.reply(200, json_body={"apps": []}, headers={"date": "not a date"})
-    await short_cp.apps.list()
-
-    assert short_cp._requester.server_time(clock.time) == clock.time
 
 
 # --- timeouts, TLS, redirects ---------------------------------------------------------
