@@ -314,13 +314,16 @@ class ReleaseIntegrityError(CodePushError):
 class UnverifiedReleaseError(CodePushError):
     """A write landed, but the check of what it stored could not be completed.
 
-    ``package`` is what the server now holds (it is live: not a failure to retry); the
-    read that failed is the ``__cause__``. Check its ``package_hash`` before relying on it.
+    ``package`` is what the server now holds (it is live: not a failure to retry), or
+    ``None`` when the server's answer did not say and the read that would have found it
+    failed; that read is the ``__cause__``. Check the deployment before relying on it.
     """
 
     default_status_code = 500
 
-    def __init__(self, message: str, *, package: Package, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, package: Package | None, status_code: int | None = None
+    ) -> None:
         super().__init__(message, status_code)
         self.package = package
 

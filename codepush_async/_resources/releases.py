@@ -262,20 +262,26 @@ class ReleasesResource(Resource):
         """The entry a success answer without it stands for (the community server's).
 
         This call's own entry when the history shows it, else the newest entry new since
-        the mark (which the integrity check then refuses); nothing new is unknown.
+        the mark (which the integrity check then refuses). The write landed, so a failed
+        read is ``UnverifiedReleaseError``; nothing new in the history is unknown.
         """
-        history = await effect.read()
+        try:
+            history = await effect.read()
+        except CodePushError as failure:
+            raise UnverifiedReleaseError(
+                f"{effect.what} was answered as done, but reading the history to find and "
+                f"check what it stored failed ({failure.message})",
+                package=None,
+            ) from failure
         found = await effect.find(history)
-        if found is not None:
-            return found
         new = effect.mark.new_in(history)
-        if new:
-            return new[-1]
-        raise OutcomeUnknownError(
-            f"{effect.what} was answered as done, but no new entry is in the history: "
-            "check the deployment before trying again",
-            500,
-        )
+        if found is None and not new:
+            raise OutcomeUnknownError(
+                f"{effect.what} was answered as done, but no new entry is in the history: "
+                "check the deployment before trying again",
+                500,
+            )
+        return found or new[-1]
 
     async def _sent_hash(self, sent: SentHash) -> str:
         """The hash this server gives what was sent (its own algorithm where it differs)."""
