@@ -28,7 +28,7 @@ from codepush_async._release.integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
-from tests.payloads import DEPLOYMENT_WIRE, PACKAGE_WIRE, T0_MS
+from tests.payloads import PACKAGE_WIRE
 
 pytestmark = pytest.mark.anyio
 
