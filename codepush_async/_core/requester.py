@@ -87,6 +87,10 @@ class Requester:
         """Whether the dialect has a route for ``operation``."""
         return self.state.dialect.route(operation) is not None
 
+    def check_supported(self, operation: str) -> None:
+        """``UnsupportedOperationError`` unless the dialect has ``operation`` (sends nothing)."""
+        route_for(self.state.dialect, operation)
+
     def takes_in_path(self, operation: str, param: str) -> bool:
         """Whether ``operation``'s route puts ``param`` in its path."""
         route = self.state.dialect.route(operation)

@@ -84,9 +84,15 @@ class Effect:
     mark: Mark = attrs.field(repr=False)
     read: Callable[[], Awaitable[Sequence[Package]]]
     find: Finder
+    may_be_ours: Callable[[Package], bool] | None = None
+    """A new entry that could be this write stored with other contents, if there can be."""
 
     async def landed(self) -> Package | None:
-        """This call's entry in a fresh read; ``OutcomeUnknownError`` if it cannot be read."""
+        """This call's entry in a fresh read; ``None`` when provably not there.
+
+        ``OutcomeUnknownError`` when the history cannot be read, or when a new entry that
+        is not provably this call's could be it stored with other contents.
+        """
         try:
             history = await self.read()
         except CodePushError as failure:
@@ -96,7 +102,17 @@ class Effect:
                 "resent. Check the deployment before trying again.",
                 failure.status_code,
             ) from failure
-        return await self.find(history)
+        found = await self.find(history)
+        if found is None and self.may_be_ours is not None:
+            unclear = [p for p in self.mark.new_in(history) if self.may_be_ours(p)]
+            if unclear:
+                raise OutcomeUnknownError(
+                    f"{self.what}: {unclear[-1].label} was stored since with another package "
+                    "hash; it may be this write stored with other contents, so it was not "
+                    "sent again. Check the deployment before trying again.",
+                    500,
+                )
+        return found
 
 
 async def write_proven(

@@ -190,7 +190,7 @@ class ReleasesResource(Resource):
         async with package_source(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
-                return await self._upload(app, deployment, package, body)
+                return await self._upload(app, deployment, info["appVersion"], package, body)
             except ConflictError as error:
                 if not (no_duplicate_release_error and is_identical_release(error)):
                     raise
@@ -198,7 +198,12 @@ class ReleasesResource(Resource):
                 return None
 
     async def _upload(
-        self, app: str, deployment: str, package: PackageSource, body: StreamingContent
+        self,
+        app: str,
+        deployment: str,
+        app_version: str,
+        package: PackageSource,
+        body: StreamingContent,
     ) -> Package:
         """Send a release and check what was stored; a lost or 5xx answer is read back.
 
@@ -217,6 +222,8 @@ class ReleasesResource(Resource):
             mark,
             functools.partial(self.history, app, deployment),
             functools.partial(self._uploaded, upload.sent, mark),
+            # the official server's shared temp file can store ours with other contents
+            functools.partial(_may_be_ours, app_version=app_version),
         )
         return await write_proven(
             self._requester, effect, functools.partial(self._release_attempt, upload, effect),
@@ -255,8 +262,11 @@ class ReleasesResource(Resource):
         self, sent: SentHash, mark: Mark, history: Sequence[Package]
     ) -> Package | None:
         """The entry new since ``mark`` that holds the package sent, if any."""
+        new = mark.new_in(history)
+        if not new:  # nothing landed: no need to wait for the hash
+            return None
         sent_hash = await self._sent_hash(sent)
-        return next((p for p in mark.new_in(history) if p.package_hash == sent_hash), None)
+        return next((p for p in new if p.package_hash == sent_hash), None)
 
     async def _answered(self, effect: Effect) -> Package:
         """The entry a success answer without it stands for (the community server's).
@@ -450,6 +460,7 @@ class ReleasesResource(Resource):
     ) -> Package:
         """Promote, proven by identity, and check the package it copied."""
         what = f"promote of {app}/{source} to {destination}"
+        self._requester.check_supported("releases.promote")  # before the reads it needs
         sources = Mark(tuple(await self.history(app, source)))
         effect = self._effect(what, app, destination, await self._mark(app, destination),
                               ReleaseMethod.PROMOTE, sources.labelled(label))
@@ -517,6 +528,7 @@ class ReleasesResource(Resource):
         if target_release is not None:  # checked before the flavor probe sends anything
             params["label"] = check_name(target_release, "target_release")
             operation = "releases.rollback_to"
+        self._requester.check_supported(operation)  # before the reads it needs
         if await self._requester.server_flavor() == COMMUNITY:
             await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
         mark = await self._mark(app, deployment)
@@ -538,6 +550,13 @@ def _rollback_target(mark: Mark, label: str | None) -> Package | None:
     if label is not None:
         return mark.labelled(label)
     return mark.history[-2] if len(mark.history) > 1 else None
+
+
+def _may_be_ours(package: Package, app_version: str) -> bool:
+    """An upload that could be a release of ``app_version`` stored with other contents."""
+    return package.release_method in (ReleaseMethod.UPLOAD, None) and (
+        package.app_version == app_version
+    )
 
 
 def _latest(mark: Mark) -> Package:

@@ -124,11 +124,19 @@ async def test_release_answered_500_after_storing_returns_it(
     with pytest.raises(ServerError):
         await cp.releases.release("A", "S", b"ours", "1.0.0")
 
-    # Another release since, not ours by hash: not this call's, the 500 stands.
+    # Another release since, for another app version: not this call's, the 500 stands.
+    theirs = {**old, "label": "v5", "packageHash": sha256(b"theirs"), "appVersion": "2.0.0"}
     recorder.reply_history([old])
     recorder.reply(500, text="Internal Server Error")
-    recorder.reply_history([old, {**old, "label": "v5", "packageHash": sha256(b"theirs")}])
+    recorder.reply_history([old, theirs])
     with pytest.raises(ServerError):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
+
+    # For our app version with another hash: maybe ours with other contents; unknown.
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old, {**theirs, "appVersion": "1.0.0"}])
+    with pytest.raises(OutcomeUnknownError, match="may be this write stored with other contents"):
         await cp.releases.release("A", "S", b"ours", "1.0.0")
 
     # The read-back fails too.
@@ -137,7 +145,7 @@ async def test_release_answered_500_after_storing_returns_it(
     recorder.reply(502, text="Bad Gateway")
     with pytest.raises(OutcomeUnknownError, match="reading the deployment's history back failed"):
         await cp.releases.release("A", "S", b"ours", "1.0.0")
-    assert len(recorder.requests) == 15  # nothing was ever resent
+    assert len(recorder.requests) == 18  # nothing was ever resent
 
 
 async def test_503_says_the_write_was_not_acted_on(cp: AsyncCodePush, recorder: Recorder) -> None:

@@ -53,7 +53,7 @@ async def test_release_lost_and_not_stored_is_sent_again_whole(
 ) -> None:
     recorder.reply_history()
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply_history([_entry("somebody-elses-hash")])
+    recorder.reply_history([{**_entry("somebody-elses-hash"), "appVersion": "2.0.0"}])
     recorder.reply(201, json_body={"package": _entry(DATA_HASH, "v4")})
     progress: list[int] = []
 
@@ -87,7 +87,7 @@ async def test_release_with_retries_off_still_reconciles_but_never_resends(
 ) -> None:
     recorder.reply_history()
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply_history([_entry("other")])
+    recorder.reply_history([{**_entry("other"), "appVersion": "2.0.0"}])
 
     with pytest.raises(OutcomeUnknownError, match="not in the deployment's history"):
         await cp.releases.release("A", "Staging", DATA, "1.0.0")
@@ -145,3 +145,17 @@ async def test_the_same_content_released_before_our_send_is_not_ours_whatever_it
         await short_cp.releases.release("A", "Staging", DATA, "1.0.0")
 
     assert methods(recorder) == [HISTORY, RELEASE, HISTORY, RELEASE, HISTORY]
+
+
+async def test_release_lost_while_an_upload_of_our_app_version_landed_is_not_resent(
+    rcp: AsyncCodePush, recorder: Recorder
+) -> None:
+    """Another hash for our app version may be ours stored with another upload's bundle."""
+    recorder.reply_history()
+    recorder.fail(httpx.ReadTimeout("timed out"))
+    recorder.reply_history([_entry("swapped-contents", "v1")])
+
+    with pytest.raises(OutcomeUnknownError, match="v1 was stored since with another package"):
+        await rcp.releases.release("A", "Staging", DATA, "1.0.0")
+
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY]
