@@ -32,6 +32,7 @@ from ._exceptions import (
     ServerError,
     UnauthorizedError,
     UnsupportedOperationError,
+    UnverifiedReleaseError,
 )
 from ._models.entities import (
     AccessKey,
@@ -134,6 +135,7 @@ __all__ = [
     "Timeouts",
     "UnauthorizedError",
     "UnsupportedOperationError",
+    "UnverifiedReleaseError",
     "UpdateMetrics",
     "WebhookEvent",
     "WebhookRelease",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from ._models.entities import _Model
+from ._models.entities import Package, _Model
 
 __all__ = [
     "APIConnectionError",
@@ -39,6 +39,7 @@ __all__ = [
     "ServerError",
     "UnauthorizedError",
     "UnsupportedOperationError",
+    "UnverifiedReleaseError",
 ]
 
 
@@ -308,6 +309,23 @@ class ReleaseIntegrityError(CodePushError):
         self.label = label
         self.expected_hash = expected_hash
         self.actual_hash = actual_hash
+
+
+class UnverifiedReleaseError(CodePushError):
+    """A write landed, but the check of what it stored could not be completed.
+
+    ``package`` is what the server now holds (it is live: not a failure to retry), or
+    ``None`` when the server's answer did not say and the read that would have found it
+    failed; that read is the ``__cause__``. Check the deployment before relying on it.
+    """
+
+    default_status_code = 500
+
+    def __init__(
+        self, message: str, *, package: Package | None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message, status_code)
+        self.package = package
 
 
 class ClientStateError(CodePushError, RuntimeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -68,6 +68,12 @@ class Recorder:
             return httpx.Response(status, json={key: stored})
 
         self._replies.append(answer)
+
+    def reply_history(
+        self, packages: Sequence[dict[str, Any]] = (), *, key: str = "history"
+    ) -> None:
+        """Answer a history read (every release write reads it first) with ``packages``."""
+        self.reply(200, json_body={key: list(packages)})
 
     def fail(self, exc: Exception) -> None:
         self._replies.append(exc)

@@ -60,15 +60,17 @@ def answer_from(route: Route, response: WireResponse) -> Answer:
     )
 
 
-def may_have_acted(error: CodePushError) -> bool:
+def may_have_acted(
+    error: CodePushError, not_acting: Collection[int] = SAFE_WRITE_STATUSES
+) -> bool:
     """Whether the server may have acted on the request that ended in ``error``.
 
-    Not when the request never reached it, nor when it answered a status that says it
-    did not act (429, 503); any other failure may follow a stored write.
+    Not when the request never reached it, nor when it answered a status of
+    ``not_acting`` (by default 429 and 503); any other failure may follow a stored write.
     """
     if isinstance(error, APIConnectionError):
         return error.request_sent
-    return not (isinstance(error, APIStatusError) and error.http_status in SAFE_WRITE_STATUSES)
+    return not (isinstance(error, APIStatusError) and error.http_status in not_acting)
 
 
 def is_retryable(error: CodePushError, statuses: Collection[int]) -> bool:

@@ -19,7 +19,7 @@ from .._wire.codec import StreamingContent, WireRequest, build_request, route_fo
 from .._wire.dialects import Route
 from .._wire.errors import error_from_response
 from .._wire.flavors import COMMUNITY, OFFICIAL, Flavor, is_missing_route
-from .._wire.time_headers import parse_retry_after, server_now
+from .._wire.time_headers import parse_retry_after
 from .outcome import (
     Answer,
     Outcome,
@@ -39,6 +39,7 @@ logger = logging.getLogger("codepush_async")
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 _FLAVOR_PROBE = "codepush-async-flavor-probe"
+_RATE_LIMITED = frozenset({429})  # refused by the rate limiter, before any handler ran
 
 
 @attrs.frozen(eq=False)
@@ -91,6 +92,10 @@ class Requester:
         """Whether the dialect has a route for ``operation``."""
         return self.state.dialect.route(operation) is not None
 
+    def check_supported(self, operation: str) -> None:
+        """``UnsupportedOperationError`` unless the dialect has ``operation`` (sends nothing)."""
+        route_for(self.state.dialect, operation)
+
     def takes_in_path(self, operation: str, param: str) -> bool:
         """Whether ``operation``'s route puts ``param`` in its path."""
         route = self.state.dialect.route(operation)
@@ -104,13 +109,14 @@ class Requester:
         """Wait on the client's clock, so tests that inject one never really sleep."""
         await self.state.clock.sleep(seconds)
 
-    def server_time(self, local: float) -> float:
-        """``local`` (our clock) on the server's clock, as far as its Date headers tell."""
-        seen = self.state.server_date
-        if seen is None:
-            return local
-        date, received = seen
-        return local + server_now({"date": date}, received) - received
+    def wait_to_resend(self, error: CodePushError, attempt: int) -> float | None:
+        """Seconds to wait before sending again a write that provably did not land after
+        attempt ``attempt`` failed with ``error``; ``None`` when ``error`` is final."""
+        if not is_retryable(error, (self.retry_policy or DEFAULT_RETRY).retry_statuses):
+            return None
+        requested = (parse_retry_after(error.headers, self.now())
+                     if isinstance(error, APIStatusError) else None)
+        return retry_wait(self.retry_policy, attempt, requested)
 
     def release_slot(self) -> AbstractAsyncContextManager[object]:
         """Held while a release uploads, unless ``serialize_releases=False``."""
@@ -124,8 +130,14 @@ class Requester:
         *,
         stream: StreamingContent | None = None,
         timeout: Timeouts | None = None,
+        resend: bool = True,
     ) -> Answer:
-        """Send one operation, retrying what is safe to retry; return its unwrapped value."""
+        """Send one operation, retrying what is safe to retry; return its unwrapped value.
+
+        ``resend=False`` is for writes whose caller proves their effect by reading the
+        server's state: a failure that may have followed the write (any but a lost
+        connection before sending, or a 429) is raised as it is, never resent.
+        """
         dialect = self.state.dialect
         route = route_for(dialect, operation)
         request = build_request(
@@ -145,7 +157,7 @@ class Requester:
                 logger.info("%s %s: gone after an unanswered attempt; taken as done",
                             request.method, request.path)
                 return Answer(None, f"$.{route.unwrap}", error.status_code)
-            wait = self._wait_before_retry(error, request, attempt)
+            wait = self._wait_before_retry(error, request, attempt, resend)
             maybe_done = maybe_done or may_have_acted(error)
             logger.info(
                 "%s %s: attempt %d failed (%s); retrying in %.3fs",
@@ -165,8 +177,6 @@ class Requester:
             raise
         headers = None if isinstance(outcome, APIConnectionError) else outcome.headers
         limiter.observe(key, headers)
-        if headers is not None and "date" in headers:
-            self.state.server_date = (headers["date"], self.now())
         return outcome
 
     async def _exchange(self, request: WireRequest, timeout: Timeouts, attempt: int) -> Outcome:
@@ -190,21 +200,28 @@ class Requester:
             self.learn_flavor(COMMUNITY)
         return error_from_response(outcome, now=self.now(), secrets=self.secrets)
 
-    def _wait_before_retry(self, error: CodePushError, request: WireRequest, attempt: int) -> float:
+    def _wait_before_retry(
+        self, error: CodePushError, request: WireRequest, attempt: int, resend: bool
+    ) -> float:
         """Seconds to wait before the next attempt; raises ``error`` when it is final, or
         ``OutcomeUnknownError`` for a write that was sent and may have been acted on."""
-        requested = self._requested_wait(error, request)
+        requested = self._requested_wait(error, request, resend)
         wait = retry_wait(self.retry_policy, attempt, requested)
         if wait is None:
             raise error
         return wait
 
-    def _requested_wait(self, error: CodePushError, request: WireRequest) -> float | None:
+    def _requested_wait(
+        self, error: CodePushError, request: WireRequest, resend: bool
+    ) -> float | None:
         """The server's requested wait (``None``: use backoff) if ``error`` may be retried."""
         if not is_retryable(error, (self.retry_policy or DEFAULT_RETRY).retry_statuses):
             raise error
-        if request.method not in _IDEMPOTENT_METHODS and may_have_acted(error):
-            raise outcome_unknown(request, error) from error
+        if request.method not in _IDEMPOTENT_METHODS:
+            if not resend and may_have_acted(error, _RATE_LIMITED):
+                raise error
+            if may_have_acted(error):
+                raise outcome_unknown(request, error) from error
         if isinstance(error, APIStatusError):
             return parse_retry_after(error.headers, self.now())
         return None

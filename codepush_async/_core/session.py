@@ -22,8 +22,7 @@ __all__ = ["SessionState"]
 class SessionState:
     """One client's session, shared by its ``with_options`` views.
 
-    Closing one view closes them all; a flavor or server ``Date`` one view learns, the
-    others know. ``server_date`` is the last ``Date`` header and when it came (our clock).
+    Closing one view closes them all; a flavor one view learns, the others know.
     """
 
     http: HttpSession
@@ -35,7 +34,6 @@ class SessionState:
     release_gate: ReleaseGate
     limiter: RateLimiter
     flavor: Flavor | None = None
-    server_date: tuple[str, float] | None = None
 
     def check_open(self) -> None:
         """Raise ``ClientStateError`` when closed or bound to another event loop."""

@@ -62,16 +62,17 @@ class Resource:
         timeout: Timeouts | None = None,
         read_back: Callable[[], Awaitable[T]] | None = None,
         required: tuple[str, ...] = (),
+        resend: bool = True,
     ) -> T:
         """Call ``operation`` and decode its value as ``tp``.
 
         A success answer without its value, or whose object lacks a ``required`` field
         (the community server answers writes with ``ok``, ``{"msg": ...}`` or partial
         objects), is read back with ``read_back`` when given; otherwise it is a
-        ``ResponseDecodeError``.
+        ``ResponseDecodeError``. ``resend`` is the request loop's (see ``Requester.call``).
         """
         answer = await self._requester.call(
-            operation, params, body, stream=stream, timeout=timeout
+            operation, params, body, stream=stream, timeout=timeout, resend=resend
         )
         if read_back is not None and self._requester.flavor != OFFICIAL and (
             answer.value is MISSING

@@ -5,17 +5,22 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, Literal, overload
 
 import attrs
 
-from .._core.outcome import may_have_acted
-from .._core.retry import retries_left
 from .._core.timeouts import Timeouts
 from .._display.tables import ModelList
-from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
-from .._models.entities import Deployment, Package, ReleaseMethod
+from .._exceptions import (
+    CodePushError,
+    ConflictError,
+    IdenticalReleaseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    UnverifiedReleaseError,
+)
+from .._models.entities import Package, ReleaseMethod
 from .._models.secret import redacted
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
@@ -34,8 +39,8 @@ from .._wire.validate import (
     check_size_limit,
 )
 from ._base import Resource
+from ._effects import Effect, Mark, same_entry, write_proven
 from ._lookup import find_deployment, find_package, oldest_first
-from ._reconcile import NotStored, reconciled, settle
 
 __all__ = ["ReleasesResource", "check_app_version"]
 
@@ -51,14 +56,6 @@ def check_app_version(value: Any, arg: str) -> str:
             f"or '>=1.0.0 <2.0.0', got {value!r}"
         )
     return str(value)
-
-
-IDENTICAL_MESSAGE = (
-    "The uploaded package was not released because it is identical to the contents of "
-    "the specified deployment's current release."
-)
-# Date headers have whole seconds, and some servers keep whole-second upload times.
-_CLOCK_TOLERANCE = 2.0
 
 
 def is_identical_release(error: ConflictError) -> bool:
@@ -86,28 +83,19 @@ def _package_info(
     )
 
 
-def _is_promote(package: Package) -> bool:
-    return package.release_method == ReleaseMethod.PROMOTE
-
-
-def _hash_is(expected: str) -> Callable[[Package], bool]:
-    return lambda package: package.package_hash == expected
-
-
 def _deployment(app: Any, deployment: Any) -> dict[str, str | None]:
     return {"app": check_name(app, "app"), "deployment": check_name(deployment, "deployment")}
 
 
 @attrs.frozen
 class _Upload:
-    """One release on its way: where to, its body, its hash, when it was first sent."""
+    """One release on its way: where to, its body, its hash, and how to tell it landed."""
 
     app: str
     deployment: str
     body: StreamingContent = attrs.field(repr=False)
     timeout: Timeouts
     sent: SentHash = attrs.field(repr=False)
-    first_sent: float
 
 
 class ReleasesResource(Resource):
@@ -203,7 +191,7 @@ class ReleasesResource(Resource):
         async with package_source(source, limit, prefix=prefix, signer=signer) as package:
             body = with_progress(MultipartBody(package, encode_json(info)), on_progress)
             try:
-                return await self._upload(app, deployment, package, body)
+                return await self._upload(app, deployment, info["appVersion"], package, body)
             except ConflictError as error:
                 if not (no_duplicate_release_error and is_identical_release(error)):
                     raise
@@ -211,12 +199,16 @@ class ReleasesResource(Resource):
                 return None
 
     async def _upload(
-        self, app: str, deployment: str, package: PackageSource, body: StreamingContent
+        self,
+        app: str,
+        deployment: str,
+        app_version: str,
+        package: PackageSource,
+        body: StreamingContent,
     ) -> Package:
-        """Send a release and check what was stored; settle a lost or 5xx answer first.
+        """Send a release and check what was stored; a lost or 5xx answer is read back.
 
-        It is resent only when the answer was lost and the deployment's current release
-        is not this package.
+        It is resent only when its package is nowhere in the history since the call began.
         """
         upload = _Upload(
             app=app,
@@ -224,43 +216,33 @@ class ReleasesResource(Resource):
             body=body,
             timeout=self._requester.timeouts.for_upload(body.length),
             sent=SentHash(package).start(),  # hashed in a thread while the upload runs
-            first_sent=self._requester.now(),
         )
-        attempt = 1
-        while (stored := await self._release_attempt(upload, attempt)) is None:
-            attempt += 1
-            logger.warning("release to %s/%s was not stored; sending it again",
-                           app, deployment)
-        return stored
+        mark = await self._mark(app, deployment)
+        effect = Effect(
+            f"release to {app}/{deployment}",
+            mark,
+            functools.partial(self.history, app, deployment),
+            functools.partial(self._uploaded, upload.sent, mark),
+            # the official server's shared temp file can store ours with other contents
+            functools.partial(_may_be_ours, app_version=app_version),
+        )
+        return await write_proven(
+            self._requester, effect, functools.partial(self._release_attempt, upload, effect),
+            resend_lost=True,
+        )
 
-    async def _release_attempt(self, upload: _Upload, attempt: int) -> Package | None:
-        """What attempt ``attempt`` stored; ``None`` when its answer was lost, it did not
-        land and a retry is left."""
+    async def _release_attempt(self, upload: _Upload, effect: Effect, attempt: int) -> Package:
+        """Send the release once and check what the answer says was stored."""
         try:
-            stored = await self._send_release(upload)
-        except OutcomeUnknownError:
-            landed = await self._landed(upload, attempt)
-            if landed is None and not retries_left(self._requester.retry_policy, attempt):
-                raise
-            return landed
-        except ServerError as error:
-            if not may_have_acted(error):
-                raise
-            read_back = functools.partial(
-                self._stored_since, upload.app, upload.deployment, upload.first_sent,
-                _hash_is(await self._sent_hash(upload.sent)),
-            )
-            return await settle(error, f"release to {upload.app}/{upload.deployment}", read_back)
-        except ConflictError as error:
-            if attempt > 1 and is_identical_release(error):
-                # "Identical to the current release" after a resend: ours landed before.
-                landed = await self._landed(upload, attempt)
-                if landed is not None:
-                    return landed
+            stored = await self._send_release(upload, effect)
+        except IdenticalReleaseError:
+            # "Identical to the current release" after a resend: ours may have landed before.
+            if attempt > 1 and (landed := await effect.landed()) is not None:
+                return landed
             raise
         return await self._checked(upload, stored)
 
-    async def _send_release(self, upload: _Upload) -> Package:
+    async def _send_release(self, upload: _Upload, effect: Effect) -> Package:
         async with self._requester.release_slot():
             return await self._get(
                 Package,
@@ -268,87 +250,57 @@ class ReleasesResource(Resource):
                 _deployment(upload.app, upload.deployment),
                 stream=upload.body,
                 timeout=upload.timeout,
-                read_back=lambda: find_package(self, upload.app, upload.deployment),
+                read_back=functools.partial(self._answered, effect),
+                resend=False,
             )
 
     async def _checked(self, upload: _Upload, stored: Package) -> Package:
         """``stored`` if it holds what was sent, else ``ReleaseIntegrityError``."""
-        app, deployment = upload.app, upload.deployment
         expected = await upload.sent.expected(self._requester.flavor)
-        if self._requester.flavor == COMMUNITY and expected not in (None, stored.package_hash):
-            # Its answer carries no package: the latest one read back may be a release
-            # made just after ours by someone else.
-            stored = await self._ours_since(app, deployment, expected, upload.first_sent) or stored
-        return check_stored(stored, expected, app=app, deployment=deployment)
+        return check_stored(stored, expected, app=upload.app, deployment=upload.deployment)
 
-    async def _ours_since(
-        self, app: str, deployment: str, package_hash: str | None, since: float
+    async def _uploaded(
+        self, sent: SentHash, mark: Mark, history: Sequence[Package]
     ) -> Package | None:
-        """The newest release with ``package_hash`` uploaded since ``since``, if any."""
-        started = self._requester.server_time(since) - _CLOCK_TOLERANCE
-        for package in reversed(await self.history(app, deployment)):
-            if package.package_hash == package_hash and (
-                package.upload_time is None or package.upload_time.timestamp() >= started
-            ):
-                return package
-        return None
+        """The entry new since ``mark`` that holds the package sent, if any."""
+        new = mark.new_in(history)
+        if not new:  # nothing landed: no need to wait for the hash
+            return None
+        sent_hash = await self._sent_hash(sent)
+        return next((p for p in new if p.package_hash == sent_hash), None)
+
+    async def _answered(self, effect: Effect) -> Package:
+        """The entry a success answer without it stands for (the community server's).
+
+        This call's own entry when the history shows it, else the newest entry new since
+        the mark (which the integrity check then refuses). The write landed, so a failed
+        read is ``UnverifiedReleaseError``; nothing new in the history is unknown.
+        """
+        try:
+            history = await effect.read()
+        except CodePushError as failure:
+            raise UnverifiedReleaseError(
+                f"{effect.what} was answered as done, but reading the history to find and "
+                f"check what it stored failed ({failure.message})",
+                package=None,
+            ) from failure
+        found = await effect.find(history)
+        new = effect.mark.new_in(history)
+        if found is None and not new:
+            raise OutcomeUnknownError(
+                f"{effect.what} was answered as done, but no new entry is in the history: "
+                "check the deployment before trying again",
+                500,
+            )
+        return found or new[-1]
 
     async def _sent_hash(self, sent: SentHash) -> str:
         """The hash this server gives what was sent (its own algorithm where it differs)."""
         return await sent.expected(self._requester.flavor) or await sent.value()
 
-    async def _stored_since(
-        self,
-        app: str,
-        deployment: str,
-        since: float,
-        is_ours: Callable[[Package], bool],
-    ) -> Package:
-        """The current release if it is the write sent at ``since`` (after a 5xx answer).
-
-        ``NotStored`` when nothing was released since; ``OutcomeUnknownError`` when another
-        release was, which may be ours stored with other contents.
-        """
-        current = await self._current(app, deployment)
-        started = self._requester.server_time(since) - _CLOCK_TOLERANCE
-        if current is None or (
-            current.upload_time is not None and current.upload_time.timestamp() < started
-        ):
-            raise NotStored
-        if is_ours(current):
-            return current
-        raise OutcomeUnknownError(
-            f"{app}/{deployment}: release {current.label} was stored since, but it is not "
-            "what was sent (another release, or ours stored with other contents): check it "
-            "before releasing again",
-            500,
-        )
-
-    async def _current(self, app: str, deployment: str) -> Package | None:
-        params = _deployment(app, deployment)
-        found = await self._get_or_find(
-            Deployment, "deployments.get", params, lambda: find_deployment(self, app, deployment)
-        )
-        return found.package
-
-    async def _landed(self, upload: _Upload, attempt: int) -> Package | None:
-        """The deployment's current release if our upload made it, else ``None``.
-
-        The same content released before our first attempt means the server refused ours
-        as identical: that is raised as the ``IdenticalReleaseError`` the lost answer carried.
-        """
-        sent_hash = await self._sent_hash(upload.sent)
-        policy = self._requester.retry_policy
-        if policy is not None:
-            await self._requester.sleep(policy.backoff(attempt))
-        package = await self._current(upload.app, upload.deployment)
-        if package is None or package.package_hash != sent_hash:
-            return None
-        started = self._requester.server_time(upload.first_sent) - _CLOCK_TOLERANCE
-        if package.upload_time is not None and package.upload_time.timestamp() < started:
-            raise IdenticalReleaseError(IDENTICAL_MESSAGE)
-        logger.info("release was stored despite the lost answer: %s", package.label)
-        return package
+    async def _mark(self, app: str, deployment: str) -> Mark:
+        """The deployment's history before a write, to tell its effect apart later."""
+        return Mark(tuple(await self.history(app, deployment)))
 
     async def history(self, app: str, deployment: str) -> ModelList[Package]:
         """Every release of the deployment, oldest first."""
@@ -390,13 +342,37 @@ class ReleasesResource(Resource):
                 "patch needs at least one of app_version, description, is_mandatory, "
                 "is_disabled or rollout: there is nothing to change"
             )
+        wanted = {"app_version": app_version, "description": description,
+                  "is_mandatory": is_mandatory, "is_disabled": is_disabled, "rollout": rollout}
+        mark = await self._mark(app, deployment)
         if label is None and self._requester.takes_in_path("releases.patch", "label"):
-            label = (await find_package(self, app, deployment)).label  # /api/v1 needs one
+            label = _latest(mark).label  # /api/v1 needs one
             params["label"] = label
         community = await self._requester.server_flavor() == COMMUNITY
         if community:
             info.setdefault("appVersion", None)  # it fails without the key; null keeps it
-        answer = await self._requester.call("releases.patch", params, info)
+        target = mark.labelled(label)
+        effect = Effect(
+            f"patch of {app}/{deployment} {label or '(latest)'}", mark,
+            functools.partial(self.history, app, deployment),
+            functools.partial(_patched, target, wanted),
+        )
+        read_label = label if label is not None or target is None else target.label
+        return await write_proven(self._requester, effect, lambda _: self._patch_answer(
+            app, deployment, read_label, params, info, community
+        ))
+
+    async def _patch_answer(
+        self,
+        app: str,
+        deployment: str,
+        label: str | None,
+        params: dict[str, str | None],
+        info: dict[str, Any],
+        community: bool,
+    ) -> Package | None:
+        """Send the patch once: the updated release, ``None`` when nothing changed."""
+        answer = await self._requester.call("releases.patch", params, info, resend=False)
         if answer.value is MISSING and community:  # it answers with an empty body
             return await find_package(self, app, deployment, label)
         if answer.value is None or answer.value is MISSING:
@@ -466,40 +442,82 @@ class ReleasesResource(Resource):
             rollout=rollout,
         )
         check_bool(no_duplicate_release_error, "no_duplicate_release_error")
-        started = self._requester.now()
         try:
-            promoted = await self._get(
-                Package,
-                "releases.promote",
-                params,
-                info,
-                read_back=lambda: find_package(self, app, destination),
-                required=("packageHash",),  # the community server answers with a database row
-            )
+            return await self._promote(app, source, destination, label, params, info)
         except IdenticalReleaseError as error:
             if not no_duplicate_release_error:
                 raise
             logger.warning("promote to %s/%s skipped: %s", app, destination, error.message)
             return None
-        except ServerError as error:
-            if not may_have_acted(error):
-                raise
-            return await settle(
-                error,
-                f"promote of {app}/{source} to {destination}",
-                lambda: self._stored_since(app, destination, started, _is_promote),
+
+    async def _promote(
+        self,
+        app: str,
+        source: str,
+        destination: str,
+        label: str | None,
+        params: dict[str, str | None],
+        info: dict[str, Any],
+    ) -> Package:
+        """Promote, proven by identity, and check the package it copied."""
+        what = f"promote of {app}/{source} to {destination}"
+        self._requester.check_supported("releases.promote")  # before the reads it needs
+        sources = Mark(tuple(await self.history(app, source)))
+        effect = self._effect(what, app, destination, await self._mark(app, destination),
+                              ReleaseMethod.PROMOTE, sources.labelled(label))
+        promoted = await write_proven(self._requester, effect, lambda _: self._get(
+            Package,
+            "releases.promote",
+            params,
+            info,
+            read_back=functools.partial(self._answered, effect),
+            required=("packageHash",),  # the community server answers with a database row
+            resend=False,
+        ))
+        try:
+            expected = await self._promoted_source(
+                app, source, sources, label or promoted.original_label
             )
-        copied = await self._promoted_source(app, source, label or promoted.original_label)
-        return check_stored(promoted, copied, app=app, deployment=destination)
+        except CodePushError as failure:
+            raise UnverifiedReleaseError(
+                f"{what} landed as {promoted.label}, but reading the source's history to "
+                f"check the package it copied failed ({failure.message})",
+                package=promoted,
+            ) from failure
+        return check_stored(promoted, expected, app=app, deployment=destination)
 
-    async def _promoted_source(self, app: str, source: str, label: str | None) -> str | None:
-        """The package hash of the source release a promote copied (read after it).
+    def _effect(
+        self,
+        what: str,
+        app: str,
+        deployment: str,
+        mark: Mark,
+        method: str,
+        copied: Package | None,
+    ) -> Effect:
+        """A promote's or rollback's effect: a new entry by ``method`` holding ``copied``."""
+        async def find(history: Sequence[Package]) -> Package | None:
+            if copied is None:  # nothing to copy: the server refuses it
+                return None
+            return next((p for p in mark.new_in(history) if p.release_method in (method, None)
+                         and p.package_hash == copied.package_hash
+                         and p.original_label in (copied.label, None)), None)
 
-        By label when the call or the answer names one, else the source's latest.
+        return Effect(what, mark, functools.partial(self.history, app, deployment), find)
+
+    async def _promoted_source(
+        self, app: str, source: str, before: Mark, label: str | None
+    ) -> str | None:
+        """The package hash of the source release a promote copied.
+
+        From the source's history read before the promote when it names that release
+        (by label, else the latest); otherwise read again, and a failed read is
+        ``UnverifiedReleaseError``: the promote landed, its check could not be made.
         """
-        history = [
-            p for p in await self.history(app, source) if label is None or p.label == label
-        ]
+        copied = None if label is None else before.labelled(label)
+        if copied is not None:
+            return copied.package_hash
+        history = [p for p in await self.history(app, source) if label is None or p.label == label]
         return history[-1].package_hash if history else None
 
     async def rollback(
@@ -511,15 +529,60 @@ class ReleasesResource(Resource):
         if target_release is not None:  # checked before the flavor probe sends anything
             params["label"] = check_name(target_release, "target_release")
             operation = "releases.rollback_to"
+        self._requester.check_supported(operation)  # before the reads it needs
         if await self._requester.server_flavor() == COMMUNITY:
             await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
-        started = self._requester.now()
-        return await reconciled(
-            lambda: self._get(
-                Package, operation, params, read_back=lambda: find_package(self, app, deployment)
-            ),
-            f"rollback of {app}/{deployment}",
-            lambda: self._stored_since(
-                app, deployment, started, lambda p: p.release_method == ReleaseMethod.ROLLBACK
-            ),
+        mark = await self._mark(app, deployment)
+        effect = self._effect(
+            f"rollback of {app}/{deployment}", app, deployment, mark, ReleaseMethod.ROLLBACK,
+            _rollback_target(mark, target_release),
         )
+        return await write_proven(self._requester, effect, lambda _: self._get(
+            Package,
+            operation,
+            params,
+            read_back=functools.partial(self._answered, effect),
+            resend=False,
+        ))
+
+
+def _rollback_target(mark: Mark, label: str | None) -> Package | None:
+    """The release a rollback copies: ``label``'s, else the one before the latest."""
+    if label is not None:
+        return mark.labelled(label)
+    return mark.history[-2] if len(mark.history) > 1 else None
+
+
+def _may_be_ours(package: Package, app_version: str) -> bool:
+    """An upload that could be a release of ``app_version`` stored with other contents."""
+    return package.release_method in (ReleaseMethod.UPLOAD, None) and (
+        package.app_version == app_version
+    )
+
+
+def _latest(mark: Mark) -> Package:
+    """The deployment's latest release, or the server's ``NotFoundError`` for none."""
+    if mark.latest is None:
+        raise NotFoundError("Deployment has no releases.")
+    return mark.latest
+
+
+async def _patched(
+    before: Package | None, wanted: dict[str, Any], history: Sequence[Package]
+) -> Package | None:
+    """The release ``before`` in ``history``, if this patch changed it to ``wanted``.
+
+    Fields the patch leaves alone (``None``) are not compared; a release that already held
+    every wanted value is no proof of this call (the server answers such a patch itself).
+    """
+    if before is None:
+        return None
+    fields = {name: value for name, value in wanted.items() if value is not None}
+    now = next((p for p in reversed(history) if same_entry(p, before)), None)
+    if now is None or not _holds(now, fields) or _holds(before, fields):
+        return None
+    return now
+
+
+def _holds(package: Package, fields: dict[str, Any]) -> bool:
+    return all(getattr(package, name) == value for name, value in fields.items())

@@ -116,6 +116,8 @@ class Target:
     transport: httpx.AsyncBaseTransport | None
     stack: AsyncExitStack = field(repr=False)
     traits: Traits = EMULATOR_TRAITS
+    access_key: str = field(default="", repr=False)
+    """The owner's key, for scenarios that need a client of their own."""
 
     def released_by(self, email: str) -> str | None:
         """The ``releasedBy`` this server shows for a release made by ``email``."""
@@ -190,7 +192,8 @@ async def _emulator_target(kind: str, stack: AsyncExitStack) -> Target:
     client = await stack.enter_async_context(
         AsyncCodePush(key, url, transport=transport, retry=None)
     )
-    return Target(kind, client, emu, url, OWNER_EMAIL, OTHER_EMAIL, other_key, transport, stack)
+    return Target(kind, client, emu, url, OWNER_EMAIL, OTHER_EMAIL, other_key, transport, stack,
+                  access_key=key)
 
 
 async def _real_target(stack: AsyncExitStack) -> Target:
@@ -206,7 +209,8 @@ async def _real_target(stack: AsyncExitStack) -> Target:
     if kind not in REAL_TRAITS:
         raise pytest.UsageError(f"{ENV_TRAITS} must be one of {sorted(REAL_TRAITS)}, got {kind!r}")
     return Target(
-        "real", client, None, url, email, other_email, other_key, None, stack, REAL_TRAITS[kind]
+        "real", client, None, url, email, other_email, other_key, None, stack, REAL_TRAITS[kind],
+        access_key=key,
     )
 
 

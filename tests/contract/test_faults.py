@@ -31,6 +31,8 @@ POLICY = RetryPolicy(max_attempts=4, initial_backoff=0.5, multiplier=2.0, jitter
 APP = "Fault App"
 RELEASE_PATH = f"/apps/{APP}/deployments/Staging/release"
 PROMOTE_PATH = f"/apps/{APP}/deployments/Staging/promote/Production"
+STAGING_HISTORY = f"/apps/{APP}/deployments/Staging/history"
+PRODUCTION_HISTORY = f"/apps/{APP}/deployments/Production/history"
 
 
 class SharedClock(FakeClock):
@@ -128,6 +130,8 @@ async def test_503_burst_on_a_release_resends_the_whole_upload(
     assert progress == sorted(set(progress))  # a resend never reports going backwards
     assert progress[-1] == len(posts[0].body)
     assert shared_clock.sleeps == [0.5, 1.0]
+    # before the upload, and after each 503 (nothing new, so it was sent again)
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200] * 3
     assert len(await rcp.releases.history(APP, "Staging")) == 1
 
 
@@ -234,6 +238,7 @@ async def test_release_dropped_before_the_handler_is_resent(
 
     assert package.label == "v1"
     assert fates(seen(emu, "POST", RELEASE_PATH)) == [(None, False, False), (201, True, True)]
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200]  # no read-back
     assert shared_clock.sleeps == [0.5]
     assert [p.label for p in await rcp.releases.history(APP, "Staging")] == ["v1"]
 
@@ -248,27 +253,54 @@ async def test_release_whose_answer_was_lost_is_reconciled(
 
     assert package.label == "v1"
     assert fates(seen(emu, "POST", RELEASE_PATH)) == [(201, True, False)]
-    assert [r.status for r in seen(emu, "GET", f"/apps/{APP}/deployments/Staging")] == [200]
+    # the history before the upload, then again after the lost answer: v1 is new, and ours
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200, 200]
     assert shared_clock.sleeps == [0.5]
     history = await rcp.releases.history(APP, "Staging")
     assert [(p.label, p.package_hash) for p in history] == [("v1", package.package_hash)]
 
 
-async def test_promote_whose_answer_was_lost_is_outcome_unknown(
+async def test_promote_whose_answer_was_lost_is_found_in_the_history(
     emu: CodePushEmulator, rcp: AsyncCodePush, shared_clock: SharedClock
 ) -> None:
-    """A promote is not resent blindly: the caller learns the outcome is unknown."""
-    await rcp.releases.release(APP, "Staging", b"to promote", "1.0.0")
+    """The server stored it: the destination's history shows a new promote of what was
+    copied, so it is done, and it was not sent again."""
+    released = await rcp.releases.release(APP, "Staging", b"to promote", "1.0.0")
     emu.clear_requests()
+    shared_clock.sleeps.clear()
     emu.drop_next(after_handler=True, method="POST", path=PROMOTE_PATH)
 
+    promoted = await rcp.releases.promote(APP, "Staging", "Production")
+
+    assert (promoted.label, promoted.release_method) == ("v1", "Promote")
+    assert promoted.package_hash == released.package_hash
+    assert fates(seen(emu, "POST", PROMOTE_PATH)) == [(201, True, False)]
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200]
+    assert [r.status for r in seen(emu, "GET", PRODUCTION_HISTORY)] == [200, 200]
+    assert shared_clock.sleeps == [0.5]  # the server is given a backoff before the read-back
+    assert [p.label for p in await rcp.releases.history(APP, "Production")] == ["v1"]
+
+
+async def test_promote_whose_answer_was_lost_and_not_stored_is_outcome_unknown(
+    emu: CodePushEmulator, rcp: AsyncCodePush, shared_clock: SharedClock
+) -> None:
+    """It timed out before the handler ran: nothing is in the history (yet), so the caller
+    learns the outcome is unknown; a promote is never resent blindly."""
+    await rcp.releases.release(APP, "Staging", b"to promote", "1.0.0")
+    emu.clear_requests()
+    shared_clock.sleeps.clear()
+    emu.delay_next(999, before_handler=True, method="POST", path=PROMOTE_PATH)
+    fast = rcp.with_options(timeout=Timeouts(read=5))
+
     with pytest.raises(OutcomeUnknownError) as caught:
-        await rcp.releases.promote(APP, "Staging", "Production")
+        await fast.releases.promote(APP, "Staging", "Production")
 
     assert caught.value.status_code == 504
-    assert fates(seen(emu, "POST", PROMOTE_PATH)) == [(201, True, False)]
-    assert shared_clock.sleeps == []
-    assert [p.label for p in await rcp.releases.history(APP, "Production")] == ["v1"]
+    assert "not in the deployment's history" in caught.value.message
+    assert fates(seen(emu, "POST", PROMOTE_PATH)) == [(None, False, False)]
+    assert [r.status for r in seen(emu, "GET", PRODUCTION_HISTORY)] == [200, 200]
+    assert shared_clock.sleeps == [0.5]
+    assert await rcp.releases.history(APP, "Production") == []
 
 
 async def test_delete_whose_answer_was_lost_is_taken_as_done(
@@ -322,6 +354,7 @@ async def test_slow_release_is_reconciled(
 
     assert package.label == "v1"
     assert fates(seen(emu, "POST", RELEASE_PATH)) == [(201, True, False)]
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200, 200]
     assert shared_clock.sleeps == [0.5]
     assert [p.label for p in await rcp.releases.history(APP, "Staging")] == ["v1"]
 
@@ -337,8 +370,8 @@ async def test_release_timed_out_before_the_handler_is_resent_once(
 
     assert package.label == "v1"
     assert fates(seen(emu, "POST", RELEASE_PATH)) == [(None, False, False), (201, True, True)]
-    assert [r.status for r in seen(emu, "GET", f"/apps/{APP}/deployments/Staging")] == [200]
-    assert shared_clock.sleeps == [0.5]
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200, 200]  # before, after
+    assert shared_clock.sleeps == [0.5, 0.0]  # the backoff before the read-back, no more
     assert [p.label for p in await rcp.releases.history(APP, "Staging")] == ["v1"]
 
 
@@ -367,14 +400,15 @@ async def test_identical_release_whose_refusal_was_lost_is_still_a_conflict(
     """The server refused (409 identical) and the answer was lost: the SDK must not report
     the release that was already current as if this upload had made it."""
     before = await rcp.releases.release(APP, "Staging", b"same", "1.0.0")
-    shared_clock.time += 60  # released a minute before this upload: the SDK tells them apart
-    emu.clear_requests()
+    emu.clear_requests()  # no time passes: the history read before tells them apart
     emu.drop_next(after_handler=True, method="POST", path=RELEASE_PATH)
 
     with pytest.raises(ConflictError) as caught:
         await rcp.releases.release(APP, "Staging", b"same", "1.0.0")
 
     assert "identical" in caught.value.message
-    assert fates(seen(emu, "POST", RELEASE_PATH))[0] == (409, True, False)
+    # v1 was there before: nothing new, so it is sent again and refused again, in words
+    assert fates(seen(emu, "POST", RELEASE_PATH)) == [(409, True, False), (409, True, True)]
+    assert [r.status for r in seen(emu, "GET", STAGING_HISTORY)] == [200, 200, 200]
     history = await rcp.releases.history(APP, "Staging")
     assert [(p.label, p.package_hash) for p in history] == [("v1", before.package_hash)]

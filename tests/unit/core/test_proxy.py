@@ -19,10 +19,18 @@ REPLY_BODY = b'{"package":{"label":"v1","appVersion":"1.0.0","packageHash":"%s"}
 )
 
 
+HISTORY_BODY = b'{"history":[]}'
+
+
 class RecordingProxy:
-    """Accepts one HTTP/1.1 request on loopback, records it and answers 201."""
+    """Accepts HTTP/1.1 requests on loopback, one per connection, and records them.
+
+    A GET (the history read before a release) is answered with an empty history, the
+    release with 201; ``request_line``, ``headers`` and ``body`` are the last request's.
+    """
 
     def __init__(self) -> None:
+        self.request_lines: list[bytes] = []
         self.request_line = b""
         self.headers: dict[str, str] = {}
         self.body = b""
@@ -33,17 +41,20 @@ class RecordingProxy:
             buffer += await stream.receive()
         head, _, rest = buffer.partition(b"\r\n\r\n")
         self.request_line, *lines = head.split(b"\r\n")
+        self.request_lines.append(self.request_line)
         self.headers = {
             k.strip().lower(): v.strip()
             for k, v in (line.decode().split(":", 1) for line in lines)
         }
-        length = int(self.headers["content-length"])
+        length = int(self.headers.get("content-length", "0"))
         while len(rest) < length:
             rest += await stream.receive()
         self.body = rest
+        status, body = ((b"200 OK", HISTORY_BODY) if self.request_line.startswith(b"GET ")
+                        else (b"201 Created", REPLY_BODY))
         await stream.send(
-            b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: "
-            + str(len(REPLY_BODY)).encode() + b"\r\nConnection: close\r\n\r\n" + REPLY_BODY
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
         )
         await stream.aclose()
 
@@ -65,9 +76,10 @@ async def test_release_streams_through_a_proxy() -> None:
     await listener.aclose()
 
     assert package.label == "v1"
-    assert proxy.request_line == (
-        b"POST http://codepush.internal:3000/apps/My%20App/deployments/Staging/release HTTP/1.1"
-    )
+    assert proxy.request_lines == [
+        b"GET http://codepush.internal:3000/apps/My%20App/deployments/Staging/history HTTP/1.1",
+        b"POST http://codepush.internal:3000/apps/My%20App/deployments/Staging/release HTTP/1.1",
+    ]
     assert proxy.headers["authorization"] == f"Bearer {ACCESS_KEY}"
     assert int(proxy.headers["content-length"]) == len(proxy.body)
     assert "transfer-encoding" not in proxy.headers

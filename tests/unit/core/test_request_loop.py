@@ -25,7 +25,7 @@ from codepush_async import (
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from tests.payloads import PACKAGE_WIRE
-from tests.unit.conftest import http_date, methods
+from tests.unit.conftest import methods
 
 pytestmark = pytest.mark.anyio
 
@@ -59,14 +59,20 @@ async def test_writes_retry_when_the_server_provably_did_not_act(
 async def test_writes_retry_when_the_connection_never_opened(
     rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:
+    recorder.reply_history([PACKAGE_WIRE])  # the source, before
+    recorder.reply_history()  # the destination, before
     recorder.fail(httpx.ConnectError("connection refused"))
     recorder.fail(httpx.ConnectTimeout("no route"))
     recorder.reply(201, json_body={"package": PACKAGE_WIRE})
-    recorder.reply(200, json_body={"history": [PACKAGE_WIRE]})  # the source, checked after
+    recorder.reply_history([PACKAGE_WIRE])  # the source, checked after (no original label)
 
     await rcp.releases.promote("A", "Staging", "Production")
 
-    assert len(recorder.requests) == 4
+    promote = "POST /apps/A/deployments/Staging/promote/Production"
+    assert methods(recorder) == [
+        "GET /apps/A/deployments/Staging/history", "GET /apps/A/deployments/Production/history",
+        promote, promote, promote, "GET /apps/A/deployments/Staging/history",
+    ]
     assert clock.sleeps == [0.5, 1.0]
 
 
@@ -80,15 +86,23 @@ async def test_writes_retry_when_the_connection_never_opened(
     ids=["dropped-after-send", "read-timeout", "reset"],
 )
 async def test_ambiguous_write_is_never_resent(
-    rcp: AsyncCodePush, recorder: Recorder, failure: Exception
+    rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock, failure: Exception
 ) -> None:
+    recorder.reply_history([PACKAGE_WIRE])  # the source
+    recorder.reply_history()  # the destination, before
     recorder.fail(failure)
+    recorder.reply_history()  # the destination, after: the promote is not there (yet)
 
     with pytest.raises(OutcomeUnknownError) as caught:
         await rcp.releases.promote("A", "Staging", "Production")
 
-    assert len(recorder.requests) == 1
-    assert "may or may not have taken effect" in caught.value.message
+    assert methods(recorder) == [
+        "GET /apps/A/deployments/Staging/history", "GET /apps/A/deployments/Production/history",
+        "POST /apps/A/deployments/Staging/promote/Production",
+        "GET /apps/A/deployments/Production/history",
+    ]
+    assert clock.sleeps == [0.5]  # the server is given a backoff before the read-back
+    assert "it may still land, so it was not resent" in caught.value.message
     assert caught.value.status_code == 504
     assert isinstance(caught.value, APIConnectionError)
 
@@ -278,32 +292,6 @@ def test_a_client_whose_only_call_failed_still_warns_when_never_closed() -> None
         gc.collect()
 
 
-# --- the server's clock ---------------------------------------------------------------
-
-
-async def test_the_last_date_header_sets_the_server_time(
-    short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
-) -> None:
-    recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time + 120)})
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time + 120)
-    recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time - 30)})
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
-    recorder.reply(200, json_body={"apps": []})  # no Date: what we know stays
-    await short_cp.apps.list()
-    assert short_cp._requester.server_time(clock.time) == pytest.approx(clock.time - 30)
-
-
-async def test_an_unreadable_date_header_does_not_shift_the_server_clock(
-    short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
-) -> None:
-    recorder.reply(200, json_body={"apps": []}, headers={"date": "not a date"})
-    await short_cp.apps.list()
-
-    assert short_cp._requester.server_time(clock.time) == clock.time
-
-
 # --- timeouts, TLS, redirects ---------------------------------------------------------
 
 
@@ -313,6 +301,7 @@ async def test_timeouts_per_client_per_call_and_for_uploads(
     timeouts = Timeouts(connect=3, read=20, write=30, pool=4, min_upload_rate=1000)
     for _ in range(3):
         recorder.reply(200, json_body={"apps": []})
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
     async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
                              timeout=timeouts, clock=clock) as cp:
@@ -321,10 +310,12 @@ async def test_timeouts_per_client_per_call_and_for_uploads(
         await cp.apps.list()
         await cp.releases.release("A", "S", b"x" * 10_000, "1.0.0")
 
-    first, per_call, again, upload = (r.extensions["timeout"] for r in recorder.requests)
+    first, per_call, again, history, upload = (
+        r.extensions["timeout"] for r in recorder.requests
+    )
     assert first == {"connect": 3, "read": 20, "write": 30, "pool": 4}
     assert per_call == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
-    assert again == first
+    assert again == history == first  # the history read before the upload is a plain read
     body_size = len(recorder.requests[-1].content)
     assert upload["write"] == pytest.approx(30 + body_size / 1000)
     assert upload["read"] == pytest.approx(20 + body_size / 1000)

@@ -11,7 +11,6 @@ from codepush_async import AsyncCodePush, NotFoundError, RetryPolicy, Timeouts
 from codepush_async._core.requester import Requester
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
-from tests.unit.conftest import http_date
 
 pytestmark = pytest.mark.anyio
 
@@ -61,17 +60,6 @@ async def test_a_flavor_learned_by_the_client_is_known_to_a_view_made_before(
     assert view.flavor == "community"
     assert await view.resolve_flavor() == "community"
     assert len(recorder.requests) == 1  # the view did not ask again
-
-
-async def test_a_server_date_seen_through_a_view_sets_its_clients_server_time(
-    auto: AsyncCodePush, recorder: Recorder, clock: FakeClock
-) -> None:
-    view = auto.with_options(timeout=5)
-    recorder.reply(200, json_body={"apps": []}, headers={"date": http_date(clock.time + 300)})
-
-    await view.apps.list()
-
-    assert requester_of(auto).server_time(clock.time) == pytest.approx(clock.time + 300)
 
 
 async def test_a_view_has_its_own_options_over_the_same_state(auto: AsyncCodePush) -> None:
@@ -128,12 +116,6 @@ async def test_now_and_sleep_are_the_clients_clock(auto: AsyncCodePush, clock: F
 
     assert clock.sleeps == [2.5]
     assert requester.now() == start + 2.5
-
-
-async def test_server_time_is_our_clock_until_a_date_header_comes(
-    auto: AsyncCodePush, clock: FakeClock
-) -> None:
-    assert requester_of(auto).server_time(clock.time - 10) == clock.time - 10
 
 
 async def test_learn_flavor_keeps_the_first_flavor_learned(auto: AsyncCodePush) -> None:

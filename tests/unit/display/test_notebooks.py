@@ -255,6 +255,7 @@ async def test_rollout_means_the_same_in_release_answers_and_history(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
     # The official server answers a release with rollout 100 and stores it as null.
+    recorder.reply_history()  # read before the release
     recorder.reply_release({**PACKAGE_WIRE, "rollout": 100})
     released = await cp.releases.release("My App", "Staging", b"bundle", "1.0.0")
     stored = {**PACKAGE_WIRE, "packageHash": released.package_hash}

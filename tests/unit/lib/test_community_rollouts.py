@@ -90,8 +90,9 @@ async def test_bulk_patch_writes_what_the_server_never_reports(
     recorder.reply(404, text="Not Found")  # the flavor probe, before any target is read
     recorder.reply(200, json_body={"deployments": [{"name": "Production", "key": "k",
                                                     "package": {**row("v1"), "description": "d"}}]})
+    recorder.reply_history([{**row("v1"), "description": "d"}])  # read before the patch
     recorder.reply(200, text="")  # PATCH .../release: this server answers an empty body
-    recorder.reply(200, json_body={"history": [{**row("v1"), "description": "d"}]})
+    recorder.reply_history([{**row("v1"), "description": "d"}])
 
     result = await auto.bulk.patch(["MyApp"], "Production", **change)  # type: ignore[arg-type]
 
@@ -101,7 +102,11 @@ async def test_bulk_patch_writes_what_the_server_never_reports(
     sent = json.loads(patch.content)["packageInfo"]
     camel = {"rollout": "rollout", "is_disabled": "isDisabled", "description": "description"}
     assert {camel[k]: v for k, v in change.items()}.items() <= sent.items()
-    assert methods(recorder)[0] == "GET /accessKeys/codepush-async-flavor-probe"
+    assert methods(recorder) == ["GET /accessKeys/codepush-async-flavor-probe",
+                                 "GET /apps/MyApp/deployments",
+                                 "GET /apps/MyApp/deployments/Production/history",
+                                 "PATCH /apps/MyApp/deployments/Production/release",
+                                 "GET /apps/MyApp/deployments/Production/history"]
 
 
 async def test_bulk_patch_still_skips_what_the_server_reports(

@@ -28,7 +28,7 @@ from codepush_async._release.integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
-from tests.payloads import DEPLOYMENT_WIRE, PACKAGE_WIRE, T0_MS
+from tests.payloads import PACKAGE_WIRE
 
 pytestmark = pytest.mark.anyio
 
@@ -42,6 +42,7 @@ def paths(recorder: Recorder) -> list[str]:
 
 
 async def test_a_swapped_bundle_is_never_a_success(cp: AsyncCodePush, recorder: Recorder) -> None:
+    recorder.reply_history()
     recorder.reply(201, json_body={"package": {**PACKAGE_WIRE, "packageHash": sha256(b"other")}})
 
     with pytest.raises(ReleaseIntegrityError) as caught:
@@ -53,12 +54,16 @@ async def test_a_swapped_bundle_is_never_a_success(cp: AsyncCodePush, recorder: 
     assert (error.expected_hash, error.actual_hash) == (sha256(b"ours"), sha256(b"other"))
     for part in (sha256(b"ours"), sha256(b"other"), "v3", "My App/Staging", "is_disabled"):
         assert part in error.message
-    assert len(recorder.requests) == 1  # nothing resent: the release exists, disable it
+    assert paths(recorder) == [  # nothing resent: the release exists, disable it
+        "GET /apps/My%20App/deployments/Staging/history",
+        "POST /apps/My%20App/deployments/Staging/release",
+    ]
 
 
 async def test_an_answer_without_a_hash_is_not_trusted(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.reply(201, json_body={"package": {"label": "v1", "appVersion": "1.0.0"}})
     # The release route requires packageHash, so such an answer is never taken as success.
     with pytest.raises(ResponseDecodeError) as caught:
@@ -70,57 +75,77 @@ async def test_promote_is_checked_against_the_release_it_copied(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
     promoted = {**PACKAGE_WIRE, "releaseMethod": "Promote", "originalLabel": "v2"}
-    recorder.reply(201, json_body={"package": promoted})
     source = [{**PACKAGE_WIRE, "label": "v2"}, {**PACKAGE_WIRE, "label": "v3", "packageHash": "x"}]
-    recorder.reply(200, json_body={"history": source})
+    recorder.reply_history(source)
+    recorder.reply_history()  # the destination's
+    recorder.reply(201, json_body={"package": promoted})
     package = await cp.releases.promote("A", "Staging", "Production")
     assert package.package_hash == PACKAGE_WIRE["packageHash"]  # v2's, not the newer v3's
-    assert paths(recorder)[-1] == "GET /apps/A/deployments/Staging/history"
+    assert paths(recorder) == [  # the source read before names v2: no read after
+        "GET /apps/A/deployments/Staging/history",
+        "GET /apps/A/deployments/Production/history",
+        "POST /apps/A/deployments/Staging/promote/Production",
+    ]
 
+    recorder.reply_history(source)
+    recorder.reply_history()
     recorder.reply(201, json_body={"package": {**promoted, "packageHash": "swapped"}})
-    recorder.reply(200, json_body={"history": source})
     with pytest.raises(ReleaseIntegrityError) as caught:
         await cp.releases.promote("A", "Staging", "Production")
     assert (caught.value.deployment, caught.value.actual_hash) == ("Production", "swapped")
     assert caught.value.expected_hash == PACKAGE_WIRE["packageHash"]
 
 
-def _current(package_hash: str | None, upload_ms: int = T0_MS) -> dict[str, object]:
-    package = None if package_hash is None else {
-        **PACKAGE_WIRE, "packageHash": package_hash, "uploadTime": upload_ms
-    }
-    return {"deployment": {**DEPLOYMENT_WIRE, "package": package}}
-
-
 async def test_release_answered_500_after_storing_returns_it(
-    recorder: Recorder, clock: FakeClock
+    cp: AsyncCodePush, recorder: Recorder
 ) -> None:
-    clock.time = T0_MS / 1000
-    async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(recorder),
-                             retry=None, clock=clock, flavor="official") as cp:
-        recorder.reply(500, text="Internal Server Error")
-        recorder.reply(200, json_body=_current(sha256(b"ours")))
-        package = await cp.releases.release("A", "S", b"ours", "1.0.0")
-        assert package.package_hash == sha256(b"ours")
-        assert paths(recorder) == ["POST /apps/A/deployments/S/release", "GET /apps/A/deployments/S"]
+    ours = {**PACKAGE_WIRE, "label": "v4", "packageHash": sha256(b"ours")}
+    old = {**PACKAGE_WIRE, "packageHash": sha256(b"old")}
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old, ours])
+    package = await cp.releases.release("A", "S", b"ours", "1.0.0")
+    assert (package.label, package.package_hash) == ("v4", sha256(b"ours"))
+    assert paths(recorder) == ["GET /apps/A/deployments/S/history",
+                               "POST /apps/A/deployments/S/release",
+                               "GET /apps/A/deployments/S/history"]
 
-        # Nothing released since: the 500 stands.
-        recorder.reply(500, text="Internal Server Error")
-        recorder.reply(200, json_body=_current(sha256(b"old"), upload_ms=T0_MS - 60_000))
-        with pytest.raises(ServerError):
-            await cp.releases.release("A", "S", b"ours", "1.0.0")
+    # Nothing released since: the 500 stands.
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old])
+    with pytest.raises(ServerError):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
 
-        # Another release since, not ours by hash: it cannot tell.
-        recorder.reply(500, text="Internal Server Error")
-        recorder.reply(200, json_body=_current(sha256(b"someone else's")))
-        with pytest.raises(OutcomeUnknownError, match="not what was sent"):
-            await cp.releases.release("A", "S", b"ours", "1.0.0")
+    # Ours was there before the call: not this call's effect, the 500 stands.
+    recorder.reply_history([old, ours])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old, ours])
+    with pytest.raises(ServerError):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
 
-        # The read-back fails too.
-        recorder.reply(500, text="Internal Server Error")
-        recorder.reply(502, text="Bad Gateway")
-        with pytest.raises(OutcomeUnknownError, match="may or may not"):
-            await cp.releases.release("A", "S", b"ours", "1.0.0")
+    # Another release since, for another app version: not this call's, the 500 stands.
+    theirs = {**old, "label": "v5", "packageHash": sha256(b"theirs"), "appVersion": "2.0.0"}
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old, theirs])
+    with pytest.raises(ServerError):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
+
+    # For our app version with another hash: maybe ours with other contents; unknown.
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply_history([old, {**theirs, "appVersion": "1.0.0"}])
+    with pytest.raises(OutcomeUnknownError, match="may be this write stored with other contents"):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
+
+    # The read-back fails too.
+    recorder.reply_history([old])
+    recorder.reply(500, text="Internal Server Error")
+    recorder.reply(502, text="Bad Gateway")
+    with pytest.raises(OutcomeUnknownError, match="reading the deployment's history back failed"):
+        await cp.releases.release("A", "S", b"ours", "1.0.0")
+    assert len(recorder.requests) == 18  # nothing was ever resent
 
 
 async def test_503_says_the_write_was_not_acted_on(cp: AsyncCodePush, recorder: Recorder) -> None:
@@ -183,6 +208,8 @@ async def test_releases_of_one_client_go_out_one_at_a_time() -> None:
 
         async def handler(request: httpx.Request) -> httpx.Response:
             nonlocal inside, most
+            if request.method == "GET":  # the history read before each release
+                return httpx.Response(200, json={"history": []})
             inside += 1
             most = max(most, inside)
             for _ in range(100):  # let the other task run, and reach here if it may
@@ -294,14 +321,14 @@ async def test_a_zip_on_disk_is_checked_with_the_community_hash(
     archive = tmp_path / "release.zip"
     archive.write_bytes(_zip(ZIP_ENTRIES))
     theirs = _manifest({"main.jsbundle": b"bundle", "CodePush/a.png": b"png"})
+    recorder.reply_history()
     recorder.reply(201, json_body=answer(theirs))
 
     package = await ccp.releases.release("A", "Staging", archive, "1.0.0")
 
     assert package.package_hash == theirs
-    other = answer(_manifest({"main.jsbundle": b"other"}))
-    recorder.reply(201, json_body=other)
-    recorder.reply(200, json_body={"history": [other["package"]]})  # not ours since, either
+    recorder.reply_history()
+    recorder.reply(201, json_body=answer(_manifest({"main.jsbundle": b"other"})))
     with pytest.raises(ReleaseIntegrityError) as caught:
         await ccp.releases.release("A", "Staging", archive, "1.0.0")
     assert caught.value.expected_hash == theirs
@@ -319,6 +346,7 @@ async def test_a_zip_changed_while_its_community_hash_ran_cannot_be_verified(
         return real(source)
 
     monkeypatch.setattr(_integrity, "community_package_hash", changed_first)
+    recorder.reply_history()
     recorder.reply(201, json_body=answer("whatever-it-stored"))
 
     with pytest.raises(OutcomeUnknownError) as caught:
@@ -326,13 +354,14 @@ async def test_a_zip_changed_while_its_community_hash_ran_cannot_be_verified(
 
     assert caught.value.message.startswith(f"{archive} changed since it was sent (it ")
     assert isinstance(caught.value.__cause__, PackageChangedError)
-    assert len(recorder.requests) == 1
+    assert [r.method for r in recorder.requests] == ["GET", "POST"]  # the history, the release
 
 
 async def test_what_a_community_server_hashes_unknowably_is_logged_not_checked(
     ccp: AsyncCodePush, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     """It accepts only zips, so a plain bundle has no hash of its own to compare."""
+    recorder.reply_history()
     recorder.reply(201, json_body=answer("its-own-hash"))
 
     with caplog.at_level(logging.INFO, logger="codepush_async"):

@@ -81,11 +81,14 @@ def assert_streamed(request: httpx.Request) -> None:
 async def test_directory_is_zipped_with_its_name_as_first_segment(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     package = await cp.releases.release("My App", "Staging", bundle, "1.0.0")
 
-    request = recorder.last
+    history, request = recorder.requests  # the history is read first, to prove the write
+    assert (history.method, history.url.raw_path) == (
+        "GET", b"/apps/My%20App/deployments/Staging/history")
     assert package.package_hash == package_hash(sent_package(request))
     assert attrs.evolve(package, package_hash=PACKAGE.package_hash) == PACKAGE
     assert request.method == "POST"
@@ -115,6 +118,7 @@ async def test_file_is_sent_as_is_and_metadata_exactly(
     path = tmp_path / "update.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("bundle/main.jsbundle", "x" * 1000)
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release(
@@ -140,6 +144,7 @@ async def test_non_zip_file_is_octet_stream(
 ) -> None:
     path = tmp_path / "main.jsbundle"
     path.write_bytes(b"console.log(1)")
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", path, "1.0.0")
@@ -160,6 +165,7 @@ async def test_non_zip_file_is_octet_stream(
 async def test_bytes_contents(
     cp: AsyncCodePush, recorder: Recorder, data: bytes, filename: str, content_type: str
 ) -> None:
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", bytearray(data), "1.0.0")
@@ -173,6 +179,7 @@ async def test_bytes_contents(
 async def test_progress_is_monotonic_and_ends_at_total(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
     seen: list[tuple[int, int]] = []
 
@@ -193,6 +200,7 @@ async def test_progress_is_monotonic_and_ends_at_total(
 async def test_sync_progress_callback(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
     seen: list[int] = []
 
@@ -206,10 +214,12 @@ async def test_sync_progress_callback(
 async def test_identical_release_is_reported_when_asked(
     cp: AsyncCodePush, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
+    recorder.reply_history()
     recorder.reply(409, text=IDENTICAL)
     with pytest.raises(ConflictError, match="identical"):
         await cp.releases.release("A", "S", b"data", "1.0.0")
 
+    recorder.reply_history()
     recorder.reply(409, text=IDENTICAL)
     result = await cp.releases.release("A", "S", b"data", "1.0.0",
                                        no_duplicate_release_error=True)
@@ -222,12 +232,14 @@ async def test_other_conflicts_still_raise_with_the_flag(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
     text = "Please update the previous release to 100% rollout before releasing a new package."
+    recorder.reply_history()
     recorder.reply(409, text=text)
     with pytest.raises(ConflictError, match="100% rollout"):
         await cp.releases.release("A", "S", b"data", "1.0.0", no_duplicate_release_error=True)
 
 
 async def test_too_large_answer_maps_to_its_error(cp: AsyncCodePush, recorder: Recorder) -> None:
+    recorder.reply_history()
     recorder.reply(413, text="The uploaded file is larger than the size limit of 200 megabytes.")
     with pytest.raises(PayloadTooLargeError, match="200 megabytes"):
         await cp.releases.release("A", "S", b"data", "1.0.0")
@@ -236,8 +248,9 @@ async def test_too_large_answer_maps_to_its_error(cp: AsyncCodePush, recorder: R
 async def test_temp_zip_removed_after_server_error(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path
 ) -> None:
+    recorder.reply_history()
     recorder.reply(500, text="Internal Server Error")
-    recorder.reply(200, json_body={"deployment": {"name": "S", "key": "k"}})  # nothing stored
+    recorder.reply_history()  # nothing stored
     with pytest.raises(ServerError, match="Internal Server Error"):
         await cp.releases.release("A", "S", bundle, "1.0.0")
     # the autouse fixture asserts the temp dir is empty
@@ -275,6 +288,7 @@ async def test_flat_release_alias_does_not_mutate_metadata(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
     info = PackageInfo(description="d", rollout=10)
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     await cp.release("A", "S", b"data", "2.0.0", info)
@@ -358,6 +372,7 @@ async def test_symlinks_inside_the_directory(
 ) -> None:
     (bundle / "alias.jsbundle").symlink_to(bundle / "main.jsbundle")
     (bundle / "img-link").symlink_to(bundle / "assets" / "img", target_is_directory=True)
+    recorder.reply_history()
     recorder.reply_release(PACKAGE_WIRE)
 
     await cp.releases.release("A", "S", bundle, "1.0.0")

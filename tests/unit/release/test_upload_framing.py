@@ -140,6 +140,7 @@ async def test_the_file_streams_in_chunks_at_the_progress_calls_named_above(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path, original_hash: str
 ) -> None:
     """Never more than one chunk in memory; and the timings above are where they say."""
+    recorder.reply_history()
     recorder.reply(201, json_body={"package": {**PACKAGE_WIRE, "packageHash": original_hash}})
     reports: list[int] = []
 
@@ -328,6 +329,7 @@ async def test_a_file_changed_between_a_refused_attempt_and_its_resend_is_not_re
 
 
 async def test_bytes_are_never_checked_on_disk(cp: AsyncCodePush, recorder: Recorder) -> None:
+    recorder.reply_history()
     recorder.reply(201, json_body=stored(b"in memory"))
     data = bytearray(b"in memory")
     await cp.releases.release("A", "Staging", data, "1.0.0",
@@ -363,6 +365,7 @@ async def test_odd_filenames_stay_inside_one_quoted_header_value(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(b"bundle bytes")
+    recorder.reply_history()
     recorder.reply(201, json_body=stored(b"bundle bytes"))
 
     await cp.releases.release("A", "Staging", path, "1.0.0")
@@ -380,6 +383,7 @@ async def test_a_standard_multipart_parser_reads_the_name_and_both_parts(
 
     path = tmp_path / 'a \\ b " c\r\nd.bin'
     path.write_bytes(b"bundle bytes")
+    recorder.reply_history()
     recorder.reply(201, json_body=stored(b"bundle bytes"))
 
     await cp.releases.release("A", "Staging", path, "1.0.0")

@@ -96,23 +96,41 @@ def _queue(recorder: Recorder, status: int, reply: Any) -> None:
         recorder.reply(status, json_body=reply)
 
 
+def _history(*labels: str) -> dict[str, Any]:
+    return {"history": [{**PACKAGE_WIRE, "label": label} for label in labels]}
+
+
+# History reads a release write makes before and after its own request, by seed name.
+READS: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "patchRelease": ([_history("v1", "v2")], []),
+    # the source's history, then the destination's (nothing to read after: v1 was named)
+    "promote": ([_history("v1"), _history()], []),
+    # the answer names no original label: the source is read again for what it copied
+    "promote without metadata": ([_history("v1"), _history()], [_history("v1")]),
+    "rollback": ([_history("v1", "v2")], []),
+}
+
+
 @pytest.mark.parametrize(("seed", "flat", "sub", "status", "reply"), PAIRS,
                          ids=[p[0] for p in PAIRS])
 async def test_flat_alias_matches_sub_client(
     cp: AsyncCodePush, recorder: Recorder, seed: str, flat: Call, sub: Call, status: int,
     reply: Any,
 ) -> None:
-    checked = seed.startswith("promote")  # a promote reads its source's history after
+    before, after = READS.get(seed, ([], []))
     for _ in range(2):
+        for history in before:
+            recorder.reply(200, json_body=history)
         _queue(recorder, status, reply)
-        if checked:
-            recorder.reply(200, json_body={"history": [{**PACKAGE_WIRE, "label": "v1"}]})
+        for history in after:
+            recorder.reply(200, json_body=history)
 
     flat_result = await flat(cp)
     sub_result = await sub(cp)
 
-    first, second = recorder.requests[:: 2 if checked else 1]
-    assert (first.method, first.url, first.content) == (second.method, second.url, second.content)
+    sent = [(r.method, r.url, r.content) for r in recorder.requests]
+    assert len(sent) == 2 * (len(before) + 1 + len(after))
+    assert sent[: len(sent) // 2] == sent[len(sent) // 2:]
     assert flat_result == sub_result
 
 

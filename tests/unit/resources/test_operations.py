@@ -57,6 +57,8 @@ class Case:
     expected: Any
     # Reads the call makes after the write (a promote checks the source's package hash).
     then: tuple[tuple[str, Any], ...] = ()
+    # Reads it makes before (a release write reads the history, to prove its effect later).
+    before: tuple[tuple[str, Any], ...] = ()
 
 
 ROLLBACK_WIRE = {k: v for k, v in PACKAGE_WIRE.items() if k != "label"} | {
@@ -65,6 +67,7 @@ ROLLBACK_WIRE = {k: v for k, v in PACKAGE_WIRE.items() if k != "label"} | {
 }
 ROLLBACK = attrs.evolve(PACKAGE, label=None, release_method="Rollback", original_label="v1")
 DEP = "/apps/My%20App/deployments/Staging"
+HISTORY = ((DEP + "/history", {"history": [{**PACKAGE_WIRE, "label": "v1"}, PACKAGE_WIRE]}),)
 
 CASES = [
     Case("account.get", lambda cp: cp.account.get(), "GET", "/account", None, 200,
@@ -147,33 +150,38 @@ CASES = [
          "DELETE", DEP + "/history", None, 204, "", None),
     Case("releases.patch latest", lambda cp: cp.releases.patch("My App", "Staging", rollout=50),
          "PATCH", DEP + "/release", b'{"packageInfo":{"rollout":50}}', 200,
-         {"package": PACKAGE_WIRE}, PACKAGE),
+         {"package": PACKAGE_WIRE}, PACKAGE, before=HISTORY),
     Case("releases.patch label, False is sent",
          lambda cp: cp.releases.patch("My App", "Staging", "v3", is_disabled=False,
                                       is_mandatory=True, description="d", app_version="1.x"),
          "PATCH", DEP + "/release",
          b'{"packageInfo":{"label":"v3","appVersion":"1.x","description":"d",'
-         b'"isMandatory":true,"isDisabled":false}}', 200, {"package": PACKAGE_WIRE}, PACKAGE),
+         b'"isMandatory":true,"isDisabled":false}}', 200, {"package": PACKAGE_WIRE}, PACKAGE,
+         before=HISTORY),
     Case("releases.patch unchanged answers 204",
          lambda cp: cp.releases.patch("My App", "Staging", "v3", description="same"),
          "PATCH", DEP + "/release", b'{"packageInfo":{"label":"v3","description":"same"}}',
-         204, "", None),
+         204, "", None, before=HISTORY),
     Case("releases.promote", lambda cp: cp.releases.promote("My App", "Staging", "Production"),
          "POST", DEP + "/promote/Production", b'{"packageInfo":{}}', 201,
          {"package": PACKAGE_WIRE}, PACKAGE,
-         then=((DEP + "/history", {"history": [PACKAGE_WIRE]}),)),
+         # the answer names no original label: the source is read again, for what it copied
+         then=((DEP + "/history", {"history": [PACKAGE_WIRE]}),),
+         before=(*HISTORY, ("/apps/My%20App/deployments/Production/history", {"history": []}))),
     Case("releases.promote overrides",
          lambda cp: cp.releases.promote("My App", "Staging", "Prod #1", label="v2", rollout=25,
                                         is_mandatory=False),
          "POST", DEP + "/promote/Prod%20%231",
          b'{"packageInfo":{"label":"v2","isMandatory":false,"rollout":25}}', 201,
-         {"package": PACKAGE_WIRE}, PACKAGE,
-         then=((DEP + "/history", {"history": [{**PACKAGE_WIRE, "label": "v2"}]}),)),
+         {"package": PACKAGE_WIRE}, PACKAGE,  # v2 is in the source's history read before
+         before=((DEP + "/history", {"history": [{**PACKAGE_WIRE, "label": "v2"}]}),
+                 ("/apps/My%20App/deployments/Prod%20%231/history", {"history": []}))),
     Case("releases.rollback", lambda cp: cp.releases.rollback("My App", "Staging"), "POST",
-         DEP + "/rollback", None, 201, {"package": ROLLBACK_WIRE}, ROLLBACK),
+         DEP + "/rollback", None, 201, {"package": ROLLBACK_WIRE}, ROLLBACK, before=HISTORY),
     Case("releases.rollback to label",
          lambda cp: cp.releases.rollback("My App", "Staging", "v1"), "POST",
-         DEP + "/rollback/v1", None, 201, {"package": ROLLBACK_WIRE}, ROLLBACK),
+         DEP + "/rollback/v1", None, 201, {"package": ROLLBACK_WIRE}, ROLLBACK,
+         before=HISTORY),
 ]
 
 
@@ -186,15 +194,20 @@ def _reply(recorder: Recorder, case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_operation_on_the_wire(cp: AsyncCodePush, recorder: Recorder, case: Case) -> None:
+    for _, reply in case.before:
+        recorder.reply(200, json_body=reply)
     _reply(recorder, case)
     for _, reply in case.then:
         recorder.reply(200, json_body=reply)
 
     result = await case.call(cp)
 
-    request, *reads = recorder.requests
-    assert [("GET", path) for path, _ in case.then] == [
-        (r.method, r.url.raw_path.decode()) for r in reads
+    reads = [(r.method, r.url.raw_path.decode()) for r in recorder.requests]
+    request = recorder.requests[len(case.before)]
+    assert reads == [
+        *(("GET", path) for path, _ in case.before),
+        (case.method, case.path),
+        *(("GET", path) for path, _ in case.then),
     ]
     assert request.method == case.method
     assert request.url.raw_path.decode() == case.path

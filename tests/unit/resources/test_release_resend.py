@@ -16,7 +16,7 @@ from codepush_async import (
 from tests._backend import httpx
 from tests.conftest import FakeClock, Recorder
 from tests.payloads import PACKAGE_WIRE
-from tests.unit.conftest import http_date, methods
+from tests.unit.conftest import methods
 
 pytestmark = pytest.mark.anyio
 
@@ -24,40 +24,45 @@ DATA = b"plain package bytes"
 DATA_HASH = hashlib.sha256(DATA).hexdigest()
 
 
-def _deployment(package_hash: str | None) -> dict[str, Any]:
-    package = None if package_hash is None else {**PACKAGE_WIRE, "packageHash": package_hash}
-    return {"deployment": {"name": "Staging", "key": "k", "package": package}}
+def _entry(package_hash: str, label: str = "v3", **fields: Any) -> dict[str, Any]:
+    return {**PACKAGE_WIRE, "label": label, "packageHash": package_hash, **fields}
+
+
+HISTORY = "GET /apps/A/deployments/Staging/history"
+RELEASE = "POST /apps/A/deployments/Staging/release"
+IDENTICAL = ("The uploaded package was not released because it is identical to the contents "
+             "of the specified deployment's current release.")
 
 
 async def test_release_lost_answer_but_stored_is_reported_as_success(
-    rcp: AsyncCodePush, recorder: Recorder
+    rcp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:
+    recorder.reply_history()
     recorder.fail(httpx.RemoteProtocolError("Server disconnected without sending a response."))
-    recorder.reply(200, json_body=_deployment(DATA_HASH))
+    recorder.reply_history([_entry(DATA_HASH)])
 
     package = await rcp.releases.release("A", "Staging", DATA, "1.0.0")
 
     assert package.package_hash == DATA_HASH
-    assert methods(recorder) == [
-        "POST /apps/A/deployments/Staging/release",
-        "GET /apps/A/deployments/Staging",
-    ]
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY]
+    assert clock.sleeps == [0.5]  # the server is given a backoff before the read-back
 
 
 async def test_release_lost_and_not_stored_is_sent_again_whole(
     rcp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply(200, json_body=_deployment("somebody-elses-hash"))
-    recorder.reply(201, json_body={"package": {**PACKAGE_WIRE, "packageHash": DATA_HASH}})
+    recorder.reply_history([{**_entry("somebody-elses-hash"), "appVersion": "2.0.0"}])
+    recorder.reply(201, json_body={"package": _entry(DATA_HASH, "v4")})
     progress: list[int] = []
 
     package = await rcp.releases.release("A", "Staging", DATA, "1.0.0",
                                          on_progress=lambda sent, total: progress.append(sent))
 
     assert package.package_hash == DATA_HASH
-    first, check, second = recorder.requests
-    assert (first.method, check.method, second.method) == ("POST", "GET", "POST")
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY, RELEASE]
+    first, second = recorder.requests[1], recorder.requests[3]
     assert first.content == second.content
     assert progress == sorted(progress)
 
@@ -65,77 +70,92 @@ async def test_release_lost_and_not_stored_is_sent_again_whole(
 async def test_release_resend_answered_identical_means_the_first_landed(
     rcp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply(200, json_body=_deployment(None))  # not visible yet
-    recorder.reply(409, text="The uploaded package was not released because it is identical "
-                             "to the contents of the specified deployment's current release.")
-    recorder.reply(200, json_body=_deployment(DATA_HASH))
+    recorder.reply_history()  # not visible yet
+    recorder.reply(409, text=IDENTICAL)
+    recorder.reply_history([_entry(DATA_HASH)])
 
     package = await rcp.releases.release("A", "Staging", DATA, "1.0.0")
 
     assert package.package_hash == DATA_HASH
-    assert [r.method for r in recorder.requests] == ["POST", "GET", "POST", "GET"]
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY, RELEASE, HISTORY]
 
 
 async def test_release_with_retries_off_still_reconciles_but_never_resends(
     cp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply(200, json_body=_deployment("other"))
+    recorder.reply_history([{**_entry("other"), "appVersion": "2.0.0"}])
 
-    with pytest.raises(OutcomeUnknownError):
+    with pytest.raises(OutcomeUnknownError, match="not in the deployment's history"):
         await cp.releases.release("A", "Staging", DATA, "1.0.0")
 
-    assert [r.method for r in recorder.requests] == ["POST", "GET"]
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY]
 
 
 async def test_release_409_and_413_are_not_retried(
     rcp: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history()
     recorder.reply(409, text="Please update the previous release to 100% rollout before "
                              "releasing a new package.")
     with pytest.raises(ConflictError):
         await rcp.releases.release("A", "Staging", DATA, "1.0.0")
+    recorder.reply_history()
     recorder.reply(413, text="too big")
     with pytest.raises(PayloadTooLargeError):
         await rcp.releases.release("A", "Staging", DATA, "1.0.0")
-    assert len(recorder.requests) == 2
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY, RELEASE]
 
 
-# --- the server's clock in the lost-answer check --------------------------------------
+# --- no clock in the lost-answer check: the history before the send tells ------------------
 
 
-def _deployment_with(package_hash: str, uploaded_at: float) -> dict[str, Any]:
-    package = {**PACKAGE_WIRE, "packageHash": package_hash, "uploadTime": int(uploaded_at * 1000)}
-    return {"deployment": {"name": "Staging", "key": "k", "package": package}}
-
-
-async def test_a_release_stored_by_a_server_whose_clock_is_behind_is_ours(
+async def test_a_release_stored_with_an_upload_time_long_before_our_send_is_ours(
     short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:
-    """The server's clock is an hour behind: its upload time is still after our send."""
-    server_clock = clock.time - 3600
+    """The server's clock is an hour behind: the entry is new since the send, so it is ours."""
+    behind_ms = int((clock.time - 3600) * 1000)
+    recorder.reply_history([_entry("older", "v2", uploadTime=behind_ms - 60_000)])
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply(200, json_body=_deployment_with(DATA_HASH, server_clock + 1),
-                   headers={"date": http_date(server_clock + 1)})
+    recorder.reply_history([_entry("older", "v2", uploadTime=behind_ms - 60_000),
+                            _entry(DATA_HASH, uploadTime=behind_ms)])
 
     package = await short_cp.releases.release("A", "Staging", DATA, "1.0.0")
 
-    assert package.package_hash == DATA_HASH
-    assert [r.method for r in recorder.requests] == ["POST", "GET"]
+    assert (package.label, package.package_hash) == ("v3", DATA_HASH)
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY]
 
 
-async def test_the_same_content_released_earlier_by_a_server_ahead_is_identical(
+async def test_the_same_content_released_before_our_send_is_not_ours_whatever_its_time(
     short_cp: AsyncCodePush, recorder: Recorder, clock: FakeClock
 ) -> None:
-    """The server's clock is an hour ahead: a release it stored a minute before our send
-    (by its clock) is someone else's, so ours was refused as identical."""
-    server_clock = clock.time + 3600
+    """The same content was there before the send (stamped an hour ahead by the server's
+    clock): it is someone else's, so ours is resent and refused as identical."""
+    theirs = _entry(DATA_HASH, uploadTime=int((clock.time + 3600) * 1000))
+    recorder.reply_history([theirs])
     recorder.fail(httpx.ReadTimeout("timed out"))
-    recorder.reply(200, json_body=_deployment_with(DATA_HASH, server_clock - 60),
-                   headers={"date": http_date(server_clock + 1)})
+    recorder.reply_history([theirs])
+    recorder.reply(409, text=IDENTICAL)
+    recorder.reply_history([theirs])
 
     with pytest.raises(ConflictError, match="identical"):
         await short_cp.releases.release("A", "Staging", DATA, "1.0.0")
 
-    assert [r.method for r in recorder.requests] == ["POST", "GET"]
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY, RELEASE, HISTORY]
+
+
+async def test_release_lost_while_an_upload_of_our_app_version_landed_is_not_resent(
+    rcp: AsyncCodePush, recorder: Recorder
+) -> None:
+    """Another hash for our app version may be ours stored with another upload's bundle."""
+    recorder.reply_history()
+    recorder.fail(httpx.ReadTimeout("timed out"))
+    recorder.reply_history([_entry("swapped-contents", "v1")])
+
+    with pytest.raises(OutcomeUnknownError, match="v1 was stored since with another package"):
+        await rcp.releases.release("A", "Staging", DATA, "1.0.0")
+
+    assert methods(recorder) == [HISTORY, RELEASE, HISTORY]

@@ -138,13 +138,16 @@ async def test_broken_deployment_placeholder_is_replaced_from_the_list(
 async def test_release_answered_succeed_is_read_back_newest_of_equal_seconds(
     auto: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history([row("v1")])
     recorder.reply(200, text='{"msg": "succeed"}')
-    recorder.reply(200, json_body={"history": [row("v3"), row("v2"), row("v1")]})
+    recorder.reply_history([row("v3"), row("v2"), row("v1")])
 
     package = await auto.releases.release("MyApp", "Staging", b"PK\x03\x04zip", "1.0.0")
 
-    assert package.label == "v3"
-    assert paths(recorder)[-1] == "GET /apps/MyApp/deployments/Staging/history"
+    assert package.label == "v3"  # of the two new since the call began, the newest
+    assert paths(recorder) == ["GET /apps/MyApp/deployments/Staging/history",
+                               "POST /apps/MyApp/deployments/Staging/release",
+                               "GET /apps/MyApp/deployments/Staging/history"]
 
 
 async def test_history_comes_oldest_first(auto: AsyncCodePush, recorder: Recorder) -> None:
@@ -156,13 +159,15 @@ async def test_history_comes_oldest_first(auto: AsyncCodePush, recorder: Recorde
 async def test_patch_sends_app_version_key_and_reads_the_release_back(
     auto: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history([row("v2"), row("v1")])  # read before the patch
     recorder.reply(404, text="Not Found")  # the flavor probe: GET /accessKeys/<probe>
     recorder.reply(200, text="")
-    recorder.reply(200, json_body={"history": [row("v2"), {**row("v1"), "description": "new"}]})
+    recorder.reply_history([row("v2"), {**row("v1"), "description": "new"}])
 
     package = await auto.releases.patch("MyApp", "Staging", "v1", description="new")
 
-    probe, patch, _ = recorder.requests
+    before, probe, patch, after = recorder.requests
+    assert before.url.raw_path == after.url.raw_path == b"/apps/MyApp/deployments/Staging/history"
     assert probe.url.raw_path == b"/accessKeys/codepush-async-flavor-probe"
     assert json.loads(patch.content) == {
         "packageInfo": {"label": "v1", "description": "new", "appVersion": None}
@@ -174,17 +179,22 @@ async def test_patch_sends_app_version_key_and_reads_the_release_back(
 async def test_promote_row_is_read_back_from_the_destination(
     auto: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history([row("v9")])  # the source: same package hash
+    recorder.reply_history()  # the destination, before
     recorder.reply(200, json_body={"package": {"id": 18, "package_hash": "h", "label": "v9",
                                                "release_method": "Promote"}})
-    recorder.reply(200, json_body={"history": [row("v9", "Promote")]})
-    recorder.reply(200, json_body={"history": [row("v9")]})  # the source: same package hash
+    # as a real one stores it (tests/integration): the original label names what it copied
+    recorder.reply_history([{**row("v9", "Promote"), "originalLabel": "v9",
+                             "originalDeployment": "Staging"}])
 
     package = await auto.releases.promote("MyApp", "Staging", "Production")
 
     assert (package.label, package.package_hash) == ("v9", "hash-v9")
-    assert paths(recorder)[-2:] == [
-        "GET /apps/MyApp/deployments/Production/history",
+    assert paths(recorder) == [
         "GET /apps/MyApp/deployments/Staging/history",
+        "GET /apps/MyApp/deployments/Production/history",
+        "POST /apps/MyApp/deployments/Staging/promote/Production",
+        "GET /apps/MyApp/deployments/Production/history",
     ]
 
 
@@ -223,26 +233,27 @@ async def test_metrics_null_means_none_or_an_unknown_deployment(
 
 
 async def test_a_release_read_back_after_someone_elses_is_found_in_the_history(
-    auto: AsyncCodePush, recorder: Recorder, clock: FakeClock
+    auto: AsyncCodePush, recorder: Recorder
 ) -> None:
     """Its release answer has no package: the latest one may be a release made just after."""
     ours = io.BytesIO()
     with zipfile.ZipFile(ours, "w") as archive:
         archive.writestr("main.jsbundle", "ours")
     ours_hash = community_package_hash(ours.getvalue())
-    clock.time = UPLOAD_S / 1000
     mine = {**row("v1"), "packageHash": ours_hash}
+    recorder.reply_history()
     recorder.reply(200, json_body={"msg": "succeed"})
-    recorder.reply(200, json_body={"history": [row("v2"), mine]})  # newest first
-    recorder.reply(200, json_body={"history": [row("v2"), mine]})
+    recorder.reply_history([row("v2"), mine])  # newest first
 
     package = await auto.releases.release("MyApp", "Staging", ours.getvalue(), "1.0.0")
 
     assert (package.label, package.package_hash) == ("v1", ours_hash)
 
+    # The same content again: the server answers done, but the only new entry is not ours
+    # (the v1 holding our hash was there before the call).
+    recorder.reply_history([row("v2"), mine])
     recorder.reply(200, json_body={"msg": "succeed"})
-    recorder.reply(200, json_body={"history": [row("v3"), mine]})
-    recorder.reply(200, json_body={"history": [row("v3"), {**mine, "uploadTime": 0}]})
+    recorder.reply_history([row("v3"), row("v2"), mine])
     with pytest.raises(ReleaseIntegrityError) as caught:  # ours is not there: swapped
         await auto.releases.release("MyApp", "Staging", ours.getvalue(), "1.0.0")
     assert (caught.value.label, caught.value.actual_hash) == ("v3", "hash-v3")

@@ -21,6 +21,7 @@ from codepush_async import (
 )
 from tests._backend import httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
+from tests.payloads import PACKAGE_WIRE
 
 pytestmark = pytest.mark.anyio
 
@@ -124,6 +125,7 @@ async def official(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncC
 async def test_no_duplicate_release_error_swallows_only_identical_releases(
     official: AsyncCodePush, recorder: Recorder, text: str, cls: type[ConflictError]
 ) -> None:
+    recorder.reply_history()
     recorder.reply(409, text=text)
 
     if cls is IdenticalReleaseError:
@@ -135,13 +137,15 @@ async def test_no_duplicate_release_error_swallows_only_identical_releases(
             await official.releases.release(
                 "A", "Staging", b"x", "1.0.0", no_duplicate_release_error=True
             )
-    assert len(recorder.requests) == 1
+    assert [r.method for r in recorder.requests] == ["GET", "POST"]  # the history, the release
 
 
 @pytest.mark.parametrize(("text", "cls"), OFFICIAL_409[:6])
 async def test_no_duplicate_release_error_swallows_only_identical_promotes(
     official: AsyncCodePush, recorder: Recorder, text: str, cls: type[ConflictError]
 ) -> None:
+    recorder.reply_history([PACKAGE_WIRE])  # the source's
+    recorder.reply_history([PACKAGE_WIRE])  # the destination's
     recorder.reply(409, text=text)
 
     if cls is IdenticalReleaseError:
@@ -153,20 +157,24 @@ async def test_no_duplicate_release_error_swallows_only_identical_promotes(
             await official.releases.promote(
                 "A", "Staging", "Production", no_duplicate_release_error=True
             )
-    request = recorder.last
-    assert (request.method, request.url.raw_path) == (
-        "POST", b"/apps/A/deployments/Staging/promote/Production"
-    )
-    assert json.loads(request.content) == {"packageInfo": {}}
+    assert [(r.method, r.url.raw_path) for r in recorder.requests] == [
+        ("GET", b"/apps/A/deployments/Staging/history"),
+        ("GET", b"/apps/A/deployments/Production/history"),
+        ("POST", b"/apps/A/deployments/Staging/promote/Production"),
+    ]
+    assert json.loads(recorder.last.content) == {"packageInfo": {}}
 
 
 async def test_promote_raises_identical_without_the_flag(
     official: AsyncCodePush, recorder: Recorder
 ) -> None:
+    recorder.reply_history([PACKAGE_WIRE])
+    recorder.reply_history([PACKAGE_WIRE])
     recorder.reply(409, text=OFFICIAL_409[1][0])
 
     with pytest.raises(IdenticalReleaseError):
         await official.releases.promote("A", "Staging", "Production")
+    assert recorder.last.method == "POST"  # the server's answer, not a read's
 
 
 async def test_no_duplicate_release_error_must_be_a_bool(official: AsyncCodePush) -> None:

@@ -101,6 +101,9 @@ CASES: list[tuple[str, Callable[[AsyncCodePush], Awaitable[Any]], int, Any,
      ("PATCH", "/api/v1/apps/A/deployments/Production/releases/v1",
       b'{"isMandatory":true,"rollout":50}'), None),
 ]
+# Reads a case makes before its request: a release write reads the history first.
+BEFORE = {"releases.patch": ("/api/v1/apps/A/deployments/Production/releases",
+                             {"releases": [RELEASE_V1]})}
 
 
 @pytest.mark.parametrize(("name", "call", "status", "reply", "request_", "expected"), CASES,
@@ -109,6 +112,9 @@ async def test_v1_operation_on_the_wire(
     v1: AsyncCodePush, recorder: Recorder, name: str, call: Any, status: int, reply: Any,
     request_: tuple[str, str, bytes], expected: Any,
 ) -> None:
+    before = [BEFORE[name]] if name in BEFORE else []
+    for _, answer in before:
+        recorder.reply(200, json_body=answer)
     if isinstance(reply, str):
         recorder.reply(status, text=reply)
     else:
@@ -116,16 +122,18 @@ async def test_v1_operation_on_the_wire(
 
     result = await call(v1)
 
-    assert sent(recorder) == [request_]
+    assert sent(recorder) == [*(("GET", path, b"") for path, _ in before), request_]
     assert recorder.last.headers["authorization"] == f"Bearer {ACCESS_KEY}"
     if expected is not None:
         assert result == expected
 
 
 async def test_release_upload_goes_to_the_v1_route(v1: AsyncCodePush, recorder: Recorder) -> None:
+    recorder.reply_history(key="releases")
     recorder.reply_release(RELEASE_V1, key="release")
     package = await v1.releases.release("A", "Production", b"bundle", "1.0.0", rollout=100)
     assert package.label == "v1"
+    assert recorder.requests[0].url.raw_path == b"/api/v1/apps/A/deployments/Production/releases"
     assert recorder.last.url.raw_path == b"/api/v1/apps/A/deployments/Production/release"
     assert recorder.last.content.endswith(
         b'{"appVersion":"1.0.0","rollout":100}\r\n'
@@ -164,8 +172,10 @@ async def test_patch_without_label_patches_the_latest(v1: AsyncCodePush, recorde
 
     await v1.releases.patch("A", "Production", description="now")
 
-    assert sent(recorder)[-1] == ("PATCH", "/api/v1/apps/A/deployments/Production/releases/v2",
-                                  b'{"description":"now"}')
+    assert sent(recorder) == [  # one read of the history: it names the latest, and proves
+        ("GET", "/api/v1/apps/A/deployments/Production/releases", b""),
+        ("PATCH", "/api/v1/apps/A/deployments/Production/releases/v2", b'{"description":"now"}'),
+    ]
 
 
 @pytest.mark.parametrize(
