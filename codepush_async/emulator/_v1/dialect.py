@@ -53,8 +53,14 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
         rate_limit: int | None,
         rate_limit_window: float,
         max_package_size: int,
+        max_unpacked_size: int,
     ) -> None:
-        super().__init__(store, clock, max_package_size=max_package_size)
+        super().__init__(
+            store,
+            clock,
+            max_package_size=max_package_size,
+            max_unpacked_size=max_unpacked_size,
+        )
         self.limits = V1RateLimits(rate_limit, rate_limit_window, clock)
         app = "/apps/:appName"
         dep = app + "/deployments/:deploymentName"
