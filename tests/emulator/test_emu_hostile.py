@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from codepush_async.emulator import CodePushEmulator, package_hash
 from codepush_async.emulator._classic import releases as classic_releases
-from codepush_async.emulator._middleware import PREFETCH
 from codepush_async.emulator._node import package_hash as hashing
 
 from ._helpers import (
@@ -153,7 +152,7 @@ async def test_in_process_an_unauthenticated_body_is_never_pulled() -> None:
     async with httpx.AsyncClient(transport=emu.transport, base_url="http://emulator") as client:
         response = await client.post(RELEASE, content=body)
     assert (response.status_code, response.text) == (401, MSG_INVALID)
-    assert body.sent <= PREFETCH + MIB
+    assert body.sent <= READ_AHEAD
 
 
 # Uploads over the limit
