@@ -33,10 +33,12 @@ class RecordedRequest:
 
     ``handled`` says whether the route handler ran (the server acted); ``delivered`` whether the
     client received an answer; ``aborted`` whether the client went away before the body ended
-    (such a request is recorded, never handled, and spends no fault rule); ``status`` is the
-    answer's status (the handler's, or a canned fault's), None when nothing was answered;
-    ``fault`` names the fault rule that applied. ``body`` holds at most the emulator's
-    ``request_body_limit`` first bytes; ``body_size`` is the size received.
+    (such a request is recorded and never handled; it spends no fault rule, unless a rule that
+    runs the handler met a body longer than ``PREFETCH``, which streams to the handler);
+    ``status`` is the answer's status (the handler's, or a canned fault's), None when nothing
+    was answered; ``fault`` names the fault rule that applied. ``body`` holds at most the
+    emulator's ``request_body_limit`` first bytes; ``body_size`` is the size read, which for a
+    body refused before its end (401, 413) is only what was read before refusing.
     """
 
     method: str
@@ -125,6 +127,11 @@ class _Body:
             more = message["type"] == "http.request" and bool(message.get("more_body"))
         self._ahead = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
 
+    async def drain(self) -> None:
+        """Read the rest of the body, recording it but handing it to no one."""
+        while not self.ended and not self._record.aborted:
+            await self._next()
+
     async def receive(self) -> Message:
         """The ASGI ``receive`` of the handler."""
         if self._ahead is not None:
@@ -161,6 +168,11 @@ class _Body:
     def finish(self) -> None:
         """Store the kept bytes in the record."""
         self._record.body = b"".join(self._kept)
+
+
+def _answers_unread(rule: FaultRule | None) -> bool:
+    """Whether the rule answers without running the handler (so nothing reads the body)."""
+    return rule is not None and rule.kind in (FaultKind.RESPOND, FaultKind.DROP_BEFORE)
 
 
 def _internal_error(problem: str) -> list[Message]:
@@ -211,6 +223,8 @@ class EmulatorMiddleware:
         body = _Body(receive, record, self.body_limit)
         try:
             await body.prefetch()
+            if _answers_unread(self.faults.peek(record.method, record.path)):
+                await body.drain()  # a canned answer comes after the whole request, as before
         finally:
             body.finish()
             self.log.append(record)

@@ -67,6 +67,10 @@ def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def in_process(emu: CodePushEmulator, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=emu.transport, base_url="http://emulator", headers=auth(key))
+
+
 def emulator(dialect: str = "classic", **options: Any) -> tuple[CodePushEmulator, str]:
     emu = CodePushEmulator(dialect, rate_limit=None, **options)
     return emu, emu.create_account(OWNER_EMAIL)
@@ -206,9 +210,7 @@ async def test_an_upload_at_the_limit_is_released(dialect: str) -> None:
 async def test_any_file_over_the_limit_is_refused_and_other_files_are_not_kept() -> None:
     """As multer's fileSize limit: every file counts, only the first ``package`` is kept."""
     emu, key = emulator(max_package_size=MIB)
-    async with httpx.AsyncClient(
-        transport=emu.transport, base_url="http://emulator", headers=auth(key)
-    ) as local:
+    async with in_process(emu, key) as local:
         await create_app(local, "classic")
         info = {"packageInfo": json.dumps({"appVersion": "1.0.0"})}
         small = [("other", ("o.bin", b"o" * 100)), ("package", ("a.js", b"first"))]
@@ -250,9 +252,7 @@ async def test_multipart_metadata_is_bounded(hostile: Callable[[], LazyBody]) ->
     nothing more is read."""
     emu, key = emulator()
     body = hostile()
-    async with httpx.AsyncClient(
-        transport=emu.transport, base_url="http://emulator", headers=auth(key)
-    ) as client:
+    async with in_process(emu, key) as client:
         await create_app(client, "classic")
         response = await client.post(
             RELEASE, content=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
@@ -288,9 +288,7 @@ async def test_a_2_mb_zip_bomb_is_refused_without_unpacking(dialect: str) -> Non
 @pytest.mark.parametrize("storage", [False, True], ids=["memory", "storage-dir"])
 async def test_a_refused_release_leaves_no_blob(tmp_path: Path, storage: bool) -> None:
     emu, key = emulator(max_unpacked_size=MIB, storage_dir=tmp_path if storage else None)
-    async with httpx.AsyncClient(
-        transport=emu.transport, base_url="http://emulator", headers=auth(key)
-    ) as client:
+    async with in_process(emu, key) as client:
         await create_app(client, "classic")
         info = {"packageInfo": json.dumps({"appVersion": "1.0.0"})}
         fine = make_zip({"a.js": bytes(MIB)})
@@ -311,9 +309,7 @@ async def test_a_refused_release_leaves_no_blob(tmp_path: Path, storage: bool) -
 async def test_a_bomb_loses_to_the_rules_the_server_checks_before_hashing() -> None:
     """The server hashes after resolving the app and checking the rollout: those answer first."""
     emu, key = emulator(max_unpacked_size=MIB)
-    async with httpx.AsyncClient(
-        transport=emu.transport, base_url="http://emulator", headers=auth(key)
-    ) as client:
+    async with in_process(emu, key) as client:
         bomb = make_zip({"a.js": bytes(2 * MIB)})
         info = {"packageInfo": json.dumps({"appVersion": "1.0.0"})}
         missing = await client.post(RELEASE, files={"package": ("b.zip", bomb)}, data=info)
@@ -450,3 +446,23 @@ async def test_an_impossible_blob_id_is_not_found(
         assert response.json()["error"]["message"] == "Blob not found."
     else:
         assert response.text == "Not Found"
+
+
+async def test_the_command_line_sets_the_unpacked_limit() -> None:
+    from codepush_async.emulator.__main__ import _parser, emulator_from
+
+    emu = emulator_from(_parser().parse_args(["--max-unpacked-size-mb", "1", "--rate-limit", "0"]))
+    key = emu.create_account(OWNER_EMAIL)
+    async with in_process(emu, key) as client:
+        await create_app(client, "classic")
+        response = await client.post(
+            RELEASE,
+            files={"package": ("b.zip", make_zip({"a.js": bytes(MIB + 1)}))},
+            data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
+        )
+    assert (response.status_code, response.text) == (
+        413,
+        "The uploaded zip unpacks to more than the size limit of 1 megabytes.",
+    )
+    with pytest.raises(ValueError, match="max_unpacked_size must be positive"):
+        CodePushEmulator(max_unpacked_size=0)
