@@ -230,7 +230,7 @@ class BlobStore:
     @property
     def size(self) -> int:
         """Bytes held in memory (blobs under a directory count nothing)."""
-        return sum(len(data) for data in self._memory.values())
+        return sum(len(data) for data in list(self._memory.values()))  # a worker may add one
 
 
 class Store:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import struct
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -40,6 +41,7 @@ from ._helpers import (
     multipart_head,
     zip_bomb,
 )
+from .test_emu_aborted import wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -466,3 +468,28 @@ async def test_the_command_line_sets_the_unpacked_limit() -> None:
     )
     with pytest.raises(ValueError, match="max_unpacked_size must be positive"):
         CodePushEmulator(max_unpacked_size=0)
+
+
+def test_a_long_body_abandoned_mid_way_is_aborted_without_an_error(
+    dialect: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past the read-ahead the body streams to the handler; a client leaving then is still an
+    aborted request: not handled, not answered, and no error logged."""
+    emu, key = emulator(dialect)
+    path = "/api/v1/apps" if dialect == "v1" else "/apps"
+    kind = "application/json" if dialect == "v1" else "application/x-www-form-urlencoded"
+    with emu.serve() as url:
+        address = httpx.URL(url)
+        assert address.port is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {address.host}\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: {kind}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        with socket.create_connection((address.host, address.port)) as sock:
+            sock.sendall(head + b"%x\r\n%s\r\n" % (80 * 1024, b" " * (80 * 1024)))
+            wait_for(lambda: next((r for r in emu.requests if r.path == path), None))
+        record = wait_for(
+            lambda: next((r for r in emu.requests if r.aborted and not r.handled), None)
+        )
+    assert (record.status, record.delivered, record.body_size) == (None, False, 80 * 1024)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

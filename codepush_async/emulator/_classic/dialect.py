@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._clock import Clock
@@ -110,6 +110,8 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
         """Answer one request; never raises (unexpected errors become a bare 500)."""
         try:
             response = await self._dispatch(request)
+        except ClientDisconnect:
+            response = send_status(400)  # the client left mid-body: nobody reads this
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             response = send_status(500)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._classic.base import Ctx, Handler, request_client_ip, socket_ip
@@ -93,6 +93,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
         rate-limit headers when they happen in a handler)."""
         try:
             response = await self._dispatch(request)
+        except ClientDisconnect:
+            response = V1Error(400, "The client left before its request body ended.").response()
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             response = V1Error(500, MSG_INTERNAL).response()
@@ -150,6 +152,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
             return V1Error.from_rule(exc).response()
         except V1Error as exc:
             return exc.response()
+        except ClientDisconnect:
+            raise
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             return V1Error(500, MSG_INTERNAL).response()
