@@ -111,13 +111,21 @@ async def read_upload(request: Request, max_size: int) -> AsyncIterator[Upload]:
         await form.close()
 
 
+def _unspooled(file: IO[bytes]) -> IO[bytes]:
+    """The spooled file's own buffer or temporary file (parsing is over, so it no longer
+    rolls over): ``SpooledTemporaryFile`` has no ``seekable()`` before Python 3.11, and
+    zipfile needs it."""
+    inner: IO[bytes] = getattr(file, "_file", file)
+    return inner
+
+
 def _first_fields(items: list[tuple[str, UploadFile | str]]) -> Upload:
     package: IO[bytes] | None = None
     info: object = None
     for key, value in items:
         if isinstance(value, UploadFile):
             if key == PACKAGE_FIELD and package is None:
-                package = value.file
+                package = _unspooled(value.file)
         elif key == "packageInfo" and info is None:
             info = value
     return Upload(package, info)
