@@ -137,9 +137,9 @@ class _Body:
         if self._ahead is not None:
             message, self._ahead = self._ahead, None
             return message
-        if self.ended or self._record.aborted:
+        if self._record.aborted:
             return {"type": "http.disconnect"}
-        return await self._next()
+        return await self._next()  # after the body: the server's own wait for a disconnect
 
     async def _next(self) -> Message:
         try:

@@ -207,15 +207,24 @@ class BlobStore:
     def get(self, blob_id: str) -> bytes | None:
         """The blob's bytes; None for an id this store could not have made (any length, any
         character) or does not hold."""
-        if not _BLOB_ID.fullmatch(blob_id):
-            return None
-        if self._dir is not None:
-            path = self._dir / blob_id
+        path = self.path_of(blob_id)
+        if path is not None:
             try:
-                return path.read_bytes() if path.is_file() else None
+                return path.read_bytes()
             except OSError:
                 return None
-        return self._memory.get(blob_id)
+        return self._memory.get(blob_id) if _BLOB_ID.fullmatch(blob_id) else None
+
+    def path_of(self, blob_id: str) -> Path | None:
+        """The file of a blob kept under the directory (None in memory, or when there is none),
+        so a download can stream it."""
+        if self._dir is None or not _BLOB_ID.fullmatch(blob_id):
+            return None
+        path = self._dir / blob_id
+        try:
+            return path if path.is_file() else None
+        except OSError:
+            return None
 
     def delete(self, blob_id: str) -> None:
         """Forget a blob (and remove its file); unknown ids are ignored."""

@@ -73,6 +73,13 @@ def in_process(emu: CodePushEmulator, key: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=emu.transport, base_url="http://emulator", headers=auth(key))
 
 
+async def upload(client: httpx.AsyncClient, path: str, package: tuple[Any, ...]) -> httpx.Response:
+    """A release of ``package`` (``files`` tuple) for app version 1.0.0."""
+    return await client.post(
+        path, files={"package": package}, data={"packageInfo": json.dumps({"appVersion": "1.0.0"})}
+    )
+
+
 def emulator(dialect: str = "classic", **options: Any) -> tuple[CodePushEmulator, str]:
     emu = CodePushEmulator(dialect, rate_limit=None, **options)
     return emu, emu.create_account(OWNER_EMAIL)
@@ -199,11 +206,7 @@ async def test_an_upload_at_the_limit_is_released(dialect: str) -> None:
     ):
         await create_app(client, dialect)
         data = bytes(MIB)
-        response = await client.post(
-            _path_of(dialect),
-            files={"package": ("a.js", data)},
-            data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
-        )
+        response = await upload(client, _path_of(dialect), ("a.js", data))
         assert response.status_code == 201, response.text
         key_name = "release" if dialect == "v1" else "package"
         assert response.json()[key_name]["packageHash"] == hashlib.sha256(data).hexdigest()
@@ -278,11 +281,7 @@ async def test_a_2_mb_zip_bomb_is_refused_without_unpacking(dialect: str) -> Non
         httpx.AsyncClient(base_url=url, headers=auth(key), timeout=30) as client,
     ):
         await create_app(client, dialect)
-        response = await client.post(
-            _path_of(dialect),
-            files={"package": ("bomb.zip", bomb, "application/zip")},
-            data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
-        )
+        response = await upload(client, _path_of(dialect), ("bomb.zip", bomb, "application/zip"))
         assert refusal(response, dialect) == (413, BOMB)
     assert len(emu.store.blobs) == 0
 
@@ -390,18 +389,11 @@ async def test_other_clients_are_served_while_a_release_is_hashed(
     ):
         await create_app(uploader, "classic")
 
-        async def upload() -> httpx.Response:
-            return await uploader.post(
-                RELEASE,
-                files={"package": ("a.js", b"bundle")},
-                data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
-            )
-
         async with anyio.create_task_group() as group:
             results: list[httpx.Response] = []
 
             async def run_upload() -> None:
-                results.append(await upload())
+                results.append(await upload(uploader, RELEASE, ("a.js", b"bundle")))
 
             group.start_soon(run_upload)
             await anyio.to_thread.run_sync(hashing_started.wait, 10)
@@ -457,11 +449,7 @@ async def test_the_command_line_sets_the_unpacked_limit() -> None:
     key = emu.create_account(OWNER_EMAIL)
     async with in_process(emu, key) as client:
         await create_app(client, "classic")
-        response = await client.post(
-            RELEASE,
-            files={"package": ("b.zip", make_zip({"a.js": bytes(MIB + 1)}))},
-            data={"packageInfo": json.dumps({"appVersion": "1.0.0"})},
-        )
+        response = await upload(client, RELEASE, ("b.zip", make_zip({"a.js": bytes(MIB + 1)})))
     assert (response.status_code, response.text) == (
         413,
         "The uploaded zip unpacks to more than the size limit of 1 megabytes.",
@@ -493,3 +481,20 @@ def test_a_long_body_abandoned_mid_way_is_aborted_without_an_error(
         )
     assert (record.status, record.delivered, record.body_size) == (None, False, 80 * 1024)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_blob_under_a_storage_dir_streams_from_its_file(
+    tmp_path: Path, dialect: str
+) -> None:
+    emu, key = emulator(dialect, storage_dir=tmp_path)
+    data = os.urandom(3 * MIB)
+    async with (
+        emu.serving() as url,
+        httpx.AsyncClient(base_url=url, headers=auth(key), timeout=30) as client,
+    ):
+        await create_app(client, dialect)
+        released = await upload(client, _path_of(dialect), ("a.js", data))
+        blob_url = released.json()["release" if dialect == "v1" else "package"]["blobUrl"]
+        download = await client.get(blob_url)
+        assert (download.content, download.headers["content-length"]) == (data, str(3 * MIB))
+        assert (await client.head(blob_url)).content == b""

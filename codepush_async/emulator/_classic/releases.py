@@ -34,6 +34,7 @@ from .upload import read_upload
 from .validation import rollout_value, validate_package_info
 from .wire import (
     HTTPError,
+    blob_response,
     json_response,
     raw_package,
     rest_metrics,
@@ -371,7 +372,5 @@ class ReleaseRoutes(ClassicBase):
     # Blobs (emulator-specific download route, unauthenticated like a public blob URL)
 
     async def _get_blob(self, request: Request, params: dict[str, str]) -> Response:
-        data = self.store.blobs.get(params["blobId"])
-        if data is None:
-            return send_status(404)
-        return Response(data, headers={"content-type": "application/octet-stream"})
+        response = blob_response(self.store.blobs, params["blobId"])
+        return send_status(404) if response is None else response

@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._classic.base import Ctx, Handler, request_client_ip, socket_ip
-from .._classic.wire import HTTPError
+from .._classic.wire import HTTPError, blob_response
 from .._clock import Clock
 from .._node.express_rate_limit import RateLimitResult
 from .._node.express_routing import BadParam, Route, Router
@@ -131,10 +131,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
             return None
         if matched is None:
             return None
-        data = self.store.blobs.get(matched[1]["blobId"])
-        if data is None:
-            return V1Error(404, "Blob not found.").response()
-        return Response(data, headers={"content-type": "application/octet-stream"})
+        response = blob_response(self.store.blobs, matched[1]["blobId"])
+        return V1Error(404, "Blob not found.").response() if response is None else response
 
     async def _route(self, request: Request, method: str, path: str, account: Account) -> Response:
         try:
