@@ -18,11 +18,11 @@ from ._core.ratelimit import RateLimiter
 from ._core.release_gate import ReleaseGate
 from ._core.requester import Requester
 from ._core.retry import DEFAULT_RETRY, RetryPolicy
-from ._core.secret import Secret, redacted
 from ._core.session import SessionState
 from ._core.timeouts import DEFAULT_TIMEOUTS, Timeouts, to_timeouts
 from ._core.transport import AsyncBaseTransport, AsyncHTTPClient, HttpSession
 from ._exceptions import _StatusConstants
+from ._models.secret import Secret, redacted
 from ._release.package import DEFAULT_MAX_PACKAGE_SIZE
 from ._resources.account import AccountResource
 from ._resources.apps import AppsResource

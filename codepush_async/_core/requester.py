@@ -82,6 +82,11 @@ class Requester:
         assert self.flavor is not None
         return self.flavor
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no message may quote: the access key (a server may echo it)."""
+        return (self.state.access_key,)
+
     def supports(self, operation: str) -> bool:
         """Whether the dialect has a route for ``operation``."""
         return self.state.dialect.route(operation) is not None
@@ -183,7 +188,7 @@ class Requester:
             return outcome
         if outcome.status_code == 406:
             self.learn_flavor(COMMUNITY)
-        return error_from_response(outcome, now=self.now(), secrets=(self.state.access_key,))
+        return error_from_response(outcome, now=self.now(), secrets=self.secrets)
 
     def _wait_before_retry(self, error: CodePushError, request: WireRequest, attempt: int) -> float:
         """Seconds to wait before the next attempt; raises ``error`` when it is final, or

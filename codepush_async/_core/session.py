@@ -6,13 +6,13 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._models.secret import Secret
 from .._wire.dialects import Dialect
 from .._wire.flavors import Flavor
 from .clock import Clock
 from .lifecycle import Lifecycle
 from .ratelimit import RateLimiter
 from .release_gate import ReleaseGate
-from .secret import Secret
 from .transport import HttpSession
 
 __all__ = ["SessionState"]

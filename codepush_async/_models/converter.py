@@ -35,8 +35,10 @@ def to_camel(name: str) -> str:
 
 def json_kind(value: Any) -> str:
     """The JSON type an error message names: never the value, since an answer may carry
-    a secret (a new access key) in any field."""
-    return "null" if value is None else type(value).__name__
+    a secret (a new access key) in any field, nor its redacting type."""
+    if value is None:
+        return "null"
+    return "str" if isinstance(value, str) else type(value).__name__
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:

@@ -55,42 +55,73 @@ def entry_prefix(spelling: str | os.PathLike[str]) -> str:
     return Path(folder).as_posix()
 
 
+def _resolved(link: Path, directory: Path) -> Path:
+    """Where the symlink ``link`` leads; a ``ValueError`` naming it for a loop."""
+    try:
+        return link.resolve(strict=True)
+    except (RuntimeError, OSError) as error:  # RuntimeError: a loop, before Python 3.13
+        raise ValueError(f"contents: symlink {link} in {directory} cannot be followed "
+                         f"(a loop, or a missing target): {error}") from None
+
+
+def _utf8(name: str, path: Path) -> str:
+    """``name`` (of ``path``, in the zip or the upload); a ``ValueError`` if not UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"contents: the name of {os.fsencode(path)!r} is not valid UTF-8: "
+                         "zip entry and upload names are UTF-8; rename it") from None
+    return name
+
+
+def _skip_directory_links(here: Path, dirnames: list[str], directory: Path, root: Path) -> None:
+    """Drop directory symlinks from the walk: refused if they lead outside ``root``."""
+    for name in sorted(dirnames):
+        link = here / name
+        if link.is_symlink():
+            target = _resolved(link, directory)
+            if not _inside(target, root):
+                raise ValueError(f"contents: symlink {link} points outside {directory}")
+            logger.warning("skipping directory symlink %s -> %s (inside the package)",
+                           link, target)
+    dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
+
+
+def _is_shipped(path: Path, directory: Path, root: Path) -> bool:
+    """A regular file, or a symlink to one inside ``root`` (else ``ValueError``)."""
+    if path.is_symlink():
+        target = _resolved(path, directory)
+        if not _inside(target, root):
+            raise ValueError(f"contents: symlink {path} points outside {directory}")
+        if not target.is_file():
+            raise ValueError(f"contents: symlink {path} does not point to a file")
+        return True
+    return path.is_file()  # sockets, fifos: nothing to ship
+
+
 def collect_files(directory: Path, prefix: str | None = None) -> list[tuple[Path, str]]:
     """Every file to archive as ``(path on disk, name in the zip)``, sorted by name.
 
     Names start with ``prefix`` (by default ``entry_prefix`` of ``directory``, as the
     JS SDK names them: ``bundle/main.jsbundle``; ``""``: no folder). A symlink pointing
-    outside the directory is refused; one to a directory inside it is skipped (its files
-    are archived under their real path already).
+    outside the directory, a symlink loop and a name that is not UTF-8 are refused with
+    a ``ValueError`` naming the path; a symlink to a directory inside it is skipped (its
+    files are archived under their real path already).
     """
     root = directory.resolve()
+    _utf8(root.name, root)  # the upload is named after it
     if prefix is None:
         prefix = entry_prefix(directory)
     lead = f"{prefix}/" if prefix else ""
     found: list[tuple[Path, str]] = []
     for current, dirnames, filenames in os.walk(directory, followlinks=False):
         here = Path(current)
-        for name in sorted(dirnames):
-            link = here / name
-            if link.is_symlink():
-                target = link.resolve()
-                if not _inside(target, root):
-                    raise ValueError(f"contents: symlink {link} points outside {directory}")
-                logger.warning("skipping directory symlink %s -> %s (inside the package)",
-                               link, target)
-        dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
+        _skip_directory_links(here, dirnames, directory, root)
         for name in filenames:
             path = here / name
-            if path.is_symlink():
-                target = path.resolve()
-                if not _inside(target, root):
-                    raise ValueError(f"contents: symlink {path} points outside {directory}")
-                if not target.is_file():
-                    raise ValueError(f"contents: symlink {path} does not point to a file")
-            elif not path.is_file():
-                continue  # sockets, fifos: nothing to ship
-            relative = path.relative_to(directory).as_posix()
-            found.append((path, f"{lead}{relative}"))
+            if _is_shipped(path, directory, root):
+                found.append((path, _utf8(f"{lead}{path.relative_to(directory).as_posix()}",
+                                          path)))
     if not found:
         raise ValueError(f"contents: directory {directory} contains no files")
     found.sort(key=lambda item: item[1])

@@ -11,6 +11,7 @@ import anyio
 import attrs
 
 from .._core.clock import Clock, SystemClock
+from .._models.secret import redacted
 from .._wire.validate import check_size_limit
 from .hashing import package_hash
 from .package import (
@@ -52,6 +53,7 @@ async def prepare_release(
     ``private_key`` signs the zip as ``releases.release`` would (its ``iat`` from
     ``clock``, by default the system clock).
     """
+    private_key = redacted(private_key)  # no plain copy in this frame's locals
     source = check_contents(contents)
     limit = check_size_limit(max_package_size)
     now = (clock or SystemClock()).now

@@ -9,7 +9,6 @@ server, leave that file out of the hash. Needs the ``signing`` extra (PyJWT, cry
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from typing import Any
 import anyio
 
 from .._exceptions import ReleaseSignatureError
-from .hashing import _digest, is_ignored, is_signature, manifest_hash
+from .._models.secret import SecretBytes, redacted
+from .hashing import is_ignored, is_signature, manifest_hash
+from .package_reader import UnsafePackageError, check_names, read_package
 
 __all__ = [
     "SIGNATURE_ENTRY",
@@ -48,17 +49,21 @@ def _jwt() -> Any:
     return jwt
 
 
-def _pem(source: object, what: str) -> bytes:
-    """PEM bytes from PEM text/bytes or a path to a PEM file; never echoes key material."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
+def _pem(source: object, what: str) -> SecretBytes:
+    """PEM bytes from PEM text/bytes or a path to a PEM file; never echoes key material.
+
+    What it returns, and what it was given as text, is held redacted (``SecretBytes``,
+    ``Secret``): no frame that can raise has the key in a plain local.
+    """
+    source = redacted(source)
+    if isinstance(source, SecretBytes):
+        return source
     if isinstance(source, str) and "-----BEGIN" in source:
-        return source.encode("ascii", "replace")
+        return SecretBytes(source.encode("ascii", "replace"))
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source).expanduser()
         # os.path.isfile, not Path.is_file: a name too long (key text without its armour)
-        # is False there, not an OSError.
-        if not (os.fspath(source) and os.path.isfile(path)):
+        # is False there, not an OSError. No Path is made of text that may be a key.
+        if not (os.fspath(source) and os.path.isfile(os.path.expanduser(source))):
             # Text may be a key that lost its BEGIN/END lines (base64, base64url, with or
             # without line breaks): a str is never echoed; a Path object is.
             if isinstance(source, str):
@@ -66,13 +71,16 @@ def _pem(source: object, what: str) -> bytes:
                     f"{what}: the text given is neither PEM text nor the path of a PEM file "
                     "(not shown: it may be key material)"
                 )
-            raise ValueError(f"{what}: {path} is not a PEM file")
-        return path.read_bytes()
+            raise ValueError(f"{what}: {Path(source).expanduser()} is not a PEM file")
+        return SecretBytes(Path(os.path.expanduser(source)).read_bytes())
     raise ValueError(f"{what} must be PEM bytes or text, or a path, got {type(source).__name__}")
 
 
 def _load(source: object, what: str, *, private: bool) -> Any:
-    """The RSA key object; a ``ValueError`` saying what is wrong (without the key)."""
+    """The RSA key object; a ``ValueError`` saying what is wrong (without the key).
+
+    The one place key material leaves its redacting value: handed to cryptography.
+    """
     _jwt()
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -81,12 +89,12 @@ def _load(source: object, what: str, *, private: bool) -> Any:
     kind = "private" if private else "public"
     try:
         key: Any = (
-            serialization.load_pem_private_key(pem, password=None)
+            serialization.load_pem_private_key(bytes(pem), password=None)
             if private
-            else serialization.load_pem_public_key(pem)
+            else serialization.load_pem_public_key(bytes(pem))
         )
     except (ValueError, TypeError) as error:
-        hint = " (an encrypted key is not supported)" if b"ENCRYPTED" in pem else ""
+        hint = " (an encrypted key is not supported)" if pem.find(b"ENCRYPTED") >= 0 else ""
         raise ValueError(f"{what} is not a PEM {kind} key{hint}") from error
     wanted = rsa.RSAPrivateKey if private else rsa.RSAPublicKey
     if not isinstance(key, wanted):
@@ -95,8 +103,17 @@ def _load(source: object, what: str, *, private: bool) -> Any:
 
 
 def signable(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
-    """The files a signed zip ships: the manifest's own ignore rule, and no old signature."""
-    return [(p, name) for p, name in files if not (is_ignored(name) or is_signature(name))]
+    """The files a signed zip ships: the manifest's own ignore rule, and no old signature.
+
+    Names a device would install otherwise than signed (see ``check_names``) are refused,
+    so what the SDK signs, ``verify_release`` and devices accept.
+    """
+    kept = [(p, name) for p, name in files if not (is_ignored(name) or is_signature(name))]
+    try:
+        check_names(name for _, name in kept)
+    except UnsafePackageError as error:
+        raise ValueError(f"contents: cannot be signed: {error}") from error
+    return kept
 
 
 class ReleaseSigner:
@@ -120,43 +137,13 @@ class ReleaseSigner:
         return SIGNATURE_ENTRY, token.encode()  # a JWT is ASCII
 
 
-def _device_ignores(name: str) -> bool:
-    return is_ignored(name) or is_signature(name)
-
-
-def _file_digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return _digest(handle)
-
-
 def _read_package(package: Path) -> tuple[dict[str, str], bytes | None]:
     """The device's view of a package: ``{path: sha256}`` of its files, and the signature."""
-    manifest: dict[str, str] = {}
-    signature: bytes | None = None
-    if package.is_dir():
-        for path in sorted(package.rglob("*")):
-            if not path.is_file():
-                continue
-            name = path.relative_to(package).as_posix()
-            if name == SIGNATURE_ENTRY:
-                signature = path.read_bytes()
-            if not _device_ignores(name):
-                manifest[name] = _file_digest(path)
-        return manifest, signature
     try:
-        with zipfile.ZipFile(package) as archive:
-            for info in archive.infolist():
-                name = info.filename.replace("\\", "/")
-                if info.is_dir():
-                    continue  # unzipped, a folder: devices hash files only
-                if name == SIGNATURE_ENTRY:
-                    signature = archive.read(info)
-                if not _device_ignores(name):
-                    with archive.open(info) as member:
-                        manifest[name] = _digest(member)
-    except zipfile.BadZipFile as error:
-        raise ReleaseSignatureError(f"{package} is neither a directory nor a zip") from error
-    return manifest, signature
+        installed = read_package(package, SIGNATURE_ENTRY)
+    except UnsafePackageError as error:
+        raise ReleaseSignatureError(f"{package} cannot be verified: {error}") from error
+    return installed.manifest, installed.signature
 
 
 def _verify(package: Path, public_key: object) -> str:
@@ -195,7 +182,9 @@ async def verify_release(zip_or_dir: str | os.PathLike[str], public_key: KeySour
 
     ``zip_or_dir`` is the zip (or the folder it unzips to), ``public_key`` PEM text, bytes
     or a path. The JWT at ``CodePush/.codepushrelease`` must verify (RS256) and its
-    ``contentHash`` equal the hash of the files; otherwise ``ReleaseSignatureError``.
+    ``contentHash`` equal the hash of the files; otherwise ``ReleaseSignatureError``. The
+    zip is read as devices unzip it, with bounded memory: one they could install otherwise
+    (duplicate, aliasing or escaping names, hidden entries, odd methods) is refused too.
     """
     if not isinstance(zip_or_dir, (str, os.PathLike)) or not os.fspath(zip_or_dir):
         raise ValueError(f"zip_or_dir must be a path to a zip or a folder, got {zip_or_dir!r}")

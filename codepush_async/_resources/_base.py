@@ -45,7 +45,9 @@ class Resource:
 
     def _decode(self, answer: Answer, tp: type[T]) -> T:
         if answer.value is MISSING:
-            raise missing_value_error(answer.where, answer.status_code, answer.content)
+            raise missing_value_error(
+                answer.where, answer.status_code, answer.content, self._requester.secrets
+            )
         _check_required(answer)
         return decode(answer.value, tp, where=answer.where, status_code=answer.status_code)
 

@@ -16,6 +16,7 @@ from .._core.timeouts import Timeouts
 from .._display.tables import ModelList
 from .._exceptions import ConflictError, IdenticalReleaseError, OutcomeUnknownError, ServerError
 from .._models.entities import Deployment, Package, ReleaseMethod
+from .._models.secret import redacted
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
 from .._release.package import ReleaseContents, check_contents, package_source, zip_layout
@@ -178,12 +179,12 @@ class ReleasesResource(Resource):
         one client go out one at a time (``serialize_releases``).
 
         A directory's entries are named as the JS SDK names them (relative to the given
-        path's parent: ``index.html`` for ``"."``, ``www/index.html`` for ``"www"``), so
-        both tools give the same package hash. ``private_key`` (PEM text, bytes or a path)
-        signs a directory release as the CLI's ``release-react --privateKeyPath`` does:
-        its files go under ``CodePush/`` with the JWT as ``CodePush/.codepushrelease``,
-        in the zip only (needs the ``signing`` extra).
+        path's parent: ``index.html`` for ``"."``, ``www/index.html`` for ``"www"``), so both
+        tools give the same package hash. ``private_key`` (PEM text, bytes or a path) signs a
+        directory release as the CLI's ``release-react --privateKeyPath`` does: files under
+        ``CodePush/``, the JWT as ``CodePush/.codepushrelease`` in the zip (``signing`` extra).
         """
+        private_key = redacted(private_key)  # no plain copy in this frame's locals
         _deployment(app, deployment)  # the names are checked before anything else
         info = _package_info(
             app_version=check_app_version(target_binary_version, "target_binary_version"),

@@ -7,13 +7,15 @@ can be tested alone.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import attrs
 
 from .._exceptions import ResponseDecodeError, UnsupportedOperationError
+from .._models.secret import Secret, redact
 from .dialects import WHOLE_BODY, Dialect, Route
 from .validate import check_path_segment
 
@@ -71,11 +73,12 @@ class WireRequest:
 
 @attrs.frozen
 class WireResponse:
-    """What came back; header names are lower-case."""
+    """What came back; header names are lower-case. Its repr leaves the body out: a body
+    may carry a new key's secret, or an access key the server echoes."""
 
     status_code: int
     headers: Mapping[str, str]
-    content: bytes
+    content: bytes = attrs.field(repr=False)
 
 
 def encode_json(body: Any) -> bytes:
@@ -83,10 +86,31 @@ def encode_json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def parse_json(content: bytes | str) -> Any:
-    """``json.loads`` that fails only with ``ValueError`` (also for nesting too deep to parse)."""
+class _SecretDecoder(json.JSONDecoder):
+    """Reads every string value as a ``Secret`` (object keys stay plain), so an answer that
+    carries a secret never holds it in a plain ``str``, not even in the parser's frames."""
+
+    parse_string: Callable[[str, int, bool], tuple[str, int]]
+    scan_once: Callable[[str, int], tuple[Any, int]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        plain = self.parse_string
+        self.parse_string = lambda text, end, strict: _secret_at(*plain(text, end, strict))
+        self.scan_once = py_make_scanner(self)  # the C scanner reads strings its own way
+
+
+def _secret_at(text: str, end: int) -> tuple[str, int]:
+    return Secret(text), end
+
+
+def parse_json(content: bytes | str, *, secret: bool = False) -> Any:
+    """``json.loads`` that fails only with ``ValueError`` (also for nesting too deep to parse).
+
+    ``secret``: every string value is read as a ``Secret`` (an answer carrying a new key).
+    """
     try:
-        return json.loads(content)
+        return json.loads(content, cls=_SecretDecoder if secret else None)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
@@ -181,7 +205,7 @@ def unwrap_response(route: Route, response: WireResponse) -> Any:
     if route.unwrap is None or response.status_code == 204:
         return None
     try:
-        payload = parse_json(response.content)
+        payload = parse_json(response.content, secret=route.secret_answer)
     except ValueError:
         return MISSING
     if route.unwrap == WHOLE_BODY:
@@ -191,9 +215,12 @@ def unwrap_response(route: Route, response: WireResponse) -> Any:
     return payload[route.unwrap]
 
 
-def missing_value_error(where: str, status_code: int, content: bytes) -> ResponseDecodeError:
-    """The error for a success answer that lacks its documented value."""
-    text = content.decode("utf-8", errors="replace").strip()
+def missing_value_error(
+    where: str, status_code: int, content: bytes, secrets: Iterable[str] = ()
+) -> ResponseDecodeError:
+    """The error for a success answer that lacks its documented value; its body, quoted,
+    without ``secrets`` (an access key the server echoed)."""
+    text = redact(content.decode("utf-8", errors="replace"), secrets).strip()
     preview = text if len(text) <= 80 else text[:80] + "..."
     return ResponseDecodeError(
         f"Unexpected response from the server: required field missing at {where} "

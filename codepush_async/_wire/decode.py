@@ -31,12 +31,28 @@ from .._models.entities import (
     DiffPackage,
     Package,
 )
+from .._models.secret import Secret
 
 __all__ = ["converter", "decode", "encode_package_info"]
 
 T = TypeVar("T")
 
 _HIDDEN_KEY = "(hidden)"
+_SECRET_FIELDS = ("name", "accessToken")  # the classic and the /api/v1 spelling
+
+
+def _structure_secret(value: Any, _: Any) -> Secret | None:
+    """A key's secret, held as a ``Secret`` from here on."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {json_kind(value)}")
+    return Secret(value)
+
+
+def _revealed(value: Any) -> Any:
+    """A field read as a ``Secret`` (the whole answer was) that is not the secret: plain."""
+    return str(value) if isinstance(value, Secret) else value
 
 
 def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], AccessKey]:
@@ -45,7 +61,7 @@ def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Acces
         AccessKey,
         conv,
         name=override(rename="friendlyName"),
-        key=override(rename="name"),
+        key=override(rename="name", struct_hook=_structure_secret),
         created_time=override(rename="createdTime"),
         created_by=override(rename="createdBy"),
         is_session=override(rename="isSession"),
@@ -53,7 +69,7 @@ def _access_key_from_wire(conv: cattrs.Converter) -> Callable[[Any, type], Acces
 
     def structure(value: Any, cls: type) -> AccessKey:
         require_object(value)
-        data = dict(value)
+        data = {k: v if k in _SECRET_FIELDS else _revealed(v) for k, v in value.items()}
         if "accessToken" in data:  # the /api/v1 spelling of the secret
             data["name"] = data.pop("accessToken")
         if data.get("name") == _HIDDEN_KEY:

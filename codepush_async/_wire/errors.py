@@ -25,11 +25,12 @@ from .._exceptions import (
     ServerError,
     UnauthorizedError,
 )
+from .._models.secret import redact
 from .codec import WireResponse, parse_json
 from .flavors import class_for_406
 from .time_headers import header_int, parse_retry_after, reset_epoch, server_now
 
-__all__ = ["conflict_class", "error_from_response", "redact"]
+__all__ = ["conflict_class", "error_from_response"]
 
 _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -56,14 +57,6 @@ _CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _MAX_MESSAGE = 1000
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced, so no key reaches a message or log."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def conflict_class(message: str) -> type[ConflictError]:
@@ -126,6 +119,18 @@ def _parse_error(content: bytes) -> tuple[str, list[FieldError], str | None]:
     return text, _field_errors(payload), None
 
 
+def _parse_redacted(
+    content: bytes, secrets: Iterable[str]
+) -> tuple[str, list[FieldError], str | None]:
+    """``_parse_error`` with every secret replaced in each text it returns."""
+    message, fields, code = _parse_error(content)
+    return (
+        redact(message, secrets),
+        [FieldError(redact(f.field, secrets), redact(f.message, secrets)) for f in fields],
+        None if code is None else redact(code, secrets),
+    )
+
+
 def _utc(epoch: float | None) -> datetime | None:
     if epoch is None:
         return None
@@ -143,14 +148,14 @@ def error_from_response(
 ) -> APIStatusError:
     """The typed error for a non-2xx ``response``."""
     status = response.status_code
-    message, fields, code = _parse_error(response.content)
+    secrets = tuple(secrets)
+    message, fields, code = _parse_redacted(response.content, secrets)
     body = redact(_plain_text(response.content), secrets)
     if not message:
         try:
             message = HTTPStatus(status).phrase
         except ValueError:
             message = f"HTTP {status}"
-    message = redact(message, secrets)
     headers = response.headers
     if status == 406:  # the community server's one status for every business error
         cls406 = class_for_406(message)

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 import anyio
 import anyio.lowlevel
@@ -75,6 +75,17 @@ class RecordedRequest:
                 "(raise the emulator's request_body_limit)"
             )
         return json.loads(self.body)
+
+
+def redacted_query(query: str) -> str:
+    """``query`` with each ``access_token`` value (the key, as the classic server takes it
+    in a URL) replaced by ``***``: the log never keeps a key (its headers hide theirs)."""
+    return "&".join(_redacted_param(part) for part in query.split("&"))
+
+
+def _redacted_param(part: str) -> str:
+    name, equals, _ = part.partition("=")
+    return f"{name}=***" if equals and unquote_plus(name) == "access_token" else part
 
 
 class RequestLog(list[RecordedRequest]):
@@ -214,7 +225,7 @@ class EmulatorMiddleware:
         record = RecordedRequest(
             method=scope["method"],
             path=raw_path.split(b"?", 1)[0].decode("latin-1"),
-            query=scope.get("query_string", b"").decode("latin-1"),
+            query=redacted_query(scope.get("query_string", b"").decode("latin-1")),
             headers=httpx.Headers(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             ),

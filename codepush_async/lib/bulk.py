@@ -25,6 +25,7 @@ from .._exceptions import CodePushError, IdenticalReleaseError
 from .._models.entities import App, Package, _Model
 from .._models.export import Mode
 from .._models.reprs import call_repr, format_value
+from .._models.secret import redacted
 from .._release.package import ReleaseContents
 from .._release.prepared import prepare_release
 from .._wire.semver import is_valid_range
@@ -470,6 +471,7 @@ class Bulk(Generic[ClientT]):
         another upload's bundle (measured on that server: 2-4 of 8 concurrent releases
         failed or were swapped). Raise it only for a server known not to do that.
         """
+        private_key = redacted(release_options.pop("private_key", None))  # signs the one zip
         items = _normalize(targets, _check_name(deployment, "deployment"))
         _check_concurrency(concurrency)
         _check_options(dry_run, on_item)
@@ -479,7 +481,6 @@ class Bulk(Generic[ClientT]):
             "app", deployment, contents, target_binary_version, **release_options)
         _check_write_options({**release_options, "target_binary_version": target_binary_version})
         limit = release_options.get("max_package_size") or self._cp.max_package_size
-        private_key = release_options.pop("private_key", None)  # signs the one shared zip
         async with prepare_release(contents, max_package_size=limit, private_key=private_key,
                                    clock=self._cp.clock) as prepared:
 
