@@ -17,6 +17,7 @@ except ModuleNotFoundError as _missing:
 from ._emulator import (
     DEFAULT,
     DIALECTS,
+    MAX_UNPACKED_SIZE,
     REQUEST_BODY_LIMIT,
     REQUEST_LOG_SIZE,
     CodePushEmulator,
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-package-size-mb", type=float, default=200.0, help="release upload limit"
     )
+    parser.add_argument(
+        "--max-unpacked-size-mb",
+        type=float,
+        default=MAX_UNPACKED_SIZE / (1024 * 1024),
+        help="bytes a released zip may unpack to (a bomb is refused)",
+    )
     parser.add_argument("--storage-dir", default=None, help="keep uploaded packages here")
     parser.add_argument(
         "--request-log-size",
@@ -84,6 +91,7 @@ def emulator_from(args: argparse.Namespace) -> CodePushEmulator:
         rate_limit=DEFAULT if args.rate_limit is None else (args.rate_limit or None),
         rate_limit_window=DEFAULT if args.rate_limit_window is None else args.rate_limit_window,
         max_package_size=int(args.max_package_size_mb * 1024 * 1024),
+        max_unpacked_size=int(args.max_unpacked_size_mb * 1024 * 1024),
         storage_dir=args.storage_dir,
         request_log_size=args.request_log_size,
         request_body_limit=args.request_body_limit,

@@ -46,6 +46,8 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, float]] = {
 DIALECTS = tuple(RATE_LIMIT_DEFAULTS)
 REQUEST_LOG_SIZE = 1000
 """Requests ``CodePushEmulator.requests`` keeps by default (the most recent)."""
+MAX_UNPACKED_SIZE = 1024 * 1024 * 1024
+"""Bytes an uploaded zip may unpack to (declared and actual) before it is refused as a bomb."""
 REQUEST_BODY_LIMIT = 16 * 1024
 """Bytes of each request body recorded by default: whole JSON bodies (the server takes 10 kB),
 the start of release uploads."""
@@ -70,6 +72,11 @@ class CodePushEmulator:
     ``rate_limit`` requests per ``rate_limit_window`` seconds default to
     100/900 (classic: releases and ``/authenticated``) or 1000/3600 (v1: every request, per
     token); ``rate_limit=None`` disables limiting.
+
+    Uploads stream to a temporary file: one over ``max_package_size`` bytes (200 MiB, the
+    server's limit) is refused with the server's 413 as the bytes arrive, and a zip whose
+    entries unpack to more than ``max_unpacked_size`` (1 GiB) is refused with a 413 too. Every
+    request is authenticated before its body is read.
     """
 
     def __init__(
@@ -80,6 +87,7 @@ class CodePushEmulator:
         rate_limit: int | _Default | None = DEFAULT,
         rate_limit_window: float | _Default = DEFAULT,
         max_package_size: int = 200 * 1024 * 1024,
+        max_unpacked_size: int = MAX_UNPACKED_SIZE,
         storage_dir: str | Path | None = None,
         request_log_size: int | None = REQUEST_LOG_SIZE,
         request_body_limit: int | None = REQUEST_BODY_LIMIT,
@@ -89,8 +97,12 @@ class CodePushEmulator:
             raise ValueError(
                 f"unsupported emulator dialect {dialect!r}; supported: {', '.join(DIALECTS)}"
             )
-        if max_package_size < 1:
-            raise ValueError("max_package_size must be positive")
+        for size_option, size in (
+            ("max_package_size", max_package_size),
+            ("max_unpacked_size", max_unpacked_size),
+        ):
+            if size < 1:
+                raise ValueError(f"{size_option} must be positive")
         for option, value in (
             ("request_log_size", request_log_size),
             ("request_body_limit", request_body_limit),
@@ -115,6 +127,7 @@ class CodePushEmulator:
                 rate_limit=limit,
                 rate_limit_window=window,
                 max_package_size=max_package_size,
+                max_unpacked_size=max_unpacked_size,
             )
             self._reset_limits = handler.limits.reset
         else:
@@ -124,6 +137,7 @@ class CodePushEmulator:
                 rate_limit=limit,
                 rate_limit_window=window,
                 max_package_size=max_package_size,
+                max_unpacked_size=max_unpacked_size,
             )
             self._reset_limits = _classic_limits_reset(handler)
             handler.keeps_metrics = redis

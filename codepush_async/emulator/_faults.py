@@ -79,6 +79,11 @@ class FaultBook:
             self._rules.append(rule)
         return rule
 
+    def peek(self, method: str, raw_path: str) -> FaultRule | None:
+        """The rule ``take`` would use now, left armed."""
+        with self._lock:
+            return next((r for r in self._rules if r.matches(method, raw_path)), None)
+
     def take(self, method: str, raw_path: str) -> FaultRule | None:
         with self._lock:
             for rule in self._rules:

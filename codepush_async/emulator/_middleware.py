@@ -33,10 +33,12 @@ class RecordedRequest:
 
     ``handled`` says whether the route handler ran (the server acted); ``delivered`` whether the
     client received an answer; ``aborted`` whether the client went away before the body ended
-    (such a request is recorded, never handled, and spends no fault rule); ``status`` is the
-    answer's status (the handler's, or a canned fault's), None when nothing was answered;
-    ``fault`` names the fault rule that applied. ``body`` holds at most the emulator's
-    ``request_body_limit`` first bytes; ``body_size`` is the size received.
+    (such a request is recorded and never handled; it spends no fault rule, unless a rule that
+    runs the handler met a body longer than ``PREFETCH``, which streams to the handler);
+    ``status`` is the answer's status (the handler's, or a canned fault's), None when nothing
+    was answered; ``fault`` names the fault rule that applied. ``body`` holds at most the
+    emulator's ``request_body_limit`` first bytes; ``body_size`` is the size read, which for a
+    body refused before its end (401, 413) is only what was read before refusing.
     """
 
     method: str
@@ -104,29 +106,84 @@ class RequestLog(list[RecordedRequest]):
             super().append(record)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The request body, and whether it arrived whole (False when the client disconnected)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
+PREFETCH = 64 * 1024
+"""Body bytes read before the handler runs (a body that ends within them is whole or aborted
+before any handler sees it); a longer body streams to the handler, which authenticates first."""
+
+
+class _Body:
+    """The request body as the handler receives it: the first ``PREFETCH`` bytes read ahead,
+    the rest streamed through, the first ``limit`` bytes and the size recorded on the way.
+
+    A disconnect (or an error of the request stream, in process) before the body ends marks the
+    record aborted; the error is kept to be raised once the handler has returned.
+    """
+
+    def __init__(self, receive: Receive, record: RecordedRequest, limit: int | None) -> None:
+        self._receive = receive
+        self._record = record
+        self._limit = limit
+        self._kept: list[bytes] = []
+        self._kept_size = 0
+        self._ahead: Message | None = None
+        self.ended = False
+        self.error: BaseException | None = None
+
+    async def prefetch(self) -> None:
+        chunks: list[bytes] = []
+        more = True
+        while more and not self._record.aborted and self._record_size() < PREFETCH:
+            message = await self._next()
+            chunks.append(message.get("body", b""))
+            more = message["type"] == "http.request" and bool(message.get("more_body"))
+        self._ahead = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+
+    async def drain(self) -> None:
+        """Read the rest of the body, recording it but handing it to no one."""
+        while not self.ended and not self._record.aborted:
+            await self._next()
+
+    async def receive(self) -> Message:
+        """The ASGI ``receive`` of the handler."""
+        if self._ahead is not None:
+            message, self._ahead = self._ahead, None
+            return message
+        if self._record.aborted:
+            return {"type": "http.disconnect"}
+        return await self._next()  # after the body: the server's own wait for a disconnect
+
+    async def _next(self) -> Message:
+        try:
+            message = await self._receive()
+        except BaseException as exc:
+            self.error = exc
+            self._record.aborted = True
+            raise
         if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
+            self._record.aborted = not self.ended
+            return message
+        self._keep(message.get("body", b""))
+        self.ended = not message.get("more_body", False)
+        return message
+
+    def _record_size(self) -> int:
+        return self._record.body_size or 0
+
+    def _keep(self, chunk: bytes) -> None:
+        self._record.body_size = self._record_size() + len(chunk)
+        room = len(chunk) if self._limit is None else self._limit - self._kept_size
+        if room > 0 and chunk:
+            self._kept.append(chunk[:room])
+            self._kept_size += min(room, len(chunk))
+
+    def finish(self) -> None:
+        """Store the kept bytes in the record."""
+        self._record.body = b"".join(self._kept)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+def _answers_unread(rule: FaultRule | None) -> bool:
+    """Whether the rule answers without running the handler (so nothing reads the body)."""
+    return rule is not None and rule.kind in (FaultKind.RESPOND, FaultKind.DROP_BEFORE)
 
 
 def _internal_error(problem: str) -> list[Message]:
@@ -164,7 +221,6 @@ class EmulatorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body, whole = await _read_body(receive)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         record = RecordedRequest(
             method=scope["method"],
@@ -173,32 +229,47 @@ class EmulatorMiddleware:
             headers=httpx.Headers(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             ),
-            body=body if self.body_limit is None else body[: self.body_limit],
-            body_size=len(body),
-            aborted=not whole,
+            body=b"",
         )
-        self.log.append(record)
-        if not whole:
+        body = _Body(receive, record, self.body_limit)
+        try:
+            await body.prefetch()
+            if _answers_unread(self.faults.peek(record.method, record.path)):
+                await body.drain()  # a canned answer comes after the whole request, as before
+        finally:
+            body.finish()
+            self.log.append(record)
+        if record.aborted:
             # A handler given the part that arrived would act on a request nobody sent.
             return
-        replay = _replay(body, receive)
+        try:
+            await self._answer(scope, body.receive, send, record)
+        finally:
+            body.finish()
+        if body.error is not None:
+            raise body.error
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, record: RecordedRequest
+    ) -> None:
+        """Run the handler, or play the first fault rule matching the request."""
         rule = self.faults.take(record.method, record.path)
         if rule is None:
-            await self._run(scope, replay, send, record, deliver=True)
+            await self._run(scope, receive, send, record, deliver=True)
             return
         record.fault = rule.kind.value
         if rule.kind is FaultKind.RESPOND:
             await self._respond(rule, send, record)
         elif rule.kind is FaultKind.RESPOND_AFTER:
-            await self._run(scope, replay, send, record, deliver=False)
+            await self._run(scope, receive, send, record, deliver=False)
             await self._respond(rule, send, record)
         elif rule.kind is FaultKind.DROP_BEFORE:
             await self._drop(scope, send, after_handler=False)
         elif rule.kind is FaultKind.DROP_AFTER:
-            await self._run(scope, replay, send, record, deliver=False)
+            await self._run(scope, receive, send, record, deliver=False)
             await self._drop(scope, send, after_handler=True)
         else:
-            await self._delay(rule, scope, replay, send, record)
+            await self._delay(rule, scope, receive, send, record)
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, record: RecordedRequest, *, deliver: bool
@@ -209,8 +280,8 @@ class EmulatorMiddleware:
 
         async def capture(message: Message) -> None:
             nonlocal refused
-            if refused:
-                return
+            if refused or record.aborted:
+                return  # an aborted request has nobody to answer
             if message["type"] == "http.response.start":
                 problem = first_invalid_header(message.get("headers", []))
                 if problem is not None:
@@ -234,6 +305,9 @@ class EmulatorMiddleware:
 
         record.handled = True
         await self.app(scope, receive, capture)
+        if record.aborted:
+            # The body never ended: the handler refused to act on a part of it.
+            record.handled = False
         return kept
 
     async def _respond(self, rule: FaultRule, send: Send, record: RecordedRequest) -> None:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
+import re
 import secrets
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 OWNER = "Owner"
 COLLABORATOR = "Collaborator"
@@ -19,6 +23,9 @@ MAX_HISTORY = 50
 """Releases kept per deployment (the official Azure backend trims history to 50)."""
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+_BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""The ids ``BlobStore`` makes (37 characters) with room to spare, and nothing a file system
+could read as a path or refuse as too long."""
 
 
 def new_id() -> str:
@@ -182,21 +189,42 @@ class BlobStore:
             self._dir.mkdir(parents=True, exist_ok=True)
 
     def put(self, data: bytes) -> str:
+        return self.put_file(io.BytesIO(data))
+
+    def put_file(self, file: IO[bytes]) -> str:
+        """Store what ``file`` holds from its start (copied a chunk at a time to a directory);
+        blocking, so the server calls it off its event loop."""
         blob_id = generate_secure_key(new_id())
+        file.seek(0)
         if self._dir is not None:
-            (self._dir / blob_id).write_bytes(data)
+            with (self._dir / blob_id).open("wb") as out:
+                shutil.copyfileobj(file, out)
             self._on_disk.add(blob_id)
         else:
-            self._memory[blob_id] = data
+            self._memory[blob_id] = file.read()
         return blob_id
 
     def get(self, blob_id: str) -> bytes | None:
-        if self._dir is not None:
-            if "/" in blob_id or "\\" in blob_id or blob_id in ("", ".", ".."):
+        """The blob's bytes; None for an id this store could not have made (any length, any
+        character) or does not hold."""
+        path = self.path_of(blob_id)
+        if path is not None:
+            try:
+                return path.read_bytes()
+            except OSError:
                 return None
-            path = self._dir / blob_id
-            return path.read_bytes() if path.is_file() else None
-        return self._memory.get(blob_id)
+        return self._memory.get(blob_id) if _BLOB_ID.fullmatch(blob_id) else None
+
+    def path_of(self, blob_id: str) -> Path | None:
+        """The file of a blob kept under the directory (None in memory, or when there is none),
+        so a download can stream it."""
+        if self._dir is None or not _BLOB_ID.fullmatch(blob_id):
+            return None
+        path = self._dir / blob_id
+        try:
+            return path if path.is_file() else None
+        except OSError:
+            return None
 
     def delete(self, blob_id: str) -> None:
         """Forget a blob (and remove its file); unknown ids are ignored."""
@@ -211,7 +239,7 @@ class BlobStore:
     @property
     def size(self) -> int:
         """Bytes held in memory (blobs under a directory count nothing)."""
-        return sum(len(data) for data in self._memory.values())
+        return sum(len(data) for data in list(self._memory.values()))  # a worker may add one
 
 
 class Store:

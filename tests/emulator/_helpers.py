@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,67 @@ def emulator_cli(*args: str) -> Iterator[subprocess.Popen[str]]:
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()
+
+
+MIB = 1024 * 1024
+_ZEROS = bytes(MIB)
+
+
+class _RepeatedDeflate:
+    """zipfile's compressor for a run of 1 MiB zero blocks: after a full flush every block
+    deflates to the same bytes, so they are compressed once (a 2 GiB entry costs only its CRC)."""
+
+    def __init__(self) -> None:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        self.block = compressor.compress(_ZEROS) + compressor.flush(zlib.Z_FULL_FLUSH)
+        self.tail = compressor.flush()
+
+    def compress(self, data: bytes) -> bytes:
+        assert data == _ZEROS
+        return self.block
+
+    def flush(self) -> bytes:
+        return self.tail
+
+
+def zip_bomb(unpacked: int, name: str = "bomb.js") -> bytes:
+    """A zip of one entry of ``unpacked`` zero bytes (whole MiB) that declares its size honestly:
+    about 1 KiB per MiB (2 GiB in a 2 MB zip)."""
+    buf = io.BytesIO()
+    archive = zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)
+    with archive, archive.open(name, "w", force_zip64=True) as entry:
+        entry._compressor = _RepeatedDeflate()  # type: ignore[attr-defined]
+        for _ in range(unpacked // MIB):
+            entry.write(_ZEROS)
+    return buf.getvalue()
+
+
+class LazyBody:
+    """A request body of ``total`` bytes made chunk by chunk as the client sends it (never held
+    whole), after an optional ``head``; ``sent`` counts what the client took."""
+
+    def __init__(self, total: int, *, head: bytes = b"", tail: bytes = b"", chunk: int = MIB):
+        self.total = total
+        self.head = head
+        self.tail = tail
+        self.chunk = chunk
+        self.sent = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.head:
+            yield self.head
+        block = b"x" * self.chunk
+        while self.sent < self.total:
+            self.sent += self.chunk
+            yield block
+        if self.tail:
+            yield self.tail
+
+
+def multipart_head(boundary: str, info: str = '{"appVersion": "1.0.0"}') -> bytes:
+    """The start of a release upload up to the first byte of its ``package`` file."""
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="packageInfo"\r\n\r\n{info}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="package"; filename="a.zip"\r\n'
+        "Content-Type: application/zip\r\n\r\n"
+    ).encode()

@@ -169,10 +169,12 @@ class ClassicBase:
         rate_limit: int | None,
         rate_limit_window: float,
         max_package_size: int,
+        max_unpacked_size: int,
     ) -> None:
         self.store = store
         self.clock = clock
         self.max_package_size = max_package_size
+        self.max_unpacked_size = max_unpacked_size
         self.release_limiter: RateLimiter | None = None
         self.auth_limiter: RateLimiter | None = None
         if rate_limit is not None:

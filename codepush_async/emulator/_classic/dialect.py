@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._clock import Clock
+from .._node.body_parser import read_limited
 from .._node.express_routing import BadParam, Route, Router
 from .._store import Account, Store
 from .accounts import AccountRoutes
@@ -52,6 +53,7 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
         rate_limit: int | None,
         rate_limit_window: float,
         max_package_size: int,
+        max_unpacked_size: int,
     ) -> None:
         super().__init__(
             store,
@@ -59,6 +61,7 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
             rate_limit=rate_limit,
             rate_limit_window=rate_limit_window,
             max_package_size=max_package_size,
+            max_unpacked_size=max_unpacked_size,
         )
         app = "/apps/:appName"
         dep = app + "/deployments/:deploymentName"
@@ -107,6 +110,8 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
         """Answer one request; never raises (unexpected errors become a bare 500)."""
         try:
             response = await self._dispatch(request)
+        except ClientDisconnect:
+            response = send_status(400)  # the client left mid-body: nobody reads this
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             response = send_status(500)
@@ -161,17 +166,18 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
 
     async def _json_body(self, request: Request) -> dict[str, Any] | Response:
         """Parse a body like body-parser: JSON (10 kB cap; unparsable counts as ``{}``) or a
-        URL-encoded form (100 kB cap)."""
+        URL-encoded form (100 kB cap); any other body is left unread (an upload is read by its
+        route, after authentication)."""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
-            raw = await request.body()
-            if len(raw) > FORM_BODY_LIMIT:
+            raw = await read_limited(request, FORM_BODY_LIMIT)
+            if raw is None:
                 return text(413, "request entity too large")
             return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         if content_type != "application/json":
             return {}
-        raw = await request.body()
-        if len(raw) > JSON_BODY_LIMIT:
+        raw = await read_limited(request, JSON_BODY_LIMIT)
+        if raw is None:
             return text(413, "request entity too large")
         if not raw.strip():
             return {}

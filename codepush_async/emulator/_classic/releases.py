@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import contextlib
+import io
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
 
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .._node.coercion import js_truthy
-from .._node.package_hash import hash_with_manifest, serialize_manifest
+from .._node.package_hash import ZipBombError, hash_with_manifest, serialize_manifest
 from .._store import COLLABORATOR, OWNER, Deployment, Package, Store
 from .base import (
     MSG_FINISH_ROLLOUT,
@@ -29,9 +30,11 @@ from .base import (
     socket_ip,
     try_json,
 )
+from .upload import read_upload
 from .validation import rollout_value, validate_package_info
 from .wire import (
     HTTPError,
+    blob_response,
     json_response,
     raw_package,
     rest_metrics,
@@ -41,37 +44,44 @@ from .wire import (
 )
 
 
-async def read_upload(request: Request, max_size: int) -> tuple[bytes | None, object]:
-    """The ``package`` file and the ``packageInfo`` text of a multipart body (None, None when
-    the body is not multipart); 413 when a file is over ``max_size`` bytes."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        return None, None
+@dataclass
+class StagedPackage:
+    """An uploaded package hashed and stored off the event loop, in no release yet.
+
+    ``refusal`` is the answer due when the release reaches its hash (a zip bomb); the blob is
+    deleted on leaving ``staged_package`` unless a release took it (``committed``).
+    """
+
+    size: int
+    package_hash: str = ""
+    manifest: dict[str, str] | None = None
+    blob_id: str = ""
+    refusal: HTTPError | None = None
+    committed: bool = False
+
+
+def _stage(store: Store, file: IO[bytes], max_unpacked: int) -> StagedPackage:
+    """Hash ``file`` (a zip as streams, unpacking at most ``max_unpacked`` bytes) and store it."""
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
     try:
-        form = await request.form(max_files=1000, max_fields=1000)
-    except (MultiPartException, HTTPException, ValueError):
-        return None, None
+        digest, manifest = hash_with_manifest(file, max_unpacked)
+    except ZipBombError as refused:
+        return StagedPackage(size, refusal=HTTPError(413, str(refused)))
+    return StagedPackage(size, digest, manifest, store.blobs.put_file(file))
+
+
+@contextlib.asynccontextmanager
+async def staged_package(
+    store: Store, file: IO[bytes], max_unpacked: int
+) -> AsyncIterator[StagedPackage]:
+    """The upload hashed and stored in a worker thread (other clients are served meanwhile)."""
+    staged = await anyio.to_thread.run_sync(_stage, store, file, max_unpacked)
     try:
-        data: bytes | None = None
-        info: object = None
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                size = value.size
-                content = await value.read()
-                if (size if size is not None else len(content)) > max_size:
-                    megabytes = max_size / (1024 * 1024)
-                    raise HTTPError(
-                        413,
-                        "The uploaded file is larger than the size limit of "
-                        f"{megabytes:g} megabytes.",
-                    )
-                if key == "package" and data is None:
-                    data = content
-            elif key == "packageInfo" and info is None:
-                info = value
-        return data, info
+        yield staged
     finally:
-        await form.close()
+        if not staged.committed and staged.blob_id:
+            store.blobs.delete(staged.blob_id)
 
 
 # The rules below are shared by both dialects: they raise HTTPError(status, message), take
@@ -81,29 +91,30 @@ async def read_upload(request: Request, max_size: int) -> tuple[bytes | None, ob
 def release_package(
     store: Store,
     deployment: Deployment,
-    data: bytes,
+    staged: StagedPackage,
     info: Mapping[str, Any],
     *,
     now: int,
     released_by: str,
 ) -> Package:
-    """Release ``data`` as the deployment's next label; 409 while the current release is an
+    """Release ``staged`` as the deployment's next label; 409 while the current release is an
     unfinished (enabled) rollout, or when the content equals the release it would replace."""
     current = deployment.package
     if current and is_unfinished_rollout(current.rollout) and not current.is_disabled:
         raise HTTPError(409, MSG_FINISH_ROLLOUT)
     app_version = str(info["appVersion"])
     previous_hash = last_hash_same_app_version(deployment.history, app_version)
-    package_hash, manifest = hash_with_manifest(data)
-    if package_hash == previous_hash:
+    if staged.refusal is not None:
+        raise staged.refusal
+    if staged.package_hash == previous_hash:
         raise HTTPError(409, MSG_IDENTICAL_RELEASE)
-    blob_id = store.blobs.put(data)
+    manifest = staged.manifest
     manifest_id = None if manifest is None else store.blobs.put(serialize_manifest(manifest))
     pkg = Package(
         app_version=app_version,
-        package_hash=package_hash,
-        blob_id=blob_id,
-        size=len(data),
+        package_hash=staged.package_hash,
+        blob_id=staged.blob_id,
+        size=staged.size,
         upload_time=now,
         release_method="Upload",
         description=info.get("description"),
@@ -114,6 +125,7 @@ def release_package(
     if "rollout" in info:
         value = info["rollout"]
         pkg.set_rollout(None if value is None else rollout_value(value))
+    staged.committed = True
     return store.commit_package(deployment, pkg, released_by)
 
 
@@ -184,24 +196,25 @@ class ReleaseRoutes(ClassicBase):
             raise HTTPError(429, MSG_TOO_MANY)
 
     async def _release(self, ctx: Ctx) -> Response:
-        data, info_text = await read_upload(ctx.request, self.max_package_size)
-        self._limit_release(ctx)
-        if data is None:
-            raise HTTPError(400, MSG_NO_FILE)
-        parsed = try_json(info_text) if isinstance(info_text, str) else None
-        info: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
-        errors = validate_package_info(info, all_optional=False)
-        if errors:
-            return validation_error(errors)
-        _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        pkg = release_package(
-            self.store,
-            deployment,
-            data,
-            info,
-            now=self._now(),
-            released_by=ctx.account.email,
-        )
+        async with read_upload(ctx.request, self.max_package_size) as upload:
+            self._limit_release(ctx)
+            if upload.package is None:
+                raise HTTPError(400, MSG_NO_FILE)
+            parsed = try_json(upload.info) if isinstance(upload.info, str) else None
+            info: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+            errors = validate_package_info(info, all_optional=False)
+            if errors:
+                return validation_error(errors)
+            async with staged_package(self.store, upload.package, self.max_unpacked_size) as staged:
+                _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
+                pkg = release_package(
+                    self.store,
+                    deployment,
+                    staged,
+                    info,
+                    now=self._now(),
+                    released_by=ctx.account.email,
+                )
         return json_response(
             {"package": rest_package(pkg, ctx.blobs)},
             status=201,
@@ -359,7 +372,5 @@ class ReleaseRoutes(ClassicBase):
     # Blobs (emulator-specific download route, unauthenticated like a public blob URL)
 
     async def _get_blob(self, request: Request, params: dict[str, str]) -> Response:
-        data = self.store.blobs.get(params["blobId"])
-        if data is None:
-            return send_status(404)
-        return Response(data, headers={"content-type": "application/octet-stream"})
+        response = blob_response(self.store.blobs, params["blobId"])
+        return send_status(404) if response is None else response

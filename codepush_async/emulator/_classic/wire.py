@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from .._node.coercion import js_sort_key, locale_key
-from .._store import AccessKey, App, Deployment, MetricCounters, Package
+from .._store import AccessKey, App, BlobStore, Deployment, MetricCounters, Package
 
 HIDDEN_KEY = "(hidden)"
 _LABEL_KEY = re.compile(r"^v[0-9]+$")
@@ -40,6 +40,18 @@ class HTTPError(Exception):
 
     def response(self) -> Response:
         return text(self.status, self.message)
+
+
+def blob_response(blobs: BlobStore, blob_id: str) -> Response | None:
+    """A package download: a blob on disk streams from its file, one in memory is sent whole;
+    None when there is no such blob."""
+    path = blobs.path_of(blob_id)
+    if path is not None:
+        return FileResponse(path, media_type="application/octet-stream")
+    data = blobs.get(blob_id)
+    if data is None:
+        return None
+    return Response(data, headers={"content-type": "application/octet-stream"})
 
 
 def common_headers() -> dict[str, str]:

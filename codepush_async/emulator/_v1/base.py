@@ -8,12 +8,15 @@ from .._store import App, Deployment, Store
 
 
 class V1Base:
-    """The store, the clock and the upload limit; handlers take the classic ``Ctx``."""
+    """The store, the clock and the upload limits; handlers take the classic ``Ctx``."""
 
-    def __init__(self, store: Store, clock: Clock, *, max_package_size: int) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, *, max_package_size: int, max_unpacked_size: int
+    ) -> None:
         self.store = store
         self.clock = clock
         self.max_package_size = max_package_size
+        self.max_unpacked_size = max_unpacked_size
 
     def _now(self) -> int:
         return epoch_ms(self.clock)

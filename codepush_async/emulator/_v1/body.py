@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .._classic.validation import Validator, validate
+from .._node.body_parser import read_limited
 from .._store import COLLABORATOR
 from .errors import V1Error, invalid_parameter, raise_field_errors
 
@@ -26,13 +27,13 @@ _JSON_TYPES = ("application/json", "")
 async def json_body(request: Request) -> dict[str, Any]:
     """The body as a JSON object (``{}`` when empty); 400 when it is not one, 413 when large."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
+    raw = await read_limited(request, JSON_BODY_LIMIT)
+    if raw is None:
+        raise V1Error(413, f"The request body is larger than {JSON_BODY_LIMIT} bytes.")
     if not raw.strip():
         return {}
     if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
         raise invalid_parameter("body", "The request body must be JSON (application/json).")
-    if len(raw) > JSON_BODY_LIMIT:
-        raise V1Error(413, f"The request body is larger than {JSON_BODY_LIMIT} bytes.")
     try:
         parsed = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._classic.base import Ctx, Handler, request_client_ip, socket_ip
-from .._classic.wire import HTTPError
+from .._classic.wire import HTTPError, blob_response
 from .._clock import Clock
 from .._node.express_rate_limit import RateLimitResult
 from .._node.express_routing import BadParam, Route, Router
@@ -53,8 +53,14 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
         rate_limit: int | None,
         rate_limit_window: float,
         max_package_size: int,
+        max_unpacked_size: int,
     ) -> None:
-        super().__init__(store, clock, max_package_size=max_package_size)
+        super().__init__(
+            store,
+            clock,
+            max_package_size=max_package_size,
+            max_unpacked_size=max_unpacked_size,
+        )
         self.limits = V1RateLimits(rate_limit, rate_limit_window, clock)
         app = "/apps/:appName"
         dep = app + "/deployments/:deploymentName"
@@ -87,6 +93,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
         rate-limit headers when they happen in a handler)."""
         try:
             response = await self._dispatch(request)
+        except ClientDisconnect:
+            response = V1Error(400, "The client left before its request body ended.").response()
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             response = V1Error(500, MSG_INTERNAL).response()
@@ -123,10 +131,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
             return None
         if matched is None:
             return None
-        data = self.store.blobs.get(matched[1]["blobId"])
-        if data is None:
-            return V1Error(404, "Blob not found.").response()
-        return Response(data, headers={"content-type": "application/octet-stream"})
+        response = blob_response(self.store.blobs, matched[1]["blobId"])
+        return V1Error(404, "Blob not found.").response() if response is None else response
 
     async def _route(self, request: Request, method: str, path: str, account: Account) -> Response:
         try:
@@ -144,6 +150,8 @@ class V1Dialect(TokenRoutes, AppRoutes, DeploymentRoutes, ReleaseRoutes):
             return V1Error.from_rule(exc).response()
         except V1Error as exc:
             return exc.response()
+        except ClientDisconnect:
+            raise
         except Exception:
             logger.exception("codepush emulator: unhandled error")
             return V1Error(500, MSG_INTERNAL).response()

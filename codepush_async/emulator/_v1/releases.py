@@ -5,7 +5,13 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from .._classic.base import MSG_NO_FILE, Ctx, try_json
-from .._classic.releases import patch_package, read_upload, release_package, release_to_patch
+from .._classic.releases import (
+    patch_package,
+    release_package,
+    release_to_patch,
+    staged_package,
+)
+from .._classic.upload import read_upload
 from .._classic.validation import validate_package_info
 from .._classic.wire import json_response
 from .._store import COLLABORATOR
@@ -21,24 +27,25 @@ class ReleaseRoutes(V1Base):
     """``/api/v1/apps/:app/deployments/:dep/release`` and ``.../releases``."""
 
     async def _release(self, ctx: Ctx) -> Response:
-        data, info_text = await read_upload(ctx.request, self.max_package_size)
-        if data is None:
-            raise invalid_parameter("package", MSG_NO_FILE)
-        if info_text is None:
-            raise invalid_parameter("packageInfo", "Field is required")
-        info = try_json(info_text) if isinstance(info_text, str) else None
-        if not isinstance(info, dict):
-            raise invalid_parameter("packageInfo", "Field must be a JSON object")
-        raise_field_errors(validate_package_info(info, all_optional=False))
-        _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        pkg = release_package(
-            self.store,
-            deployment,
-            data,
-            info,
-            now=self._now(),
-            released_by=ctx.account.email,
-        )
+        async with read_upload(ctx.request, self.max_package_size) as upload:
+            if upload.package is None:
+                raise invalid_parameter("package", MSG_NO_FILE)
+            if upload.info is None:
+                raise invalid_parameter("packageInfo", "Field is required")
+            info = try_json(upload.info) if isinstance(upload.info, str) else None
+            if not isinstance(info, dict):
+                raise invalid_parameter("packageInfo", "Field must be a JSON object")
+            raise_field_errors(validate_package_info(info, all_optional=False))
+            async with staged_package(self.store, upload.package, self.max_unpacked_size) as staged:
+                _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
+                pkg = release_package(
+                    self.store,
+                    deployment,
+                    staged,
+                    info,
+                    now=self._now(),
+                    released_by=ctx.account.email,
+                )
         return json_response({"release": release(pkg, ctx.blobs)}, status=201)
 
     async def _list_releases(self, ctx: Ctx) -> Response:
