@@ -12,7 +12,6 @@ import importlib
 import importlib.util
 import math
 import sys
-import urllib.request
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 from urllib.parse import urlsplit
 
@@ -485,6 +484,8 @@ def _no_silent_resend(client: Any) -> None:
 def _env_proxy(scheme: str, host: str | None) -> str | None:
     """The proxy ``HTTP(S)_PROXY`` names for the server unless ``NO_PROXY`` covers it, as httpx
     takes it (SOCKS ones are left out: aiohttp cannot use them)."""
+    import urllib.request  # 40 ms to import: only aiohttp clients need it
+
     proxy = urllib.request.getproxies().get(scheme)
     if not proxy or _is_socks(proxy) or (host and urllib.request.proxy_bypass(host)):
         return None
