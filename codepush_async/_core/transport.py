@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, Union
 from urllib.parse import urlsplit
 
 import anyio
+import sniffio
 
 from .._exceptions import APIConnectionError, APITimeoutError, ResponseDecodeError
 from .._wire.codec import StreamingContent, WireRequest, WireResponse
@@ -125,10 +126,18 @@ def _installed(name: str) -> bool:
     return name in _loaded or importlib.util.find_spec(name) is not None
 
 
+def _under_trio() -> bool:
+    try:
+        return sniffio.current_async_library() == "trio"
+    except sniffio.AsyncLibraryNotFoundError:  # built outside any event loop
+        return False
+
+
 def _fastest(proxy: object) -> str:
-    """The fastest installed backend that can use ``proxy`` (aiohttp speaks no SOCKS)."""
+    """The fastest installed backend that can use ``proxy`` and the running event loop
+    (aiohttp speaks no SOCKS and runs on asyncio only)."""
     for name in _AUTO_ORDER:
-        if name == "aiohttp" and _is_socks(proxy):
+        if name == "aiohttp" and (_is_socks(proxy) or _under_trio()):
             continue
         if _installed(name):
             return name
@@ -388,6 +397,9 @@ class _AiohttpSession(_Session):
 
     def _open(self) -> Any:
         """Our session, made on first use: aiohttp binds it to the running event loop."""
+        if _under_trio():
+            raise RuntimeError("backend='aiohttp' runs on asyncio only: use backend='httpx' "
+                               "(or 'httpx2') under trio")
         module = self._module
         connector = self._connector or module.TCPConnector(limit=100, keepalive_timeout=5.0)
         # trust_env stays off: it would read ~/.netrc on every request and could replace the
@@ -449,7 +461,7 @@ class _AiohttpSession(_Session):
                 raise
         return WireResponse(
             status_code=response.status,
-            headers={k.lower(): v for k, v in response.headers.items()},
+            headers=_joined(response.headers.items()),
             content=content,
         )
 
@@ -472,6 +484,15 @@ def _is_decoding(exc: BaseException, module: Any) -> bool:
     return isinstance(cause, module.http_exceptions.ContentEncodingError) or (
         "content-encoding" in str(exc).lower()
     )
+
+
+def _joined(items: Any) -> dict[str, str]:
+    """Header names lower-cased, a repeated header's values joined with ", " (as httpx does)."""
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
 
 
 def _no_silent_resend(client: Any) -> None:

@@ -157,3 +157,14 @@ async def test_urls_are_built_once_per_path(recorder: Recorder) -> None:
     url_type = importlib.import_module("yarl").URL if BACKEND == "aiohttp" else httpx.URL
     assert isinstance(session.url_for("/apps"), url_type)
     await session.aclose()
+
+
+def test_auto_skips_aiohttp_under_trio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp runs on asyncio only: a client built under trio gets httpx2 or httpx."""
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
+    monkeypatch.setattr(transport_module, "_under_trio", lambda: True)
+    assert AsyncCodePush(ACCESS_KEY).backend == AVAILABLE[0]
+    if "aiohttp" in INSTALLED:
+        pinned = AsyncCodePush(ACCESS_KEY, backend="aiohttp")._requester.state.http._session
+        with pytest.raises(RuntimeError, match="asyncio only"):
+            pinned._open()  # type: ignore[union-attr]
