@@ -434,13 +434,24 @@ class _AiohttpSession(_Session):
                 raise RuntimeError("the client is closed")
             client = self._open()
         body = request.content
+        if not isinstance(body, bytes):
+            return await self._stream(client, request, url, body, timeouts)
+        try:
+            return await self._exchange(client, request, url, body or None, timeouts)
+        except (asyncio.TimeoutError, self._module.ClientError) as exc:
+            raise self._error(request, exc) from _bare(exc)
+
+    async def _stream(
+        self, client: Any, request: WireRequest, url: Any, body: StreamingContent,
+        timeouts: Timeouts,
+    ) -> WireResponse:
+        """Send a streamed body, each chunk within the write timeout."""
         with anyio.CancelScope() as scope:
-            data = body or None if isinstance(body, bytes) else _WriteDeadline(
-                body, timeouts.write, scope)
+            data = _WriteDeadline(body, timeouts.write, scope)
             try:
                 return await self._exchange(client, request, url, data, timeouts)
             except (asyncio.TimeoutError, self._module.ClientError) as exc:
-                if not isinstance(data, _WriteDeadline) or data.error is None:
+                if data.error is None:
                     raise self._error(request, exc) from _bare(exc)
             raise _own(data.error)  # the body's own error (a file that changed), as httpx does
         raise _connection_error(  # the write deadline passed
