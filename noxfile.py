@@ -21,10 +21,14 @@ def _group(name: str) -> list[str]:
 
 
 @nox.session
-@nox.parametrize("backend", ["httpx", "httpx2"])
+@nox.parametrize("backend", ["httpx", "httpx2", "aiohttp"])
 def tests(session: nox.Session, backend: str) -> None:
-    """The unit, wire, emulator and contract test suite, on each HTTP backend."""
-    extras = "emulator" if backend == "httpx" else "emulator,httpx2"
+    """The unit, wire, emulator and contract test suite, on each HTTP backend.
+
+    Clients without a transport run on ``backend``; the in-process ones on httpx (httpx2 in
+    the httpx2 session): aiohttp has no in-process transport.
+    """
+    extras = "emulator" if backend == "httpx" else f"emulator,{backend}"
     session.install("-e", f".[{extras}]", *_group("test"))
     session.run(
         "pytest",

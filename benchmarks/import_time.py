@@ -5,7 +5,7 @@ Each round starts ``python -c pass`` (the interpreter alone), ``import httpx``,
 the chosen backend), in a shuffled order; the cost of an import is its wall time minus the
 bare interpreter's in the same round. Prints medians, the p10..p90 spread and the ratios
 (target: ``import codepush_async`` / ``import httpx`` <= 1.5x). Usage:
-``python benchmarks/import_time.py [--rounds 40] [--backend httpx|httpx2]``.
+``python benchmarks/import_time.py [--rounds 40] [--backend httpx|httpx2|aiohttp]``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def run(code: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--backend", default="httpx", choices=("httpx", "httpx2"))
+    parser.add_argument("--backend", default="httpx", choices=("httpx", "httpx2", "aiohttp"))
     args = parser.parse_args()
     snippets = {k: v.format(backend=args.backend) for k, v in SNIPPETS.items()}
     for code in snippets.values():  # warm the file cache and the .pyc files

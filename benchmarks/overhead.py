@@ -1,6 +1,6 @@
 """SDK vs the raw HTTP client doing the same requests, on each backend, against ``_canned.py``.
 
-The server runs in its own process. For each backend (httpx, and httpx2 when installed):
+The server runs in its own process. For each installed backend (aiohttp, httpx2, httpx):
 
 - sequential: ``apps.list``, a 50-package ``history`` and ``patch``; each round times a batch
   of SDK calls and a batch of the same raw requests (order alternating), the figure is the
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _raw import BACKENDS, raw_client
 from _stats import spread, verdict
 
 from codepush_async import AsyncCodePush, __version__
@@ -106,7 +107,7 @@ async def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
     module = importlib.import_module(backend)
     print(f"\n== backend {backend} {module.__version__} ==")
     async with AsyncCodePush(KEY, url, backend=backend, flavor="official") as cp, \
-            module.AsyncClient() as client:
+            raw_client(backend) as client:
         sdk, raw = sdk_calls(cp), raw_calls(client, url, backend)
         for name in sdk:  # warm both connection pools and every code path
             await sdk[name]()
@@ -152,10 +153,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrent-rounds", type=int, default=6)
-    parser.add_argument("--backend", action="append", choices=("httpx", "httpx2"))
+    parser.add_argument("--backend", action="append", choices=BACKENDS)
     args = parser.parse_args()
     backends = args.backend or [
-        name for name in ("httpx", "httpx2") if importlib.util.find_spec(name) is not None
+        name for name in BACKENDS if importlib.util.find_spec(name) is not None
     ]
     server = subprocess.Popen(
         [sys.executable, str(HERE / "_canned.py")], stdout=subprocess.PIPE, text=True

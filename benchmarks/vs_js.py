@@ -5,8 +5,9 @@ each in its own process, with a self-signed certificate for HTTPS). The mix is a
 deployment get, history and patch. Each client (the JS SDK under node, and the SDK on each
 installed backend) runs in its own process and is handed one round at a time; rounds rotate
 the clients' order and alternate the emulators. Wall time and the client process's CPU per
-call are the figures (median [p10..p90]); targets: SDK at least as fast as the JS SDK in
-both over HTTP, at least 2x faster over HTTPS (the JS SDK opens a connection per call).
+call are the figures (median [p10..p90]); targets (issue 21): JS wall / SDK wall >= 1.2 over
+HTTP and >= 2.5 over HTTPS (the JS SDK opens a connection per call), and less client CPU per
+call than the JS SDK.
 ``--raw`` adds each backend alone doing the same requests: the floor under the SDK's figures.
 
 The JS SDK is installed from npm into ``--cache`` (default ``~/.cache/codepush-async-bench``)
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _raw import BACKENDS
 from _stats import spread, verdict
 
 from codepush_async import AsyncCodePush
@@ -39,22 +41,21 @@ JS_SDK = "code-push@3.1.5"
 
 PY_WORKER = r"""
 import asyncio, json, ssl, sys, time
-import importlib
 from codepush_async import AsyncCodePush
 
 backend, calls, concurrency, cafile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 raw = sys.argv[5] == "raw"  # the backend alone, same requests: what bounds the SDK
-module = importlib.import_module(backend)
+sys.path.insert(0, sys.argv[6])
+from _raw import raw_client, sdk_transport
 clients = {}
 
 def client(url, key):
     if url not in clients:
-        transport = None
-        if url.startswith("https:"):
-            transport = module.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=cafile))
+        context = ssl.create_default_context(cafile=cafile) if url.startswith("https:") else None
         if raw:
-            clients[url] = module.AsyncClient(transport=transport)
+            clients[url] = raw_client(backend, context)
         else:
+            transport = sdk_transport(backend, context)
             clients[url] = AsyncCodePush(key, url, backend=backend, transport=transport)
     return clients[url]
 
@@ -212,7 +213,8 @@ def run_mode(mode: str, args: argparse.Namespace, js_folder: Path, tmp: Path) ->
             for kind in ("sdk", "raw") if args.raw else ("sdk",):
                 workers.append(Worker(
                     f"SDK ({backend})" if kind == "sdk" else f"raw {backend}",
-                    [sys.executable, "-c", PY_WORKER, backend, *counts, str(cafile), kind],
+                    [sys.executable, "-c", PY_WORKER, backend, *counts, str(cafile), kind,
+                     str(HERE)],
                     env,
                 ))
         for worker in workers:  # warm-up on both emulators, not counted
@@ -231,7 +233,7 @@ def run_mode(mode: str, args: argparse.Namespace, js_folder: Path, tmp: Path) ->
             walls = [r["wall"] for r in rows]
             cpus = [r["cpu_ms_per_call"] for r in rows]
             print(f"  {name:14} wall {spread(walls)} s, client CPU {spread(cpus)} ms/call")
-        target = 2.0 if mode == "https" else 1.0
+        target = 2.5 if mode == "https" else 1.2
         for name, rows in results.items():
             if name == "JS SDK":
                 continue
@@ -243,7 +245,7 @@ def run_mode(mode: str, args: argparse.Namespace, js_folder: Path, tmp: Path) ->
             print(f"  JS / {name}: wall {spread(wall)}x "
                   f"({verdict(statistics.median(wall), target, at_most=False)}), "
                   f"CPU per call {spread(cpu)}x "
-                  f"({verdict(statistics.median(cpu), target, at_most=False)})")
+                  f"({verdict(statistics.median(cpu), 1.0, at_most=False)})")
     finally:
         for worker in workers:
             worker.stop()
@@ -265,7 +267,7 @@ def main() -> None:
     for tool in ("node", "npm", "openssl"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is needed for this benchmark")
-    args.backends = [b for b in ("httpx", "httpx2") if importlib.util.find_spec(b) is not None]
+    args.backends = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
     js_folder = install_js_sdk(args.cache)
     print("figures: median [p10..p90] over rotated rounds; the machine is shared, so absolute")
     print("times are noise and the per-round ratios are the result")

@@ -98,8 +98,9 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     Use it as ``async with AsyncCodePush(key, server_url) as cp:`` (or call
     ``aclose()``); the access key is never printed, logged or put in an error.
-    ``backend`` is the HTTP library: ``"httpx"``, ``"httpx2"``, or ``"auto"`` (the one a
-    given ``transport``/``http_client`` belongs to, else httpx2 when installed).
+    ``backend`` is the HTTP library: ``"aiohttp"``, ``"httpx"``, ``"httpx2"``, or ``"auto"``
+    (the one a given ``transport``/``http_client`` belongs to, else the fastest installed:
+    aiohttp, httpx2, httpx).
     """
 
     def __init__(
@@ -227,7 +228,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     @property
     def backend(self) -> str:
-        """The HTTP library in use: ``"httpx"`` or ``"httpx2"``."""
+        """The HTTP library in use: ``"aiohttp"``, ``"httpx"`` or ``"httpx2"``."""
         return self._requester.state.http.backend.name
 
     @property

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from codepush_async import AsyncCodePush
+from codepush_async._core import transport as transport_module
 from codepush_async._release.hashing import package_hash
-from tests._backend import BACKEND, httpx
+from tests._backend import BACKEND, TRANSPORT_BACKEND, httpx
 
 ACCESS_KEY = "k3y_Secret-0123456789"
 SERVER = "https://codepush.example.com"
@@ -20,6 +21,12 @@ SERVER = "https://codepush.example.com"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def auto_picks_the_suite_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``backend="auto"`` without a transport picks the suite's backend, not the fastest."""
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", (BACKEND,))
 
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
@@ -133,5 +140,5 @@ async def cp(recorder: Recorder, clock: FakeClock) -> AsyncIterator[AsyncCodePus
 
 @pytest.fixture
 def codepush_backend() -> str:
-    """The plugin's ``codepush_client`` runs on the suite's backend."""
-    return BACKEND
+    """The plugin's ``codepush_client`` (in-process) runs on the suite's transport backend."""
+    return TRANSPORT_BACKEND

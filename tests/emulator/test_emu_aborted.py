@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import pytest
 
@@ -108,6 +109,7 @@ async def test_an_sdk_release_abandoned_mid_body_is_recorded_as_aborted(tmp_path
         with pytest.raises(PackageChangedError):
             await cp.releases.release("App", "Staging", bundle, "1.0.0",
                                       on_progress=grow_once_streaming)
-        record = wait_for(aborted(emu, "POST", RELEASE))
+        # Waited in a thread: the loop must run for a backend to close the connection.
+        record = await anyio.to_thread.run_sync(wait_for, aborted(emu, "POST", RELEASE))
         assert (record.aborted, record.handled, record.status) == (True, False, None)
         assert await cp.releases.history("App", "Staging") == []

@@ -1,4 +1,4 @@
-"""Choosing the HTTP backend (httpx or httpx2) and what each choice sends."""
+"""Choosing the HTTP backend (aiohttp, httpx or httpx2) and what each choice sends."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from tests.conftest import ACCESS_KEY, Recorder
 
 pytestmark = pytest.mark.anyio
 
-# httpx is a dependency, httpx2 an extra: the httpx2 nox session has both.
-AVAILABLE = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name) is not None]
+# httpx is a dependency, httpx2 and aiohttp extras: their nox sessions install them.
+INSTALLED = [
+    name for name in ("aiohttp", "httpx2", "httpx") if importlib.util.find_spec(name) is not None
+]
+AVAILABLE = [name for name in INSTALLED if name != "aiohttp"]  # those with mock transports
 
 
 def mock(name: str, recorder: Recorder) -> Any:
@@ -50,38 +53,63 @@ async def test_auto_follows_the_http_client_given(name: str, recorder: Recorder)
         assert await cp.apps.list() == []
 
 
-def test_auto_prefers_httpx2_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = "httpx2" if "httpx2" in AVAILABLE else "httpx"
-    assert AsyncCodePush(ACCESS_KEY).backend == expected
+@pytest.mark.parametrize("missing", [(), ("aiohttp",), ("aiohttp", "httpx2")])
+def test_auto_picks_the_fastest_installed(
+    monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
+    monkeypatch.setattr(transport_module, "_loaded", {})
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name: None if name == "httpx2" else real_find_spec(name)
+        importlib.util, "find_spec", lambda name: None if name in missing else real_find_spec(name)
     )
-    assert AsyncCodePush(ACCESS_KEY).backend == "httpx"
+    expected = next(name for name in INSTALLED if name not in missing)
+    assert AsyncCodePush(ACCESS_KEY).backend == expected
 
 
-@pytest.mark.parametrize("name", AVAILABLE)
+def test_auto_skips_aiohttp_for_a_socks_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
+    chosen = transport_module.resolve_backend("auto", None, "socks5://127.0.0.1:1080")
+    assert chosen.name == next(name for name in INSTALLED if name != "aiohttp")
+    if "aiohttp" in INSTALLED:
+        with pytest.raises(ValueError, match=r"proxy must be an http:// or https:// URL"):
+            AsyncCodePush(ACCESS_KEY, proxy="socks5://127.0.0.1:1080", backend="aiohttp")
+
+
+def test_auto_follows_the_emulator_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process transport is an httpx (and httpx2) transport: auto never picks aiohttp."""
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
+    cp = AsyncCodePush(ACCESS_KEY, transport=CodePushEmulator().transport)
+    assert cp.backend == AVAILABLE[0]
+
+
+@pytest.mark.parametrize("name", INSTALLED)
 def test_backend_can_be_pinned(name: str) -> None:
     assert AsyncCodePush(ACCESS_KEY, backend=name).backend == name
 
 
 def test_unknown_backend() -> None:
-    with pytest.raises(ValueError, match="backend must be 'auto', 'httpx' or 'httpx2', got 'aiohttp'"):
-        AsyncCodePush(ACCESS_KEY, backend="aiohttp")
+    with pytest.raises(
+        ValueError, match="backend must be 'auto', 'aiohttp', 'httpx' or 'httpx2', got 'requests'"
+    ):
+        AsyncCodePush(ACCESS_KEY, backend="requests")
 
 
-def test_missing_backend_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", ["httpx2", "aiohttp"])
+def test_missing_backend_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     monkeypatch.setattr(transport_module, "_loaded", {})
     real_import = importlib.import_module
 
-    def without_httpx2(name: str, package: str | None = None) -> types.ModuleType:
-        if name == "httpx2":
-            raise ModuleNotFoundError("No module named 'httpx2'")
-        return real_import(name, package)
+    def without(module: str, package: str | None = None) -> types.ModuleType:
+        if module == name:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(module, package)
 
-    monkeypatch.setattr(importlib, "import_module", without_httpx2)
-    with pytest.raises(ImportError, match=r"pip install 'codepush-async\[httpx2\]'"):
-        AsyncCodePush(ACCESS_KEY, backend="httpx2")
+    monkeypatch.setattr(importlib, "import_module", without)
+    with pytest.raises(ImportError, match=rf"pip install 'codepush-async\[{name}\]'"):
+        AsyncCodePush(ACCESS_KEY, backend=name)
 
 
 def test_a_transport_of_the_other_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,9 +123,13 @@ def test_a_transport_of_the_other_backend_is_refused(monkeypatch: pytest.MonkeyP
 
 
 def test_a_transport_of_no_backend_is_refused() -> None:
-    with pytest.raises(TypeError, match=f"transport must be an {BACKEND}.AsyncBaseTransport"):
+    transport, client = (
+        ("BaseConnector", "ClientSession") if BACKEND == "aiohttp"
+        else ("AsyncBaseTransport", "AsyncClient")
+    )
+    with pytest.raises(TypeError, match=f"transport must be an {BACKEND}.{transport}"):
         AsyncCodePush(ACCESS_KEY, backend=BACKEND, transport=object())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=f"http_client must be an {BACKEND}.AsyncClient"):
+    with pytest.raises(TypeError, match=f"http_client must be an {BACKEND}.{client}"):
         AsyncCodePush(ACCESS_KEY, backend=BACKEND, http_client=object())  # type: ignore[arg-type]
 
 
@@ -116,11 +148,23 @@ async def test_the_emulator_transport_serves_either_backend(name: str) -> None:
 
 
 async def test_urls_are_built_once_per_path(recorder: Recorder) -> None:
-    async with AsyncCodePush(ACCESS_KEY, "https://example.com/base", transport=mock(BACKEND, recorder)) as cp:
-        session = cp._requester.state.http
-        assert session.url_for("/apps") is session.url_for("/apps")
-        assert str(session.url_for("/apps/a%2Fb")) == "https://example.com/base/apps/a%2Fb"
-        for index in range(transport_module._URL_CACHE_SIZE + 5):
-            session.url_for(f"/apps/{index}")
-        assert len(session._urls) <= transport_module._URL_CACHE_SIZE
-    assert isinstance(session.url_for("/apps"), httpx.URL)
+    session = transport_module.HttpSession("https://example.com/base", backend=BACKEND)
+    assert session.url_for("/apps") is session.url_for("/apps")
+    assert str(session.url_for("/apps/a%2Fb")) == "https://example.com/base/apps/a%2Fb"
+    for index in range(transport_module._URL_CACHE_SIZE + 5):
+        session.url_for(f"/apps/{index}")
+    assert len(session._urls) <= transport_module._URL_CACHE_SIZE
+    url_type = importlib.import_module("yarl").URL if BACKEND == "aiohttp" else httpx.URL
+    assert isinstance(session.url_for("/apps"), url_type)
+    await session.aclose()
+
+
+def test_auto_skips_aiohttp_under_trio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp runs on asyncio only: a client built under trio gets httpx2 or httpx."""
+    monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
+    monkeypatch.setattr(transport_module, "_under_trio", lambda: True)
+    assert AsyncCodePush(ACCESS_KEY).backend == AVAILABLE[0]
+    if "aiohttp" in INSTALLED:
+        pinned = AsyncCodePush(ACCESS_KEY, backend="aiohttp")._requester.state.http._session
+        with pytest.raises(RuntimeError, match="asyncio only"):
+            pinned._open()  # type: ignore[union-attr]

@@ -66,11 +66,11 @@ async def test_one_pooled_client_serves_every_call(recorder: Recorder) -> None:
     async with AsyncCodePush(
         ACCESS_KEY, "https://example.com", transport=httpx.MockTransport(recorder)
     ) as cp:
-        first = cp._requester.state.http._client
+        first = cp._requester.state.http._session._client
         await cp.apps.list()
         await cp.get_apps()
         await cp.apps.list()
-        assert cp._requester.state.http._client is first
+        assert cp._requester.state.http._session._client is first
     assert first.is_closed
 
 

@@ -22,7 +22,7 @@ from codepush_async import (
     ServerError,
     Timeouts,
 )
-from tests._backend import httpx
+from tests._backend import BACKEND, httpx
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 from tests.payloads import PACKAGE_WIRE
 from tests.unit.conftest import methods
@@ -322,9 +322,15 @@ async def test_timeouts_per_client_per_call_and_for_uploads(
     assert upload["connect"] == 3
 
 
-def test_tls_verification_is_on_by_default() -> None:
+async def test_tls_verification_is_on_by_default() -> None:
     cp = AsyncCodePush(ACCESS_KEY, "https://codepush.example.com")
-    pool = cp._requester.state.http._client._transport._pool  # type: ignore[attr-defined]
+    session = cp._requester.state.http._session
+    if BACKEND == "aiohttp":  # its session is made on first use; ssl=True: the default context
+        client = session._open()  # type: ignore[union-attr]
+        assert client.connector._ssl is True
+        await cp.aclose()
+        return
+    pool = session._client._transport._pool
     assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert pool._ssl_context.check_hostname
 
