@@ -698,22 +698,22 @@ async def _settle(read: _Read, target: Target, dry_run: bool, result: _Result) -
         return result(SKIPPED, decision.current, reason=decision.reason)
     if dry_run:
         return result(PLANNED, decision.current)
-    with anyio.CancelScope(shield=True):  # a write that went out settles even when cancelled
-        item = await _write(decision, result)
-    return item
+    return await _write(decision, result)
 
 
 async def _write(decision: _Decision, result: _Result) -> ItemResult:
+    """Send the write and settle it: once sent, it settles even when the call is cancelled."""
     assert decision.write is not None
-    try:
-        value = await decision.write()
-    except IdenticalReleaseError:  # the server says the target already has it
-        return result(SKIPPED, decision.current, attempts=1,
-                      reason="the server calls it identical to the current release")
-    except _SETTLED_BY_READING as error:
-        return await _settle_by_reading(decision, error, result)
-    except Exception as error:  # reported per item, never hidden
-        return result(FAILED, error=error, attempts=1)
+    with anyio.CancelScope(shield=True):
+        try:
+            value = await decision.write()
+        except IdenticalReleaseError:  # the server says the target already has it
+            return result(SKIPPED, decision.current, attempts=1,
+                          reason="the server calls it identical to the current release")
+        except _SETTLED_BY_READING as error:
+            return await _settle_by_reading(decision, error, result)
+        except Exception as error:  # reported per item, never hidden
+            return result(FAILED, error=error, attempts=1)
     if value is None and decision.current is not None:  # a patch that changed nothing
         return result(SKIPPED, decision.current, attempts=1,
                       reason="the server reports nothing changed")

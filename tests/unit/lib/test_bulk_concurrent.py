@@ -1,0 +1,316 @@
+"""Two writers on the same targets: each target written at most once, no item failed.
+
+Requests are parked by ``Interleaver`` and let through one at a time in an order the test
+chooses (the worst one, or one hypothesis draws), so the interleavings are forced, not hoped
+for. "Another process" is a second client whose write lands between an item's read and
+its write. Every check reads the emulator's own state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codepush_async import AsyncCodePush, BulkResult, Package, RolloutUpdateError
+from codepush_async.emulator import CodePushEmulator
+from tests._backend import httpx
+from tests.conftest import FakeClock
+from tests.unit.lib.test_bulk import URL
+
+Pick = Callable[[list[Any]], int]
+Write = Callable[[AsyncCodePush, list[str]], Awaitable[BulkResult]]
+APPS = ["Fleet-000", "Fleet-001"]
+OPERATIONS: dict[str, Write] = {
+    "rollback": lambda cp, apps: cp.bulk.rollback(apps, "Production"),
+    "patch": lambda cp, apps: cp.bulk.patch(apps, "Production", rollout=50),
+    "promote": lambda cp, apps: cp.bulk.promote(apps, "Staging", "Beta"),
+}
+
+
+class Interleaver(httpx.AsyncBaseTransport):  # type: ignore[misc]
+    """Parks every request; ``run`` lets them through one at a time, as ``pick`` chooses."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.parked: list[tuple[Any, anyio.Event]] = []
+
+    async def handle_async_request(self, request: Any) -> Any:
+        gate = anyio.Event()
+        self.parked.append((request, gate))
+        await gate.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def run(self, calls: list[Callable[[], Awaitable[Any]]], pick: Pick) -> list[Any]:
+        """Each call's answer, the parked requests released one by one in ``pick``'s order."""
+        answers: dict[int, Any] = {}
+
+        async def call(index: int, fn: Callable[[], Awaitable[Any]]) -> None:
+            answers[index] = await fn()
+
+        async with anyio.create_task_group() as group:
+            for index, fn in enumerate(calls):
+                group.start_soon(call, index, fn)
+            while True:
+                await settle()  # every task on to its next request, lock or end
+                if len(answers) == len(calls):
+                    break
+                assert self.parked, "no request parked and the calls have not ended"
+                _, gate = self.parked.pop(pick([request for request, _ in self.parked]))
+                gate.set()
+        return [answers[index] for index in range(len(calls))]
+
+
+async def settle() -> None:
+    for _ in range(200):  # in-process, nothing waits on anything but the event loop
+        await anyio.lowlevel.checkpoint()
+
+
+def reads_first(requests: list[Any]) -> int:
+    """The worst order for two writers: every read before any write it could follow."""
+    return next((i for i, r in enumerate(requests) if r.method == "GET"), 0)
+
+
+async def fleet(emu: CodePushEmulator, apps: list[str]) -> dict[str, dict[str, str | None]]:
+    """Each app: Staging v1 "one", v2 "two"; Production v1 "one", v2 "two" at 10 %; an
+    empty Beta. Returns each app's package hashes by bundle name."""
+    hashes = {}
+    async with AsyncCodePush(emu.create_account("fleet@example.com"), URL,
+                             transport=emu.transport, clock=FakeClock()) as setup:
+        for app in apps:
+            await setup.apps.create(app)
+            await setup.deployments.create(app, "Beta")
+            one = await setup.releases.release(app, "Staging", f"one {app}".encode(), "1.0.0")
+            await setup.releases.promote(app, "Staging", "Production", rollout=10)
+            await setup.releases.patch(app, "Production", rollout=100)
+            two = await setup.releases.release(app, "Staging", f"two {app}".encode(), "1.0.0")
+            await setup.releases.promote(app, "Staging", "Production", rollout=10)
+            hashes[app] = {"one": one.package_hash, "two": two.package_hash}
+    emu.clear_requests()
+    return hashes
+
+
+def production_history(emu: CodePushEmulator, app: str, name: str = "Production") -> list[Any]:
+    found = next(a for a in emu.store.apps.values() if a.name == app)
+    deployment = emu.store.find_deployment(found.id, name)
+    assert deployment is not None
+    return list(deployment.history)
+
+
+def acting_writes(emu: CodePushEmulator) -> Counter[str]:
+    """Writes the server acted on (a 204 patch changed nothing), by app."""
+    return Counter(r.decoded_path.split("/")[2] for r in emu.requests
+                   if r.method != "GET" and r.status in (200, 201))
+
+
+def check_settled(emu: CodePushEmulator, operation: str, results: list[BulkResult],
+                  hashes: dict[str, dict[str, str | None]]) -> None:
+    """Each app written once, every item done or skipped, the wanted state reached."""
+    items = [item for result in results for item in result]
+    assert {item.status for item in items} <= {"done", "skipped"}, list(items)
+    assert acting_writes(emu) == dict.fromkeys(APPS, 1)
+    assert Counter(i.target.app for i in items if i.status == "done") == dict.fromkeys(APPS, 1)
+    for app in APPS:
+        current = production_history(emu, app)[-1]
+        if operation == "rollback":
+            assert (current.release_method, current.package_hash) == (
+                "Rollback", hashes[app]["one"])
+        elif operation == "patch":
+            assert (current.label, current.rollout) == ("v2", 50)
+        else:
+            [promoted] = production_history(emu, app, "Beta")
+            assert promoted.package_hash == hashes[app]["two"]
+    for item in items:
+        if item.status == "skipped":
+            assert item.reason
+
+
+@pytest.fixture
+def emu() -> CodePushEmulator:
+    return CodePushEmulator(rate_limit=None)
+
+
+@pytest.fixture
+async def cp(emu: CodePushEmulator) -> AsyncIterator[AsyncCodePush]:
+    key = emu.create_account("fleet@example.com")
+    async with AsyncCodePush(key, URL, transport=emu.transport, clock=FakeClock()) as client:
+        yield client
+
+
+async def two_runs(emu: CodePushEmulator, operation: str, pick: Pick,
+                   two_clients: bool) -> list[BulkResult]:
+    """The operation run twice at once over ``APPS``, by one client or by two."""
+    interleaver = Interleaver(emu.transport)
+    key = emu.create_account("fleet@example.com")
+    async with AsyncCodePush(key, URL, transport=interleaver, clock=FakeClock()) as first, \
+            AsyncCodePush(key, URL, transport=interleaver, clock=FakeClock()) as second:
+        other = second if two_clients else first
+        write = OPERATIONS[operation]
+        answers: list[BulkResult] = await interleaver.run(
+            [lambda: write(first, APPS), lambda: write(other, APPS)], pick)
+        return answers
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("two_clients", [False, True], ids=["one-client", "two-clients"])
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+async def test_two_runs_at_once_write_each_target_once(
+    emu: CodePushEmulator, operation: str, two_clients: bool
+) -> None:
+    # Both runs read every target before either writes, where they can: before, the second
+    # rollback shipped the bad bundle again and the second patch failed (RolloutUpdateError).
+    hashes = await fleet(emu, APPS)
+
+    results = await two_runs(emu, operation, reads_first, two_clients)
+
+    check_settled(emu, operation, results, hashes)
+
+
+@given(operation=st.sampled_from(list(OPERATIONS)), two_clients=st.booleans(),
+       data=st.data())
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_interleaving_of_two_writers_writes_each_target_once(
+    operation: str, two_clients: bool, data: st.DataObject
+) -> None:
+    def pick(requests: list[Any]) -> int:
+        return data.draw(st.integers(0, len(requests) - 1), label="next request")
+
+    async def scenario() -> None:
+        emu = CodePushEmulator(rate_limit=None)
+        hashes = await fleet(emu, APPS)
+        results = await two_runs(emu, operation, pick, two_clients)
+        check_settled(emu, operation, results, hashes)
+
+    anyio.run(scenario)
+
+
+class OtherWriterFirst(httpx.AsyncBaseTransport):  # type: ignore[misc]
+    """Runs ``other()`` (another process's write) just before the first write goes on."""
+
+    def __init__(self, inner: Any, other: Callable[[], Awaitable[Any]]) -> None:
+        self.inner = inner
+        self.other: Callable[[], Awaitable[Any]] | None = other
+
+    async def handle_async_request(self, request: Any) -> Any:
+        if request.method != "GET" and self.other is not None:
+            other, self.other = self.other, None
+            await other()
+        return await self.inner.handle_async_request(request)
+
+
+async def with_other_writer(
+    emu: CodePushEmulator, other: Callable[[AsyncCodePush], Awaitable[Any]],
+    ours: Callable[[AsyncCodePush], Awaitable[BulkResult]],
+) -> BulkResult:
+    """``ours`` run by a client whose first write comes right after ``other`` (no lock)."""
+    key = emu.create_account("fleet@example.com")
+    async with AsyncCodePush(key, URL, transport=emu.transport, clock=FakeClock()) as another:
+        transport = OtherWriterFirst(emu.transport, lambda: other(another))
+        async with AsyncCodePush(key, URL, transport=transport, clock=FakeClock()) as cp:
+            return await ours(cp)
+
+
+@pytest.mark.anyio
+async def test_a_patch_another_process_made_first_is_skipped_not_failed(
+    emu: CodePushEmulator,
+) -> None:
+    await fleet(emu, APPS[:1])
+
+    result = await with_other_writer(
+        emu, lambda other: other.releases.patch(APPS[0], "Production", rollout=50),
+        lambda cp: cp.bulk.patch(APPS[:1], "Production", rollout=50))
+
+    [item] = result
+    assert (item.status, item.attempts, item.error) == ("skipped", 1, None)  # was failed
+    assert item.reason is not None
+    assert "another writer" in item.reason
+    assert "RolloutUpdateError" in item.reason
+    assert isinstance(item.value, Package)
+    assert item.value.rollout == 50
+    assert production_history(emu, APPS[0])[-1].rollout == 50
+
+
+@pytest.mark.anyio
+async def test_a_patch_another_process_moved_elsewhere_fails_naming_it(
+    emu: CodePushEmulator,
+) -> None:
+    await fleet(emu, APPS[:1])
+
+    result = await with_other_writer(
+        emu, lambda other: other.releases.patch(APPS[0], "Production", rollout=80),
+        lambda cp: cp.bulk.patch(APPS[:1], "Production", rollout=50))
+
+    [item] = result
+    assert item.status == "failed"
+    assert isinstance(item.error, RolloutUpdateError)
+    assert '"80"' in str(item.error)
+    assert production_history(emu, APPS[0])[-1].rollout == 80
+
+
+@pytest.mark.anyio
+async def test_a_rollback_after_another_processs_never_restores_the_bad_release(
+    emu: CodePushEmulator,
+) -> None:
+    hashes = await fleet(emu, APPS[:1])
+
+    result = await with_other_writer(
+        emu, lambda other: other.releases.rollback(APPS[0], "Production"),
+        lambda cp: cp.bulk.rollback(APPS[:1], "Production"))
+
+    # No lock spans two processes and the server has no conditional write: both land,
+    # but the stale one restores what it was meant to (v1), never the release (v2) the
+    # other rollback replaced.
+    [item] = result
+    assert item.status == "done"
+    history = production_history(emu, APPS[0])
+    assert [p.package_hash for p in history[2:]] == [hashes[APPS[0]]["one"]] * 2
+    assert [p.original_label for p in history[2:]] == ["v1", "v1"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+async def test_a_server_that_acts_then_answers_503(
+    emu: CodePushEmulator, operation: str
+) -> None:
+    hashes = await fleet(emu, APPS[:1])
+    write = {"rollback": "POST Production/rollback", "patch": "PATCH Production/release",
+             "promote": "POST Staging/promote/Beta"}[operation]
+    method, _, path = write.partition(" ")
+    emu.fail_next(503, after_handler=True, method=method,
+                  path=f"/apps/{APPS[0]}/deployments/{path}")
+    key = emu.create_account("fleet@example.com")
+
+    async with AsyncCodePush(key, URL, transport=emu.transport, clock=FakeClock()) as cp:
+        result = await OPERATIONS[operation](cp, APPS[:1])
+
+    [item] = result
+    assert item.status in ("done", "skipped"), item
+    history = production_history(emu, APPS[0])
+    if operation == "rollback":  # before: the resent rollback restored the bad v2 again
+        assert {p.package_hash for p in history[2:]} == {hashes[APPS[0]]["one"]}
+    elif operation == "patch":
+        assert (len(history), history[-1].rollout) == (2, 50)
+    else:
+        assert [p.package_hash for p in production_history(emu, APPS[0], "Beta")] == [
+            hashes[APPS[0]]["two"]]
+    assert next(r.status for r in emu.requests if r.method == method) == 503
+
+
+@pytest.mark.anyio
+async def test_skips_say_why(cp: AsyncCodePush, emu: CodePushEmulator) -> None:
+    await fleet(emu, APPS[:1])
+    await cp.bulk.rollback(APPS[:1], "Production")
+
+    [rollback] = await cp.bulk.rollback(APPS[:1], "Production")
+    [promote] = await cp.bulk.promote(APPS[:1], "Staging", "Beta", dry_run=True)
+
+    assert rollback.reason == "the current release is already a rollback"
+    assert "reason='the current release is already a rollback'" in repr(rollback)
+    assert promote.status == "planned"
+    assert promote.reason is None
