@@ -323,7 +323,7 @@ def _same_release(a: Package | None, b: Package | None) -> bool:
 def _previous(history: Sequence[Package], current: Package | None) -> Package | None:
     """The release before ``current`` in ``history``: what a rollback restores."""
     labels = [package.label for package in history]
-    if current is None or current.label not in labels:
+    if current is None or current.label is None or current.label not in labels:
         return None
     index = labels.index(current.label)
     return history[index - 1] if index > 0 else None

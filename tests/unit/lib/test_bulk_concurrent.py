@@ -18,7 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codepush_async import AsyncCodePush, BulkResult, Package, RolloutUpdateError
+from codepush_async import (
+    AsyncCodePush,
+    BulkResult,
+    OutcomeUnknownError,
+    Package,
+    RolloutUpdateError,
+)
 from codepush_async.emulator import CodePushEmulator
 from tests._backend import httpx
 from tests.conftest import FakeClock
@@ -314,3 +320,119 @@ async def test_skips_say_why(cp: AsyncCodePush, emu: CodePushEmulator) -> None:
     assert "reason='the current release is already a rollback'" in repr(rollback)
     assert promote.status == "planned"
     assert promote.reason is None
+
+
+@pytest.mark.anyio
+async def test_a_rollback_names_the_release_it_restores(
+    cp: AsyncCodePush, emu: CodePushEmulator
+) -> None:
+    await fleet(emu, APPS[:1])
+    await cp.apps.create("Single")
+    await cp.releases.release("Single", "Production", b"only", "1.0.0")
+    emu.clear_requests()
+
+    [named, alone] = await cp.bulk.rollback([APPS[0], "Single"], "Production", concurrency=1)
+
+    assert [f"{r.method} {r.decoded_path}" for r in emu.requests
+            if "flavor-probe" not in r.decoded_path] == [
+        f"GET /apps/{APPS[0]}/deployments/Production",
+        f"GET /apps/{APPS[0]}/deployments/Production/history",
+        f"POST /apps/{APPS[0]}/deployments/Production/rollback/v1",
+        "GET /apps/Single/deployments/Production",
+        "GET /apps/Single/deployments/Production/history",
+        "POST /apps/Single/deployments/Production/rollback",  # nothing before: the server says
+    ]
+    assert (named.status, named.value.original_label) == ("done", "v1")
+    assert (alone.status, alone.attempts) == ("failed", 1)
+    assert "no prior releases" in str(alone.error)
+
+
+@pytest.mark.anyio
+async def test_a_refused_write_whose_state_cannot_be_read_keeps_its_error(
+    emu: CodePushEmulator,
+) -> None:
+    await fleet(emu, APPS[:1])
+
+    async def other(another: AsyncCodePush) -> None:
+        await another.releases.patch(APPS[0], "Production", rollout=50)
+        emu.fail_next(500, times=None, method="GET",
+                      path=f"/apps/{APPS[0]}/deployments/Production")
+
+    result = await with_other_writer(
+        emu, other, lambda cp: cp.bulk.patch(APPS[:1], "Production", rollout=50))
+
+    [item] = result
+    assert (item.status, item.attempts, item.reason) == ("failed", 1, None)
+    assert isinstance(item.error, RolloutUpdateError)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "not-landed"])
+@pytest.mark.parametrize("target_release", [None, "v1"])
+async def test_an_unanswered_rollback_is_settled_by_reading(
+    cp: AsyncCodePush, emu: CodePushEmulator, monkeypatch: pytest.MonkeyPatch,
+    landed: bool, target_release: str | None,
+) -> None:
+    # How cp.releases answers a rollback it cannot prove (the resource layer's read-back).
+    hashes = await fleet(emu, APPS[:1])
+    real = cp.releases.rollback
+
+    async def unanswered(app: str, deployment: str, label: str | None = None) -> Package:
+        if landed:
+            await real(app, deployment, label)
+        raise OutcomeUnknownError("the answer was lost", 504)
+
+    monkeypatch.setattr(cp.releases, "rollback", unanswered)
+
+    [item] = await cp.bulk.rollback(APPS[:1], "Production", target_release=target_release)
+
+    history = production_history(emu, APPS[0])
+    assert item.attempts == 1
+    assert len(history) == (3 if landed else 2)  # never sent again
+    if landed:
+        assert (item.status, item.error) == ("skipped", None)
+        assert "OutcomeUnknownError" in str(item.reason)
+        assert item.value.package_hash == hashes[APPS[0]]["one"]
+        assert item.value.label == "v3"
+    else:
+        assert item.status == "failed"
+        assert isinstance(item.error, OutcomeUnknownError)
+
+
+@pytest.mark.anyio
+async def test_an_unanswered_rollback_that_restored_something_else_fails(
+    cp: AsyncCodePush, emu: CodePushEmulator, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await fleet(emu, APPS[:1])
+    real = cp.releases.rollback
+
+    async def elsewhere(app: str, deployment: str, label: str | None = None) -> Package:
+        await cp.releases.patch(app, deployment, rollout=100)  # another writer
+        await cp.releases.release(app, deployment, b"three", "1.0.0")
+        await real(app, deployment, "v2")  # a rollback, but not to what this one restores
+        raise OutcomeUnknownError("the answer was lost", 504)
+
+    monkeypatch.setattr(cp.releases, "rollback", elsewhere)
+
+    [item] = await cp.bulk.rollback(APPS[:1], "Production")
+
+    assert item.status == "failed"
+    assert isinstance(item.error, OutcomeUnknownError)
+
+
+@pytest.mark.anyio
+async def test_bulk_run_takes_no_lock(cp: AsyncCodePush) -> None:
+    """``fn`` is the caller's: two runs at once on one target run side by side."""
+    started = [anyio.Event(), anyio.Event()]
+
+    def waits_for_the_other(index: int) -> Callable[[AsyncCodePush, Any], Awaitable[int]]:
+        async def fn(client: AsyncCodePush, target: Any) -> int:
+            started[index].set()
+            await started[1 - index].wait()
+            return index
+        return fn
+
+    async with anyio.create_task_group() as group:
+        with anyio.fail_after(30):  # a lock would wait forever
+            group.start_soon(cp.bulk.run, ["A"], waits_for_the_other(0))
+            await cp.bulk.run(["A"], waits_for_the_other(1))
