@@ -46,10 +46,12 @@ class Interleaver(httpx.AsyncBaseTransport):  # type: ignore[misc]
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.parked: list[tuple[Any, anyio.Event]] = []
+        self.most_parked = 0  # requests in flight at once, at most
 
     async def handle_async_request(self, request: Any) -> Any:
         gate = anyio.Event()
         self.parked.append((request, gate))
+        self.most_parked = max(self.most_parked, len(self.parked))
         await gate.wait()
         return await self.inner.handle_async_request(request)
 
@@ -149,10 +151,10 @@ async def cp(emu: CodePushEmulator) -> AsyncIterator[AsyncCodePush]:
         yield client
 
 
-async def two_runs(emu: CodePushEmulator, operation: str, pick: Pick,
-                   two_clients: bool) -> list[BulkResult]:
+async def two_runs(emu: CodePushEmulator, operation: str, pick: Pick, two_clients: bool,
+                   interleaver: Interleaver | None = None) -> list[BulkResult]:
     """The operation run twice at once over ``APPS``, by one client or by two."""
-    interleaver = Interleaver(emu.transport)
+    interleaver = interleaver or Interleaver(emu.transport)
     key = emu.create_account("fleet@example.com")
     async with AsyncCodePush(key, URL, transport=interleaver, clock=FakeClock()) as first, \
             AsyncCodePush(key, URL, transport=interleaver, clock=FakeClock()) as second:
@@ -172,10 +174,13 @@ async def test_two_runs_at_once_write_each_target_once(
     # Both runs read every target before either writes, where they can: before, the second
     # rollback shipped the bad bundle again and the second patch failed (RolloutUpdateError).
     hashes = await fleet(emu, APPS)
+    interleaver = Interleaver(emu.transport)
 
-    results = await two_runs(emu, operation, reads_first, two_clients)
+    results = await two_runs(emu, operation, reads_first, two_clients, interleaver)
 
     check_settled(emu, operation, results, hashes)
+    assert [result.operation for result in results] == [operation] * 2
+    assert interleaver.most_parked >= 2  # the targets' locks are their own: both at once
 
 
 @given(operation=st.sampled_from(list(OPERATIONS)), two_clients=st.booleans(),
@@ -253,7 +258,7 @@ async def test_a_patch_another_process_moved_elsewhere_fails_naming_it(
         lambda cp: cp.bulk.patch(APPS[:1], "Production", rollout=50))
 
     [item] = result
-    assert item.status == "failed"
+    assert (item.status, item.attempts, item.reason) == ("failed", 1, None)
     assert isinstance(item.error, RolloutUpdateError)
     assert '"80"' in str(item.error)
     assert production_history(emu, APPS[0])[-1].rollout == 80
@@ -436,3 +441,68 @@ async def test_bulk_run_takes_no_lock(cp: AsyncCodePush) -> None:
         with anyio.fail_after(30):  # a lock would wait forever
             group.start_soon(cp.bulk.run, ["A"], waits_for_the_other(0))
             await cp.bulk.run(["A"], waits_for_the_other(1))
+
+
+@pytest.mark.anyio
+async def test_each_skip_says_why_and_keeps_the_release_it_read(
+    cp: AsyncCodePush, emu: CodePushEmulator
+) -> None:
+    await fleet(emu, APPS[:1])
+    app = APPS[:1]
+    await cp.bulk.promote(app, "Staging", "Beta")
+    await cp.bulk.rollback(app, "Production")
+    await cp.deployments.create(APPS[0], "Gamma")
+    await cp.bulk.release(app, "Gamma", b"four", "1.0.0")
+    emu.clear_requests()
+
+    runs = {
+        "promote": await cp.bulk.promote(app, "Staging", "Beta", concurrency=1),
+        "promote by label": await cp.bulk.promote(app, "Staging", "Beta", label="v2"),
+        "patch": await cp.bulk.patch(app, "Staging", label="v2", rollout=100),
+        "rollback": await cp.bulk.rollback(app, "Production"),
+        "rollback to v1": await cp.bulk.rollback(app, "Production", target_release="v1"),
+        "release": await cp.bulk.release(app, "Gamma", b"four", "1.0.0"),
+    }
+
+    assert {name: (run.operation, [(i.status, i.attempts, i.value.label, i.reason)
+                                   for i in run]) for name, run in runs.items()} == {
+        "promote": ("promote", [
+            ("skipped", 0, "v1", "the destination's current release already has this package")]),
+        "promote by label": ("promote", [
+            ("skipped", 0, "v1", "the destination's current release already has this package")]),
+        "patch": ("patch", [("skipped", 0, "v2", "the release already has every given value")]),
+        "rollback": ("rollback", [
+            ("skipped", 0, "v3", "the current release is already a rollback")]),
+        "rollback to v1": ("rollback", [
+            ("skipped", 0, "v3", "the current release already has v1's package")]),
+        "release": ("release", [("skipped", 0, "v1",
+                                 "the current release already has this package for this version")]),
+    }
+    assert {r.method for r in emu.requests} == {"GET"}
+    [planned] = await cp.bulk.promote(app, "Staging", "Beta", label="v1", dry_run=True)
+    assert (planned.status, planned.value.label) == ("planned", "v1")
+    [unknown] = await cp.bulk.promote(app, "Staging", "Beta", label="v9")
+    assert str(unknown.error) == f"{APPS[0]}/Staging has no release 'v9'"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("operation", ["patch", "release"])
+async def test_a_write_the_server_calls_done_already_is_skipped(
+    emu: CodePushEmulator, operation: str
+) -> None:
+    await fleet(emu, APPS[:1])
+
+    if operation == "patch":  # answered 204: nothing changed
+        result = await with_other_writer(
+            emu, lambda other: other.releases.patch(APPS[0], "Staging", description="new"),
+            lambda cp: cp.bulk.patch(APPS[:1], "Staging", description="new"))
+    else:  # answered 409: identical
+        result = await with_other_writer(
+            emu, lambda other: other.releases.release(APPS[0], "Staging", b"four", "1.0.0"),
+            lambda cp: cp.bulk.release(APPS[:1], "Staging", b"four", "1.0.0"))
+
+    [item] = result
+    reason = {"patch": "the server reports nothing changed",
+              "release": "the server calls it identical to the current release"}[operation]
+    assert (item.status, item.attempts, item.value.label, item.reason) == (
+        "skipped", 1, "v2", reason)
