@@ -506,3 +506,18 @@ async def test_a_write_the_server_calls_done_already_is_skipped(
               "release": "the server calls it identical to the current release"}[operation]
     assert (item.status, item.attempts, item.value.label, item.reason) == (
         "skipped", 1, "v2", reason)
+
+
+@pytest.mark.anyio
+async def test_a_rollback_to_the_current_rollback_is_refused_not_skipped(
+    cp: AsyncCodePush, emu: CodePushEmulator
+) -> None:
+    await fleet(emu, APPS[:1])
+    await cp.bulk.rollback(APPS[:1], "Production")  # v3: a rollback to v1
+
+    [item] = await cp.bulk.rollback(APPS[:1], "Production", target_release="v3")
+
+    # The state read back is the one read (v3), not a newer rollback: the refusal stands.
+    assert (item.status, item.attempts, item.reason) == ("failed", 1, None)
+    assert "already the latest release" in str(item.error)
+    assert len(production_history(emu, APPS[0])) == 3
