@@ -33,6 +33,9 @@ class ClientAPI(Protocol):
     def clock(self) -> Clock: ...
 
     @property
+    def server_url(self) -> str: ...
+
+    @property
     def max_package_size(self) -> int: ...
 
     async def resolve_flavor(self) -> Flavor:

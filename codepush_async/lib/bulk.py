@@ -4,25 +4,36 @@ Built only on the client's public calls (``cp.apps.list``, ``cp.deployments.get`
 ``cp.releases.*``, ``cp.resolve_flavor``), so it reads as an example of the SDK. Each
 item first reads the target's current state: a target already in the wanted state is
 ``skipped`` (so a re-run after a crash completes the rest and touches nothing twice), and
-``dry_run`` stops there.
+``dry_run`` stops there. The read and the write it decides are one step per target in
+this process (two calls at once on one target take turns), and a write refused or left
+unanswered is settled by reading the state again: never a second write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import inspect
 import time
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import attrs
 
 from .._display.tables import Column, Displayed, Table, make_table, to_records
-from .._exceptions import CodePushError, IdenticalReleaseError
-from .._models.entities import App, Package, _Model
+from .._exceptions import (
+    APIConnectionError,
+    CodePushError,
+    ConflictError,
+    IdenticalReleaseError,
+    ServerError,
+)
+from .._models.entities import App, Package, ReleaseMethod, _Model
 from .._models.export import Mode
 from .._models.reprs import call_repr, format_value
 from .._models.secret import redacted
@@ -83,7 +94,8 @@ class ItemResult(_Model):
     release the decision was made on); ``error`` the exception of a failed item, kept as
     raised (an ``OutcomeUnknownError`` means the write may or may not have happened);
     ``attempts`` the writes sent for it (0 or 1: the client's retry policy retries inside
-    one); ``elapsed`` its seconds from start to settle.
+    one); ``elapsed`` its seconds from start to settle; ``reason`` why a ``skipped`` item
+    needed no write (e.g. another writer reached the wanted state first).
     """
 
     target: Target
@@ -92,6 +104,7 @@ class ItemResult(_Model):
     error: Exception | None = None
     attempts: int = 0
     elapsed: float = 0.0
+    reason: str | None = None
 
     @property
     def cause(self) -> str | None:
@@ -100,7 +113,7 @@ class ItemResult(_Model):
 
     def __repr__(self) -> str:
         return call_repr("ItemResult", target=str(self.target), status=self.status,
-                         error=self.cause, attempts=self.attempts,
+                         error=self.cause, reason=self.reason, attempts=self.attempts,
                          elapsed=round(self.elapsed, 3))
 
 
@@ -185,13 +198,36 @@ class BulkResult(_Model, Displayed):
 
 @attrs.frozen
 class _Decision:
-    """What reading a target's state decided: skip it, or write (``write`` set)."""
+    """What reading a target's state decided: skip it (``reason`` says why), or write.
+
+    ``reread`` and ``wanted`` settle a write that was refused or left unanswered: the
+    state read again, and whether it is the one the write was for.
+    """
 
     current: Any
     write: Callable[[], Awaitable[Any]] | None = None
+    reason: str | None = None
+    reread: Callable[[], Awaitable[Package | None]] | None = None
+    wanted: Callable[[Package | None], bool] | None = None
 
 
 _Read = Callable[[Target], Awaitable[_Decision]]
+_Result = Callable[..., "ItemResult"]
+# Write errors after which the server may hold the wanted state (someone else reached it,
+# or this write did before its answer was lost): settled by reading, never by resending.
+_SETTLED_BY_READING = (ConflictError, ServerError, APIConnectionError)
+_WRITERS: weakref.WeakValueDictionary[tuple[Any, ...], anyio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def _writer_lock(server_url: str, target: Target) -> anyio.Lock:
+    """The lock under which this process's bulk items read, then write, ``target``."""
+    key = (anyio.lowlevel.current_token(), server_url, target.app, target.deployment)
+    lock = _WRITERS.get(key)
+    if lock is None:
+        lock = _WRITERS[key] = anyio.Lock()
+    return lock
 
 
 def _check_concurrency(value: Any) -> int:
@@ -276,6 +312,22 @@ def _same_content(a: Package | None, b: Package | None) -> bool:
     return a is not None and b is not None and a.package_hash is not None and (
         a.package_hash == b.package_hash
     )
+
+
+def _same_release(a: Package | None, b: Package | None) -> bool:
+    """Whether ``a`` and ``b`` are one release: the same label AND package hash."""
+    if a is None or b is None:
+        return a is b
+    return a.label == b.label and a.package_hash == b.package_hash
+
+
+def _previous(history: Sequence[Package], current: Package | None) -> Package | None:
+    """The release before ``current`` in ``history``: what a rollback restores."""
+    labels = [package.label for package in history]
+    if current is None or current.label is None or current.label not in labels:
+        return None
+    index = labels.index(current.label)
+    return history[index - 1] if index > 0 else None
 
 
 Selection = str | Iterable[str] | Callable[[App], bool]
@@ -388,9 +440,12 @@ class Bulk(Generic[ClientT]):
                 history = await releases.history(target.app, source)
                 package = _find_label(history, label, f"{target.app}/{source}")
             if _same_content(package, dst.package):
-                return _Decision(dst.package)
+                return _Decision(dst.package, reason="the destination's current release "
+                                 "already has this package")
             return _Decision(dst.package, lambda: releases.promote(
-                target.app, source, dest, **overrides))
+                target.app, source, dest, **overrides),
+                reread=lambda: self._current(target.app, dest),
+                wanted=lambda now: _same_content(package, now))
 
         return await self._run("promote", items, read, concurrency, dry_run, on_item)
 
@@ -432,18 +487,24 @@ class Bulk(Generic[ClientT]):
         unreported = changes.keys() & _UNREPORTED_BY_COMMUNITY
         judged_by_reads = not unreported or await self._cp.resolve_flavor() != "community"
 
-        async def read(target: Target) -> _Decision:
+        async def release_of(target: Target) -> Package | None:
             if label is None:
-                current = (await self._cp.deployments.get(target.app, deployment)).package
-            else:
-                history = await releases.history(target.app, deployment)
-                current = _find_label(history, label, f"{target.app}/{deployment}")
-            if judged_by_reads and current is not None and all(
-                _has(current, field, value) for field, value in changes.items()
-            ):
-                return _Decision(current)
+                return await self._current(target.app, deployment)
+            history = await releases.history(target.app, deployment)
+            return _find_label(history, label, f"{target.app}/{deployment}")
+
+        def has_all(package: Package | None) -> bool:
+            return judged_by_reads and package is not None and all(
+                _has(package, field, value) for field, value in changes.items())
+
+        async def read(target: Target) -> _Decision:
+            current = await release_of(target)
+            if has_all(current):
+                return _Decision(current, reason="the release already has every given value")
             return _Decision(current, lambda: releases.patch(
-                target.app, deployment, label, **changes))
+                target.app, deployment, label, **changes),
+                reread=lambda: release_of(target),
+                wanted=lambda now: _same_release(now, current) and has_all(now))
 
         return await self._run("patch", items, read, concurrency, dry_run, on_item)
 
@@ -484,15 +545,20 @@ class Bulk(Generic[ClientT]):
         async with prepare_release(contents, max_package_size=limit, private_key=private_key,
                                    clock=self._cp.clock) as prepared:
 
+            def has_it(package: Package | None) -> bool:
+                return package is not None and (
+                    package.package_hash == prepared.package_hash
+                    and package.app_version == target_binary_version)
+
             async def read(target: Target) -> _Decision:
-                current = (await self._cp.deployments.get(target.app, deployment)).package
-                if current is not None and current.package_hash == prepared.package_hash and (
-                    current.app_version == target_binary_version
-                ):
-                    return _Decision(current)
+                current = await self._current(target.app, deployment)
+                if has_it(current):
+                    return _Decision(current, reason="the current release already has this "
+                                     "package for this version")
                 return _Decision(current, lambda: releases.release(
                     target.app, deployment, prepared.contents, target_binary_version,
-                    **release_options))
+                    **release_options), reread=lambda: self._current(target.app, deployment),
+                    wanted=has_it)
 
             return await self._run("release", items, read, concurrency, dry_run, on_item)
 
@@ -510,7 +576,9 @@ class Bulk(Generic[ClientT]):
 
         Skipped when already rolled back: the current release has ``target_release``'s
         package, or (without ``target_release``) is itself a rollback, so a re-run never
-        rolls a deployment back twice; pass ``target_release`` to go further back.
+        rolls a deployment back twice; pass ``target_release`` to go further back. The
+        rollback names the release it restores (the one before the current release read),
+        so a stale one can never restore the release it replaced.
         """
         items = _normalize(targets, _check_name(deployment, "deployment"))
         if target_release is not None:
@@ -518,19 +586,26 @@ class Bulk(Generic[ClientT]):
         releases = self._cp.releases
 
         async def read(target: Target) -> _Decision:
-            current = (await self._cp.deployments.get(target.app, deployment)).package
+            current = await self._current(target.app, deployment)
+            if target_release is None and current is not None and (
+                current.release_method == ReleaseMethod.ROLLBACK
+            ):
+                return _Decision(current, reason="the current release is already a rollback")
+            history = await releases.history(target.app, deployment)
             if target_release is None:
-                if current is not None and current.release_method == "Rollback":
-                    return _Decision(current)
+                restored = _previous(history, current)
             else:
-                history = await releases.history(target.app, deployment)
-                wanted = _find_label(history, target_release, f"{target.app}/{deployment}")
-                if _same_content(current, wanted) and current is not None and (
+                restored = _find_label(history, target_release, f"{target.app}/{deployment}")
+                if _same_content(current, restored) and current is not None and (
                     current.label != target_release
                 ):
-                    return _Decision(current)
+                    return _Decision(current, reason=f"the current release already has "
+                                     f"{target_release}'s package")
+            label = target_release or (restored.label if restored is not None else None)
             return _Decision(current, lambda: releases.rollback(
-                target.app, deployment, target_release))
+                target.app, deployment, label),
+                reread=lambda: self._current(target.app, deployment),
+                wanted=lambda now: _rolled_back(now, current, restored))
 
         return await self._run("rollback", items, read, concurrency, dry_run, on_item)
 
@@ -550,7 +625,11 @@ class Bulk(Generic[ClientT]):
         async def read(target: Target) -> _Decision:
             return _Decision(None, lambda: fn(self._cp, target))
 
-        return await self._run("run", items, read, concurrency, False, on_item)
+        return await self._run("run", items, read, concurrency, False, on_item,
+                               exclusive=False)
+
+    async def _current(self, app: str, deployment: str) -> Package | None:
+        return (await self._cp.deployments.get(app, deployment)).package
 
     async def _run(
         self,
@@ -560,8 +639,14 @@ class Bulk(Generic[ClientT]):
         concurrency: int,
         dry_run: bool,
         on_item: OnItem | None,
+        *,
+        exclusive: bool = True,
     ) -> BulkResult:
-        """Settle every target, ``concurrency`` at a time, reporting each as it settles."""
+        """Settle every target, ``concurrency`` at a time, reporting each as it settles.
+
+        ``exclusive``: each item reads and writes its target under the target's lock, so
+        two calls at once never both write on what they read before the other wrote.
+        """
         limiter = anyio.CapacityLimiter(_check_concurrency(concurrency))
         _check_options(dry_run, on_item)
         settled: list[ItemResult | None] = [None] * len(targets)
@@ -580,24 +665,17 @@ class Bulk(Generic[ClientT]):
                 started = time.perf_counter()
 
                 def result(status: Status, value: Any = None, error: Exception | None = None,
-                           attempts: int = 0) -> ItemResult:
+                           attempts: int = 0, reason: str | None = None) -> ItemResult:
                     return ItemResult(target, status, value, error, attempts,
-                                      time.perf_counter() - started)
+                                      time.perf_counter() - started, reason)
 
-                try:
-                    decision = await read(target)
-                except Exception as error:  # reported per item, never hidden
-                    item = result(FAILED, error=error)
-                else:
-                    if decision.write is None:
-                        item = result(SKIPPED, decision.current)
-                    elif dry_run:
-                        item = result(PLANNED, decision.current)
-                    else:
-                        # A write that went out settles and is reported even when cancelled.
-                        with anyio.CancelScope(shield=True):
-                            await report(index, await _write(decision, result), group)
-                        return
+                lock = _writer_lock(self._cp.server_url, target) if exclusive else None
+                async with lock or contextlib.nullcontext():
+                    item = await _settle(read, target, dry_run, result)
+                if item.attempts:  # a write that went out is reported even when cancelled
+                    with anyio.CancelScope(shield=True):
+                        await report(index, item, group)
+                    return
                 await report(index, item, group)
 
         async with anyio.create_task_group() as group:
@@ -611,17 +689,58 @@ class Bulk(Generic[ClientT]):
         )
 
 
-async def _write(decision: _Decision, result: Callable[..., ItemResult]) -> ItemResult:
-    assert decision.write is not None
+async def _settle(read: _Read, target: Target, dry_run: bool, result: _Result) -> ItemResult:
+    """Read ``target``, then write at once if the state read calls for it."""
     try:
-        value = await decision.write()
-    except IdenticalReleaseError:  # the server says the target already has it
-        return result(SKIPPED, decision.current, attempts=1)
+        decision = await read(target)
     except Exception as error:  # reported per item, never hidden
-        return result(FAILED, error=error, attempts=1)
+        return result(FAILED, error=error)
+    if decision.write is None:
+        return result(SKIPPED, decision.current, reason=decision.reason)
+    if dry_run:
+        return result(PLANNED, decision.current)
+    return await _write(decision, result)
+
+
+async def _write(decision: _Decision, result: _Result) -> ItemResult:
+    """Send the write and settle it: once sent, it settles even when the call is cancelled."""
+    assert decision.write is not None
+    with anyio.CancelScope(shield=True):
+        try:
+            value = await decision.write()
+        except IdenticalReleaseError:  # the server says the target already has it
+            return result(SKIPPED, decision.current, attempts=1,
+                          reason="the server calls it identical to the current release")
+        except _SETTLED_BY_READING as error:
+            return await _settle_by_reading(decision, error, result)
+        except Exception as error:  # reported per item, never hidden
+            return result(FAILED, error=error, attempts=1)
     if value is None and decision.current is not None:  # a patch that changed nothing
-        return result(SKIPPED, decision.current, attempts=1)
+        return result(SKIPPED, decision.current, attempts=1,
+                      reason="the server reports nothing changed")
     return result(DONE, value, attempts=1)
+
+
+async def _settle_by_reading(
+    decision: _Decision, error: CodePushError, result: _Result
+) -> ItemResult:
+    """A write refused or unanswered: ``skipped`` if the server now holds the state it was
+    for (another writer's, or this one's before its answer was lost), else ``failed``."""
+    try:
+        now = None if decision.reread is None else await decision.reread()
+    except Exception:  # the state cannot be told: the write's own error stands
+        now = None
+    if decision.wanted is None or now is None or not decision.wanted(now):
+        return result(FAILED, error=error, attempts=1)
+    return result(SKIPPED, now, attempts=1, reason=(
+        f"the server already holds the wanted state (reached by another writer, or by this "
+        f"write before its answer: {type(error).__name__}: {error})"))
+
+
+def _rolled_back(now: Package | None, read: Package | None, restored: Package | None) -> bool:
+    """Whether ``now`` is a rollback, newer than ``read``, that restored ``restored``."""
+    return now is not None and now.release_method == ReleaseMethod.ROLLBACK and (
+        _same_content(restored, now) and not _same_release(now, read))
 
 
 def _has(package: Package, field: str, value: Any) -> bool:
