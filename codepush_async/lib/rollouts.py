@@ -4,8 +4,11 @@ Built only on the client's public calls (``deployments.get``, ``deployments.metr
 ``releases.patch``, ``releases.rollback``, ``releases.history``, ``resolve_flavor``) and
 its public ``clock``, so it reads as an example of the SDK. A run keeps no state of its
 own: it starts from the release's rollout on the server, so a restarted service resumes
-where it stopped. A server that never reports rollouts (the community server answers 100
-whatever it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
+where it stopped. Each step is judged on its own data (the counters' growth since its
+patch landed), counters that cannot be true halt it, and a release the plan no longer
+owns (disabled, rolled back, superseded, its rollout changed by someone else) is never
+written. A server that never reports rollouts (the community server answers 100 whatever
+it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
 """
 
 from __future__ import annotations
@@ -490,8 +493,11 @@ class Rollouts:
         the task (or leaving the loop) does too, with a log line. Either way the server
         keeps the rollout it had: run the plan again to resume from there. A breach whose
         action fails yields its ``RolloutBreached`` (with ``error``), then raises
-        ``RolloutActionError``. A server that never reports rollouts (the community
-        server) raises ``UnsupportedOperationError`` before any write.
+        ``RolloutActionError``. A release changed by someone else (disabled, rolled
+        back, its rollout changed) ends the run ``RolloutHalted`` and a newer release
+        ``RolloutSuperseded``, before any write to it. A server that never reports
+        rollouts (the community server) raises ``UnsupportedOperationError`` before any
+        write.
         """
         _check_run(plan, label, stop)
         package = await self._target(app, deployment, label)
