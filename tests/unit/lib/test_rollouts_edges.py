@@ -440,6 +440,8 @@ async def test_a_step_reports_the_rollout_the_server_answers(
     assert stepped(outcome) == [25]
     assert (outcome.status, outcome.rollout, outcome.reason) == (
         "halted", 60, "someone else changed the rollout to 60% as the plan raised it to 50%")
+    totals = (await world.cp.deployments.metrics(APP, DEP))["v2"]
+    assert outcome.metrics == totals  # the last counters read, with the halt
 
 
 async def test_a_first_step_raised_to_100_by_someone_else_halts_without_waiting(

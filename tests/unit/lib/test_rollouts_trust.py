@@ -23,6 +23,7 @@ from codepush_async import (
     AsyncCodePush,
     HealthGate,
     Package,
+    RolloutActionError,
     RolloutBreached,
     RolloutCompleted,
     RolloutEvent,
@@ -443,6 +444,11 @@ async def test_a_release_changed_by_someone_else_is_never_written(
     outcome = await drive(at_5, PLAN, during_the_wait)
 
     assert (outcome.status, outcome.reason) == (status, reason)
+    read_last = 600 if moment == "between the read and the write" else 300
+    if status == "halted":  # where it stopped, and the last counters it read
+        assert (outcome.rollout, outcome.metrics) == (
+            after[1] if act in (_raise_to_60, _finish) else 25,
+            UpdateMetrics(active=0, downloaded=read_last, installed=read_last, failed=0))
     assert at_5.rollouts_written() == [25]  # the plan's only write: 5 % -> 25 %
     assert [method for method, _p, _b in at_5.wire.writes] == ["PATCH"]
     current = await at_5.current()
@@ -505,7 +511,9 @@ async def test_the_plan_still_owns_a_release_nobody_touched(at_5: Fleet) -> None
     """The ownership reads cost one GET before each write and change nothing else."""
     outcome = await drive(at_5, PLAN, lambda _e: at_5.more(300, failed=3))
     assert outcome.status == "completed"
-    assert at_5.rollouts_written() == [25, 50, 100]
+    assert at_5.wire.writes == [
+        ("PATCH", f"/apps/{APP}/deployments/{DEP}/release",
+         {"packageInfo": {"label": "v2", "rollout": rollout}}) for rollout in (25, 50, 100)]
     current = await at_5.current()
     assert (current.label, current.rollout, bool(current.is_disabled)) == ("v2", 100, False)
 
@@ -520,3 +528,79 @@ async def test_a_cleared_history_ends_the_plan_without_a_write(at_5: Fleet) -> N
     assert outcome.events[-1] == RolloutSuperseded("v2", None)
     assert [method for method, _p, _b in at_5.wire.writes] == ["PATCH", "DELETE"]
     assert at_5.rollouts_written() == [25]
+
+
+# What the events and the outcome say
+
+
+async def test_the_events_say_which_data_decided(at_5: Fleet) -> None:
+    new = iter([(300, 3), (250, 0), (400, 40)])
+    plan = RolloutPlan(steps=PLAN.steps, interval=3600, gate=GATE, on_breach="halt")
+
+    outcome = await drive(at_5, plan, lambda _e: at_5.more(*next(new)))
+
+    raised = [str(e) for e in outcome.events if isinstance(e, RolloutStepped)]
+    assert raised == [
+        "rollout raised to 25% (this step: 300 downloaded, 297 installed, 3 failed; "
+        "300 downloaded in all)",
+        "rollout raised to 50% (this step: 250 downloaded, 250 installed, 0 failed; "
+        "550 downloaded in all)",
+    ]
+    assert str(outcome.events[-1]) == (
+        "health gate breached at 50%: 10.00% failed (this step: 400 downloaded, 360 installed, "
+        "40 failed; in all: 950 downloaded, 907 installed, 43 failed); halt")
+    records = outcome.to_records()
+    assert records[-1]["event"] == "RolloutBreached"
+    assert records[-1]["growth"] == {"active": 0, "downloaded": 400, "installed": 360,
+                                     "failed": 40}
+    assert [r["event"] for r in records].count("RolloutStepped") == 2
+    reason = "failure rate 10.00% over the gate at 50% on the step's own data"
+    assert repr(outcome) == (
+        f"RolloutOutcome(status='halted', label='v2', rollout=50, reason={reason!r}, events=7)")
+    assert "10.00% failed (this step: 400 downloaded" in outcome.table()
+
+
+async def test_a_step_advanced_without_metrics_has_no_data_to_show(at_5: Fleet) -> None:
+    plan = RolloutPlan(steps=(5, 25), interval=3600, gate=GATE, on_no_metrics="advance")
+    outcome = await drive(at_5, plan)
+    assert outcome.events[-2:] == (RolloutStepped(25, None), RolloutCompleted("v2", 25))
+    assert str(outcome.events[-2]) == "rollout raised to 25% (no metrics)"
+
+
+async def test_failures_reported_as_a_step_lands_breach_at_once(
+    at_5: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read made once a step's patch lands is judged too: the totals over the gate
+    act before the next wait."""
+    read = at_5.cp.deployments.metrics
+    reads: list[int] = []
+
+    async def devices_fail_meanwhile(app: str, deployment: str) -> object:
+        reads.append(1)
+        if len(reads) == 3:  # 25 %'s baseline: 300 more devices, 100 of them failing
+            at_5.more(300, failed=100)
+        return await read(app, deployment)
+
+    monkeypatch.setattr(at_5.cp.deployments, "metrics", devices_fail_meanwhile)
+    outcome = await drive(at_5, PLAN, lambda _e: at_5.more(300, failed=3))
+
+    totals = UpdateMetrics(active=0, downloaded=600, installed=497, failed=103)
+    assert outcome.events[-1] == RolloutBreached(totals, "rollback", 103 / 600, 25)
+    assert [e for e in outcome.events if isinstance(e, RolloutWaiting)] != []
+    assert sum(isinstance(e, RolloutWaiting) for e in outcome.events) == 1
+    assert [method for method, _p, _b in at_5.wire.writes] == ["PATCH", "POST"]
+
+
+async def test_a_step_breach_whose_action_fails_keeps_the_steps_data(
+    at_5: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def rollback(app: str, deployment: str) -> Package:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(at_5.cp.releases, "rollback", rollback)
+    new = iter([(5000, 0), (300, 30)])
+    with pytest.raises(RolloutActionError) as caught:
+        await drive(at_5, PLAN, lambda _e: at_5.more(*next(new)))
+    assert caught.value.event.growth == UpdateMetrics(active=0, downloaded=300, installed=270,
+                                                      failed=30)
+    assert caught.value.event.failure_rate == 0.1
