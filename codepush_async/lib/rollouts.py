@@ -241,11 +241,10 @@ class RolloutStepped(_Model):
     growth: UpdateMetrics | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
-        if self.growth is None:
+        if self.growth is None or self.metrics is None:
             return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
-        total = 0 if self.metrics is None else self.metrics.downloaded or 0
         return (f"rollout raised to {self.rollout}% (this step: {_describe(self.growth)}; "
-                f"{total} downloaded in all)")
+                f"{self.metrics.downloaded or 0} downloaded in all)")
 
 
 @attrs.frozen

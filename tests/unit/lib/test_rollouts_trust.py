@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 import pytest
@@ -550,7 +550,8 @@ async def test_the_events_say_which_data_decided(at_5: Fleet) -> None:
         "health gate breached at 50%: 10.00% failed (this step: 400 downloaded, 360 installed, "
         "40 failed; in all: 950 downloaded, 907 installed, 43 failed); halt")
     records = outcome.to_records()
-    assert records[-1]["event"] == "RolloutBreached"
+    assert (records[-1]["event"], records[-1]["failure_rate"]) == ("RolloutBreached", 0.1)
+    assert isinstance(records[1]["until"], datetime)  # Python values unless mode="json"
     assert records[-1]["growth"] == {"active": 0, "downloaded": 400, "installed": 360,
                                      "failed": 40}
     assert [r["event"] for r in records].count("RolloutStepped") == 2
@@ -604,3 +605,11 @@ async def test_a_step_breach_whose_action_fails_keeps_the_steps_data(
     assert caught.value.event.growth == UpdateMetrics(active=0, downloaded=300, installed=270,
                                                       failed=30)
     assert caught.value.event.failure_rate == 0.1
+
+
+def test_a_step_prints_its_data_with_missing_counters_as_zero() -> None:
+    empty = UpdateMetrics()
+    assert str(RolloutStepped(25, empty, growth=empty)) == (
+        "rollout raised to 25% (this step: 0 downloaded, 0 installed, 0 failed; "
+        "0 downloaded in all)")
+    assert str(RolloutStepped(25, None, growth=empty)) == "rollout raised to 25% (no metrics)"
