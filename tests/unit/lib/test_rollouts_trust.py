@@ -552,6 +552,8 @@ async def test_the_events_say_which_data_decided(at_5: Fleet) -> None:
     records = outcome.to_records()
     assert (records[-1]["event"], records[-1]["failure_rate"]) == ("RolloutBreached", 0.1)
     assert isinstance(records[1]["until"], datetime)  # Python values unless mode="json"
+    assert isinstance(outcome.to_records(mode="json")[1]["until"], str)
+    assert outcome.to_records(by_alias=True)[-1]["failureRate"] == 0.1
     assert records[-1]["growth"] == {"active": 0, "downloaded": 400, "installed": 360,
                                      "failed": 40}
     assert [r["event"] for r in records].count("RolloutStepped") == 2
