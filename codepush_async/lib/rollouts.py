@@ -4,8 +4,11 @@ Built only on the client's public calls (``deployments.get``, ``deployments.metr
 ``releases.patch``, ``releases.rollback``, ``releases.history``, ``resolve_flavor``) and
 its public ``clock``, so it reads as an example of the SDK. A run keeps no state of its
 own: it starts from the release's rollout on the server, so a restarted service resumes
-where it stopped. A server that never reports rollouts (the community server answers 100
-whatever it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
+where it stopped. Each step is judged on its own data (the counters' growth since its
+patch landed), counters that cannot be true halt it, and a release the plan no longer
+owns (disabled, rolled back, superseded, its rollout changed by someone else) is never
+written. A server that never reports rollouts (the community server answers 100 whatever
+it stores) cannot be run against: ``UnsupportedOperationError`` before any write.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ import logging
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import anyio
 import attrs
 
 from .._display.tables import Column, Displayed, Table, make_table
 from .._exceptions import APIStatusError, CodePushError, NotFoundError, UnsupportedOperationError
-from .._models.entities import Package, UpdateMetrics, _Model
+from .._models.entities import Package, ReleaseMethod, UpdateMetrics, _Model
 from .._models.export import Mode, unstructure
 from .._models.reprs import call_repr
 from ._client_api import ClientAPI
@@ -59,6 +62,7 @@ _NO_METRICS_ACTIONS = ("halt", "advance")
 _BREACH_STATUS: dict[str, RolloutStatus] = {
     "rollback": "rolled_back", "disable": "disabled", "halt": "halted"
 }
+_COUNTERS = ("downloaded", "installed", "failed")
 
 
 def _check_gate_rate(value: object) -> float:
@@ -85,8 +89,9 @@ def _describe(metrics: UpdateMetrics | None) -> str:
 @attrs.frozen
 class HealthGate(_Model):
     """When a release may widen: failure rate = failed / (installed + failed), judged
-    once at least ``min_downloads`` devices downloaded it; above ``max_failure_rate``
-    is a breach. Fewer downloads (or no installs reported yet) holds the step."""
+    once at least ``min_downloads`` downloads are counted; above ``max_failure_rate`` is a
+    breach. A plan judges each step on its own counters (their growth since the step
+    began) and the release's totals; too little new data holds the step."""
 
     max_failure_rate: float = attrs.field(default=0.02, converter=_check_gate_rate)
     min_downloads: int = attrs.field(
@@ -94,7 +99,8 @@ class HealthGate(_Model):
     )
 
     def failure_rate(self, metrics: UpdateMetrics) -> float | None:
-        """The failure rate, or ``None`` while there is too little data to judge."""
+        """The failure rate of ``metrics`` (a step's growth or the totals), or ``None``
+        while there is too little data to judge."""
         downloaded = metrics.downloaded or 0
         installed = metrics.installed or 0
         failed = metrics.failed or 0
@@ -126,13 +132,40 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _too_little_data(gate: HealthGate, metrics: UpdateMetrics, held: float) -> str:
-    downloaded = metrics.downloaded or 0
+def _too_little_data(gate: HealthGate, growth: UpdateMetrics) -> tuple[str, str]:
+    """Why a step's growth is too little to judge: in short, and with its counts."""
+    downloaded = growth.downloaded or 0
     if downloaded < gate.min_downloads:
-        reason = f"too few downloads ({downloaded} < {gate.min_downloads})"
-    else:
-        reason = "no installs reported"
-    return f"{reason} after holding {_duration(held)}" if held else reason
+        return "too few new downloads", f"({downloaded} < {gate.min_downloads})"
+    return "no new installs reported", f"({downloaded} new downloads)"
+
+
+def _growth(metrics: UpdateMetrics, baseline: UpdateMetrics) -> UpdateMetrics:
+    """What the counters gained since ``baseline`` (``active`` as read: it is no counter)."""
+    gained = {name: (getattr(metrics, name) or 0) - (getattr(baseline, name) or 0)
+              for name in _COUNTERS}
+    return UpdateMetrics(active=metrics.active, **gained)
+
+
+def _impossible(metrics: UpdateMetrics, last: UpdateMetrics | None) -> str | None:
+    """Why counters cannot be true (negative, above the downloads, or lower than ``last``,
+    the previous read), naming the counter; ``None`` when they can be."""
+    for name in ("active", *_COUNTERS):
+        value = getattr(metrics, name)
+        if value is not None and value < 0:
+            return f"impossible metrics: {name} is negative ({value})"
+    downloaded = metrics.downloaded
+    for name in ("installed", "failed"):
+        value = getattr(metrics, name) or 0
+        if downloaded is not None and value > downloaded:
+            return f"impossible metrics: {name} ({value}) above downloaded ({downloaded})"
+    if last is None:
+        return None
+    for name in _COUNTERS:
+        before, now = getattr(last, name) or 0, getattr(metrics, name) or 0
+        if now < before:
+            return f"impossible metrics: {name} went backwards ({before} -> {now})"
+    return None
 
 
 def _check_steps(value: object) -> tuple[int, ...]:
@@ -199,14 +232,19 @@ class RolloutStarted(_Model):
 
 @attrs.frozen
 class RolloutStepped(_Model):
-    """The rollout was raised to ``rollout`` %; ``metrics`` allowed it (``None``: first
-    step, or advanced without metrics as the plan allows)."""
+    """The rollout was raised to ``rollout`` %: ``growth``, the previous step's own data,
+    allowed it; ``metrics`` are the totals read then (both ``None``: first step, or
+    advanced without metrics as the plan allows)."""
 
     rollout: int
     metrics: UpdateMetrics | None
+    growth: UpdateMetrics | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
-        return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
+        if self.growth is None or self.metrics is None:
+            return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
+        return (f"rollout raised to {self.rollout}% (this step: {_describe(self.growth)}; "
+                f"{self.metrics.downloaded or 0} downloaded in all)")
 
 
 @attrs.frozen
@@ -224,21 +262,26 @@ class RolloutWaiting(_Model):
 
 @attrs.frozen
 class RolloutBreached(_Model):
-    """The gate was breached at ``rollout`` %; ``action`` was taken, unless ``error`` says
-    why it failed (then the run raises ``RolloutActionError`` right after)."""
+    """The gate was breached at ``rollout`` %: by the step's own data (``growth``, its
+    counters' gain since the step began) or, with ``growth=None``, by the release's totals
+    (``metrics``). ``action`` was taken, unless ``error`` says why it failed (then the run
+    raises ``RolloutActionError`` right after)."""
 
     metrics: UpdateMetrics
     action: BreachAction
     failure_rate: float
     rollout: int
     error: Exception | None = attrs.field(default=None, kw_only=True)
+    growth: UpdateMetrics | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
         done = self.action if self.error is None else (
             f"{self.action} FAILED ({type(self.error).__name__}: {self.error}); "
             f"the release is still live at {self.rollout}%")
+        seen = _describe(self.metrics) if self.growth is None else (
+            f"this step: {_describe(self.growth)}; in all: {_describe(self.metrics)}")
         return (f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
-                f"({_describe(self.metrics)}); {done}")
+                f"({seen}); {done}")
 
 
 class RolloutActionError(CodePushError):
@@ -255,8 +298,9 @@ class RolloutActionError(CodePushError):
 
 @attrs.frozen
 class RolloutHalted(_Model):
-    """The plan stopped without a breach (metrics missing or going backwards, too little
-    data after ``max_hold``, or a disabled release)."""
+    """The plan stopped without a breach: metrics missing or impossible (the reason names
+    the counter), too little new data after ``max_hold``, or a release changed by someone
+    else (disabled, rolled back, its rollout changed)."""
 
     reason: str
     rollout: int
@@ -374,6 +418,8 @@ def _ending(
     elif isinstance(last, RolloutBreached):
         status, metrics = _BREACH_STATUS[last.action], last.metrics
         reason = f"failure rate {last.failure_rate:.2%} over the gate at {last.rollout}%"
+        if last.growth is not None:
+            reason += " on the step's own data"
         if last.error is not None:  # nothing was done: the run stopped, the release is live
             status = "halted"
             reason += f"; {last.action} failed ({type(last.error).__name__}: {last.error})"
@@ -388,15 +434,6 @@ def _ending(
     else:  # pragma: no cover - run() always ends with one of the above
         raise AssertionError(f"a rollout run ended with {last!r}")
     return status, reason, metrics, label
-
-
-def _went_backwards(metrics: UpdateMetrics, previous: UpdateMetrics | None) -> bool:
-    if previous is None:
-        return False
-    return any(
-        (getattr(metrics, name) or 0) < (getattr(previous, name) or 0)
-        for name in ("downloaded", "installed", "failed")
-    )
 
 
 class _Stop(Exception):
@@ -455,8 +492,11 @@ class Rollouts:
         the task (or leaving the loop) does too, with a log line. Either way the server
         keeps the rollout it had: run the plan again to resume from there. A breach whose
         action fails yields its ``RolloutBreached`` (with ``error``), then raises
-        ``RolloutActionError``. A server that never reports rollouts (the community
-        server) raises ``UnsupportedOperationError`` before any write.
+        ``RolloutActionError``. A release changed by someone else (disabled, rolled
+        back, its rollout changed) ends the run ``RolloutHalted`` and a newer release
+        ``RolloutSuperseded``, before any write to it. A server that never reports
+        rollouts (the community server) raises ``UnsupportedOperationError`` before any
+        write.
         """
         _check_run(plan, label, stop)
         package = await self._target(app, deployment, label)
@@ -530,8 +570,10 @@ class Rollouts:
 class _Run:
     """One run of a plan on release ``label``: where it stands and what it last saw.
 
-    ``flight`` names the write in flight, for the log if the run stops during it; ``held``
-    is how long the current step was held for too little data.
+    ``baseline`` holds the counters when the current step began (a step is judged on their
+    growth since), ``last`` the latest ones read (counters never go down); ``flight``
+    names the write in flight, for the log if the run stops during it; ``held`` is how
+    long the current step was held for too little data.
     """
 
     _cp: ClientAPI
@@ -542,7 +584,8 @@ class _Run:
     stop: anyio.Event | None
     rollout: int  # 100 where the server stores null
     steps: list[int] = attrs.field(init=False)
-    previous: UpdateMetrics | None = None
+    baseline: UpdateMetrics = attrs.field(factory=UpdateMetrics)
+    last: UpdateMetrics | None = None
     held: float = 0.0
     why: str = "interval"
     flight: list[str] = attrs.field(factory=list)
@@ -551,13 +594,21 @@ class _Run:
         self.steps = [step for step in self.plan.steps if step > self.rollout]  # resume
 
     async def first_step(self) -> RolloutStepped | None:
-        """Below the first step: take it with no data, unless the release already fails."""
+        """Read where the release stands (a release already failing is never widened) and,
+        below the first step, take it with no data.
+
+        Resumed at the first step, every count is that step's own (the server never
+        lowers a rollout); resumed above it, the counts may be earlier steps', so the
+        step is judged only on what comes after this read.
+        """
+        if not self.steps:
+            return None
+        metrics = await self._read()
+        await self._judge_totals(metrics)
+        if self.rollout > self.plan.steps[0] and metrics is not None:
+            self.baseline = metrics
         if self.rollout >= self.plan.steps[0]:
             return None
-        existing = (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
-        if existing is not None:
-            self.previous = existing
-            await self._judge(existing)
         await self._step_up()
         return RolloutStepped(self.rollout, None)
 
@@ -568,92 +619,131 @@ class _Run:
         return event
 
     async def next_step(self) -> RolloutStepped | None:
-        """Wait, judge the metrics and step up (``None``: the step is held one more wait)."""
+        """Wait, judge the step's data and step up (``None``: the step is held one more
+        wait)."""
         metrics = await self._wait_and_read()
-        if metrics is None or _went_backwards(metrics, self.previous):
-            await self._without_metrics(metrics)
-        elif not await self._passes(metrics):
-            return None
+        growth = None
+        if metrics is None:
+            self._without_metrics()
+        else:
+            growth = _growth(metrics, self.baseline)
+            if not await self._passes(metrics, growth):
+                return None
         await self._step_up()
-        return RolloutStepped(self.rollout, metrics)
+        return RolloutStepped(self.rollout, metrics, growth=growth)
 
-    async def _without_metrics(self, metrics: UpdateMetrics | None) -> None:
-        """No metrics or ones gone backwards: halt, or advance as the plan allows."""
-        reason = "no metrics" if metrics is None else "metrics went backwards"
+    def _without_metrics(self) -> None:
+        """No metrics at all for the release: halt, or advance as the plan allows."""
         if self.plan.on_no_metrics == "halt":
-            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
-        logger.warning("rollout of %s/%s %s: %s; advancing as the plan allows",
-                       self.app, self.deployment, self.label, reason)
-        if metrics is not None:  # counters that started again: judged from here
-            self.previous = metrics
-            await self._judge(metrics)
+            raise _Stop(RolloutHalted("no metrics", self.rollout, None))
+        logger.warning("rollout of %s/%s %s: no metrics; advancing as the plan allows",
+                       self.app, self.deployment, self.label)
 
-    async def _passes(self, metrics: UpdateMetrics) -> bool:
-        """Whether the gate lets the release widen; too little data holds the step."""
-        self.previous = metrics
-        if await self._judge(metrics) is not None:
-            return True
+    async def _passes(self, metrics: UpdateMetrics, growth: UpdateMetrics) -> bool:
+        """Whether the step's own data lets the release widen; too little holds the step."""
         plan = self.plan
+        rate = plan.gate.failure_rate(growth)
+        if rate is not None and rate > plan.gate.max_failure_rate:
+            await self._breach(metrics, rate, growth)
+        await self._judge_totals(metrics)
+        if rate is not None:
+            return True
+        why, counts = _too_little_data(plan.gate, growth)
         if not plan.interval or (
             plan.max_hold is not None and self.held + plan.interval > plan.max_hold
         ):
-            reason = _too_little_data(plan.gate, metrics, self.held)
-            raise _Stop(RolloutHalted(reason, self.rollout, metrics))
+            held = f" after holding {_duration(self.held)}" if self.held else ""
+            raise _Stop(RolloutHalted(f"{why} {counts}{held}", self.rollout, metrics))
         self.held += plan.interval
-        self.why = "too few downloads"
+        self.why = why
         return False
 
     async def _step_up(self) -> None:
         self.rollout = await self._raise_to(self.steps.pop(0))
         self.held = 0.0
-        self.steps = [step for step in self.steps if step > self.rollout]  # raised by another
+        if self.steps:  # the next step is judged on what comes after its patch landed
+            metrics = await self._read()
+            await self._judge_totals(metrics)
+            self.baseline = metrics or UpdateMetrics()
 
-    async def _judge(self, metrics: UpdateMetrics) -> float | None:
-        """The failure rate (``None``: too little data); a breach acts and ends the run."""
-        plan = self.plan
-        rate = plan.gate.failure_rate(metrics)
-        if rate is not None and rate > plan.gate.max_failure_rate:
-            try:
-                await self._act(plan.on_breach)
-            except _Stop:
-                raise
-            except Exception as error:  # the breach is still reported, with why it stands
-                raise _ActionFailed(RolloutBreached(
-                    metrics, plan.on_breach, rate, self.rollout, error=error)) from error
-            raise _Stop(RolloutBreached(metrics, plan.on_breach, rate, self.rollout))
-        return rate
+    async def _read(self) -> UpdateMetrics | None:
+        """The release's counters now (``None``: none reported); impossible ones (the
+        reason names the counter) halt the run, whatever the plan says."""
+        metrics = (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
+        impossible = _impossible(metrics or UpdateMetrics(), self.last)
+        if impossible is not None:
+            raise _Stop(RolloutHalted(impossible, self.rollout, metrics))
+        if metrics is not None:
+            self.last = metrics
+        return metrics
+
+    async def _judge_totals(self, metrics: UpdateMetrics | None) -> None:
+        """The release's totals over the gate breach it, whatever the step."""
+        rate = None if metrics is None else self.plan.gate.failure_rate(metrics)
+        if metrics is not None and rate is not None and rate > self.plan.gate.max_failure_rate:
+            await self._breach(metrics, rate, None)
+
+    async def _breach(
+        self, metrics: UpdateMetrics, rate: float, growth: UpdateMetrics | None
+    ) -> NoReturn:
+        """Take the plan's action on a breach and end the run with it."""
+        action = self.plan.on_breach
+        try:
+            await self._act(action)
+        except _Stop:
+            raise
+        except Exception as error:  # the breach is still reported, with why it stands
+            raise _ActionFailed(RolloutBreached(
+                metrics, action, rate, self.rollout, error=error, growth=growth)) from error
+        raise _Stop(RolloutBreached(metrics, action, rate, self.rollout, growth=growth))
 
     async def _act(self, action: BreachAction) -> None:
         app, deployment, label = self.app, self.deployment, self.label
+        if action == "halt":
+            return
+        await self._owned()  # a rollback undoes whatever is current: never another's
         if action == "rollback":
-            # A rollback undoes whatever is current: never a release made since the read.
-            await self._current()
             self.flight.append(f"rolling back {label} after a breach")
             await self._cp.releases.rollback(app, deployment)
-        elif action == "disable":
+        else:
             self.flight.append(f"disabling {label} after a breach")
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)
         self.flight.clear()
         logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
                        label, action)
 
-    async def _current(self) -> Package:
-        """The release as it is on the server now; stops the run if it was superseded."""
+    async def _owned(self) -> Package:
+        """The release as the server holds it now, if the plan still owns it: the run ends
+        if another release is current, or someone else disabled it or changed its rollout."""
         current = (await self._cp.deployments.get(self.app, self.deployment)).package
         if current is None or current.label != self.label:
+            if current is not None and current.release_method == ReleaseMethod.ROLLBACK:
+                raise _Stop(RolloutHalted(
+                    f"someone else rolled the deployment back ({current.label} restores "
+                    f"{current.original_label})", self.rollout, self.last))
             raise _Stop(RolloutSuperseded(self.label, None if current is None else current.label))
+        if current.is_disabled:
+            raise _Stop(RolloutHalted("someone else disabled the release", self.rollout,
+                                      self.last))
+        if current.rollout != self.rollout:
+            raise _Stop(RolloutHalted(
+                f"someone else changed the rollout from {self.rollout}% to {current.rollout}%",
+                current.rollout, self.last))
         return current
 
     async def _raise_to(self, rollout: int) -> int:
-        current = await self._current()
-        if current.rollout >= rollout:
-            return current.rollout  # someone raised it meanwhile: nothing to do
+        current = await self._owned()
         self.flight.append(f"raising the rollout from {current.rollout}% to {rollout}%")
         updated = await self._cp.releases.patch(
             self.app, self.deployment, self.label, rollout=rollout
         )
         self.flight.clear()
-        return rollout if updated is None else updated.rollout
+        landed = rollout if updated is None else updated.rollout
+        if landed != rollout:
+            raise _Stop(RolloutHalted(
+                f"someone else changed the rollout to {landed}% as the plan raised it to "
+                f"{rollout}%", landed, self.last))
+        return landed
 
     def _until(self) -> datetime:
         return datetime.fromtimestamp(self._cp.clock.now() + self.plan.interval, tz=timezone.utc)
@@ -662,10 +752,8 @@ class _Run:
         await self._sleep(self.plan.interval)
         if self.stop is not None and self.stop.is_set():
             raise _Stop(RolloutCancelled(self.label, self.rollout))
-        current = await self._current()
-        if current.is_disabled:
-            raise _Stop(RolloutHalted("the release was disabled", self.rollout, None))
-        return (await self._cp.deployments.metrics(self.app, self.deployment)).get(self.label)
+        await self._owned()
+        return await self._read()
 
     async def _sleep(self, seconds: float) -> None:
         stop = self.stop

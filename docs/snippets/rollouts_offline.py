@@ -1,7 +1,7 @@
 import asyncio
 from datetime import timedelta
 
-from codepush_async import AsyncCodePush, HealthGate, RolloutPlan
+from codepush_async import AsyncCodePush, HealthGate, RolloutPlan, RolloutWaiting
 from codepush_async.emulator import CodePushEmulator, ManualClock
 
 plan = RolloutPlan(
@@ -21,12 +21,14 @@ async def main() -> None:
                              clock=clock) as cp:
         await cp.apps.create("MyApp", os="iOS", platform="React-Native")
         await cp.releases.release("MyApp", "Production", b"bundle", "1.4.0", rollout=5)
-        # the devices report: 300 downloads, 3 failed installs (1 %)
-        emulator.record_metrics("MyApp", "Production", "v1",
-                                downloaded=300, installed=297, failed=3, active=297)
 
         async for event in cp.rollouts.run("MyApp", "Production", plan):  # the current release
-            print(event)  # "rollout raised to 25% (300 downloaded, 297 installed, 3 failed)"
+            print(event)  # "rollout raised to 25% (this step: 300 downloaded, ...)"
+            if isinstance(event, RolloutWaiting):
+                # while the plan waits, the devices report: 300 NEW downloads at each step,
+                # 3 failed installs (1 %); each step is judged on its own new data
+                emulator.record_metrics("MyApp", "Production", "v1",
+                                        downloaded=300, installed=297, failed=3, active=297)
         outcome = await cp.rollouts.advance("MyApp", "Production", plan)  # nothing left to do
         print(outcome.status, outcome.rollout, outcome.reason)
 

@@ -27,11 +27,14 @@ async def test_the_staged_rollout_example_completes(capsys: pytest.CaptureFixtur
         "Mon 09:00  released v1 to Production at 5%",
         "Mon 09:00  started on StagedRollout/Production v1 at 5%",
         "Mon 09:00  waiting at 5% until 2026-01-05 11:00 UTC",
-        "Mon 11:00  rollout raised to 25% (300 downloaded, 297 installed, 3 failed)",
+        "Mon 11:00  rollout raised to 25% (this step: 300 downloaded, 297 installed, 3 failed; "
+        "300 downloaded in all)",
         "Mon 11:00  waiting at 25% until 2026-01-05 13:00 UTC",
-        "Mon 13:00  rollout raised to 50% (1800 downloaded, 1782 installed, 18 failed)",
+        "Mon 13:00  rollout raised to 50% (this step: 1500 downloaded, 1485 installed, 15 failed; "
+        "1800 downloaded in all)",
         "Mon 13:00  waiting at 50% until 2026-01-05 15:00 UTC",
-        "Mon 15:00  rollout raised to 100% (4800 downloaded, 4752 installed, 48 failed)",
+        "Mon 15:00  rollout raised to 100% (this step: 3000 downloaded, 2970 installed, 30 failed; "
+        "4800 downloaded in all)",
         "Mon 15:00  v1 completed at 100%",
         "Mon 15:00  outcome: completed, reached 100% (raised to [25, 50, 100], completed: True)",
     ]

@@ -132,7 +132,8 @@ async def test_healthy_rollout_steps_up_waiting_on_the_shared_clock(world: World
 
     def play(event: RolloutWaiting) -> None:
         waits.append(event.until)
-        world.devices(downloaded=100, failed=1)  # 1 % failures, under the 2 % gate
+        new = 100 if len(waits) == 1 else 200  # each step needs 200 NEW downloads
+        world.devices(downloaded=new, failed=new // 100)  # 1 % failures, under the 2 % gate
 
     outcome = await drive(world, PLAN, play)
 
@@ -142,12 +143,15 @@ async def test_healthy_rollout_steps_up_waiting_on_the_shared_clock(world: World
     assert steps == [5, 25, 50, 100]
     # 5 %: 100 downloads < min_downloads 200, so it holds one more interval first.
     reasons = [e.reason for e in outcome.events if isinstance(e, RolloutWaiting)]
-    assert reasons == ["interval", "too few downloads", "interval", "interval"]
+    assert reasons == ["interval", "too few new downloads", "interval", "interval"]
     assert waits == [
         datetime.fromtimestamp(START + n * HOUR, tz=timezone.utc) for n in range(1, 5)
     ]
     assert world.clock() == START + 4 * HOUR
-    assert outcome.metrics == UpdateMetrics(active=0, downloaded=400, installed=396, failed=4)
+    assert outcome.metrics == UpdateMetrics(active=0, downloaded=700, installed=693, failed=7)
+    last = outcome.events[-2]
+    assert isinstance(last, RolloutStepped)
+    assert last.growth == UpdateMetrics(active=0, downloaded=200, installed=198, failed=2)
     assert await world.current() == ("v2", 100, False)  # stored as null, read as 100
     assert isinstance(outcome.events[0], RolloutStarted)
     assert outcome.events[0].rollout == 1
@@ -157,11 +161,10 @@ async def test_healthy_rollout_steps_up_waiting_on_the_shared_clock(world: World
 async def test_advance_returns_the_same_outcome(world: World) -> None:
     await world.release("1.0.2", rollout=5)
     world.devices(downloaded=1000, failed=5)
-    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+    outcome = await world.cp.rollouts.advance(APP, DEP, RolloutPlan((5, 25), 60, PLAN.gate))
     assert outcome.status == "completed"
-    assert kinds(outcome) == ["RolloutStarted"] + ["RolloutWaiting", "RolloutStepped"] * 3 + [
-        "RolloutCompleted"
-    ]
+    assert kinds(outcome) == ["RolloutStarted", "RolloutWaiting", "RolloutStepped",
+                              "RolloutCompleted"]
     assert outcome.events[0] == RolloutStarted(APP, DEP, "v2", 5)
 
 
@@ -194,8 +197,9 @@ async def test_a_failure_spike_at_25_takes_the_plans_action(
     assert outcome.metrics == spike
     breach = outcome.events[-1]
     assert isinstance(breach, RolloutBreached)
-    assert breach == RolloutBreached(spike, action, 33 / 600, 25)  # type: ignore[arg-type]
-    assert "5.50%" in outcome.reason
+    step = UpdateMetrics(active=0, downloaded=300, installed=270, failed=30)
+    assert breach == RolloutBreached(spike, action, 0.1, 25, growth=step)  # type: ignore[arg-type]
+    assert "10.00% over the gate at 25% on the step's own data" in outcome.reason
     assert await world.current() == after
     if action == "rollback":
         history = await world.cp.releases.history(APP, DEP)
@@ -217,10 +221,13 @@ async def test_a_restarted_run_resumes_from_the_servers_rollout(
     assert "cancelled at 25%: the server is left as it is" in caplog.text
     assert await world.current() == ("v2", 25, False)
 
-    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
+    # Resumed above the first step: the 1000 downloads may be 5 %'s, so only new ones count.
+    outcome = await drive(world, PLAN, at_most(3, healthy(world)))
 
     assert outcome.events[0] == RolloutStarted(APP, DEP, "v2", 25)
-    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [50, 100]
+    steps = [e for e in outcome.events if isinstance(e, RolloutStepped)]
+    assert [(e.rollout, e.growth and e.growth.downloaded) for e in steps] == [(50, 250),
+                                                                            (100, 500)]
     assert outcome.status == "completed"
 
 
@@ -320,7 +327,7 @@ async def test_metrics_going_backwards_never_count_as_healthy(world: World) -> N
 
     outcome = await drive(world, PLAN, play)
     assert outcome.status == "halted"
-    assert outcome.reason == "metrics went backwards"
+    assert outcome.reason == "impossible metrics: downloaded went backwards (1000 -> 100)"
     assert outcome.rollout == 25
     assert await world.current() == ("v2", 25, False)
 
@@ -456,11 +463,11 @@ async def test_changes_made_by_someone_else_mid_plan_are_respected(world: World)
             await operator(event)
     outcome = RolloutOutcome.from_events(events)
 
-    assert [e.rollout for e in events if isinstance(e, RolloutStepped)] == [60]  # 25, 50 skipped
+    assert [e.rollout for e in events if isinstance(e, RolloutStepped)] == []  # not its own
     assert (outcome.status, outcome.reason, outcome.rollout) == (
-        "halted", "the release was disabled", 60
+        "halted", "someone else changed the rollout from 5% to 60%", 60
     )
-    assert await world.current() == ("v2", 60, True)
+    assert await world.current() == ("v2", 60, False)
 
 
 async def test_an_error_mid_plan_propagates_and_says_where_it_stopped(
@@ -499,10 +506,10 @@ def test_rollouts_use_only_the_clients_public_calls() -> None:
                         "_display.tables", "_client_api"}
 
 
-async def test_advancing_past_backwards_metrics_still_judges_the_new_ones(
+async def test_advancing_never_passes_counters_that_went_backwards(
     world: World,
 ) -> None:
-    """``on_no_metrics="advance"`` advances once past a reset; it never ignores a spike after."""
+    """``on_no_metrics="advance"`` is for missing metrics: a reset is impossible, so it halts."""
     await world.release("1.0.2", rollout=5)
     plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
                        on_breach="halt", on_no_metrics="advance")
@@ -517,10 +524,10 @@ async def test_advancing_past_backwards_metrics_still_judges_the_new_ones(
 
     outcome = await drive(world, plan, play)
 
-    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [25, 50]
-    assert (outcome.status, outcome.rollout) == ("halted", 50)
-    assert isinstance(outcome.events[-1], RolloutBreached)
-    assert await world.current() == ("v2", 50, False)
+    assert [e.rollout for e in outcome.events if isinstance(e, RolloutStepped)] == [25]
+    assert (outcome.status, outcome.rollout) == ("halted", 25)
+    assert outcome.reason == "impossible metrics: downloaded went backwards (1000 -> 100)"
+    assert await world.current() == ("v2", 25, False)
 
 
 async def test_a_step_held_for_too_few_downloads_halts_after_max_hold(world: World) -> None:
@@ -532,9 +539,9 @@ async def test_a_step_held_for_too_few_downloads_halts_after_max_hold(world: Wor
     outcome = await drive(world, plan, at_most(10))
 
     reasons = [e.reason for e in outcome.events if isinstance(e, RolloutWaiting)]
-    assert reasons == ["interval", "too few downloads", "too few downloads"]
+    assert reasons == ["interval", "too few new downloads", "too few new downloads"]
     assert (outcome.status, outcome.rollout) == ("halted", 5)
-    assert outcome.reason == "too few downloads (10 < 200) after holding 2 h"
+    assert outcome.reason == "too few new downloads (10 < 200) after holding 2 h"
     assert outcome.metrics is not None
     assert outcome.metrics.downloaded == 10
     assert world.clock() == START + 3 * HOUR  # the interval, then at most max_hold more
@@ -556,7 +563,7 @@ async def test_without_an_interval_too_few_downloads_halts_instead_of_polling(
     outcome = await drive(world, RolloutPlan(steps=(5, 25), interval=0, gate=PLAN.gate), count)
 
     assert (outcome.status, outcome.rollout, len(waits)) == ("halted", 5, 1)
-    assert outcome.reason == "too few downloads (10 < 200)"
+    assert outcome.reason == "too few new downloads (10 < 200)"
 
 
 @pytest.mark.parametrize("value", [-1, "2h", float("inf")])

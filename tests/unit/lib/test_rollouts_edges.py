@@ -184,7 +184,7 @@ async def test_a_halt_after_holding_says_how_long_it_held(
     world.devices(downloaded=10)
     plan = RolloutPlan(steps=PLAN.steps, interval=interval, gate=PLAN.gate, max_hold=max_hold)
     outcome = await drive(world, plan, at_most(10))
-    assert outcome.reason == f"too few downloads (10 < 200) after holding {held}"
+    assert outcome.reason == f"too few new downloads (10 < 200) after holding {held}"
     assert world.clock() == START + interval + max_hold
 
 
@@ -194,17 +194,17 @@ async def test_downloads_without_installs_hold_the_step_as_too_little_data(world
     outcome = await drive(world, RolloutPlan(steps=PLAN.steps, interval=0, gate=PLAN.gate),
                           at_most(10))
     assert (outcome.status, outcome.rollout, outcome.reason) == (
-        "halted", 5, "no installs reported")
+        "halted", 5, "no new installs reported (200 new downloads)")
 
 
 async def test_a_server_without_a_download_counter_has_too_few_downloads(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await world.release("1.0.2", rollout=5)
-    scripted_metrics(world, monkeypatch, [UpdateMetrics(installed=5, failed=0)])
+    scripted_metrics(world, monkeypatch, [UpdateMetrics(installed=5, failed=0)] * 2)
     plan = RolloutPlan(steps=PLAN.steps, interval=0, gate=HealthGate(min_downloads=1))
     outcome = await world.cp.rollouts.advance(APP, DEP, plan)
-    assert (outcome.status, outcome.reason) == ("halted", "too few downloads (0 < 1)")
+    assert (outcome.status, outcome.reason) == ("halted", "too few new downloads (0 < 1)")
 
 
 async def test_each_step_gets_its_own_max_hold(world: World) -> None:
@@ -213,16 +213,18 @@ async def test_each_step_gets_its_own_max_hold(world: World) -> None:
     def play(event: RolloutWaiting) -> None:
         if event.rollout == 5:
             world.devices(downloaded=100 if event.reason == "interval" else 900)
-        elif event.rollout == 25:  # the counters start again, under min_downloads
-            world.devices(downloaded=-900)
+        elif event.rollout == 25:
+            world.devices(downloaded=300)
+        elif event.reason == "interval":  # 50 %: under min_downloads, then nothing more
+            world.devices(downloaded=100)
 
     outcome = await drive(world, HOLD_PLAN, at_most(10, play))
 
     assert stepped(outcome) == [25, 50]
-    assert reasons(outcome) == ["interval", "too few downloads", "interval", "interval",
-                                "too few downloads"]
+    assert reasons(outcome) == ["interval", "too few new downloads", "interval", "interval",
+                                "too few new downloads"]
     assert (outcome.status, outcome.rollout) == ("halted", 50)
-    assert outcome.reason == "too few downloads (100 < 200) after holding 1 h"
+    assert outcome.reason == "too few new downloads (100 < 200) after holding 1 h"
     assert world.clock() == START + 5 * HOUR
 
 
@@ -234,10 +236,11 @@ async def test_a_counter_that_disappears_went_backwards(
 ) -> None:
     await world.release("1.0.2", rollout=5)
     gone = UpdateMetrics(downloaded=1000, installed=999)
-    scripted_metrics(world, monkeypatch, [
-        UpdateMetrics(downloaded=1000, installed=998, failed=1), gone])
+    full = UpdateMetrics(downloaded=1000, installed=998, failed=1)
+    scripted_metrics(world, monkeypatch, [full, full, gone])  # start, 5 %, 25 %'s baseline
     outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
-    assert outcome.events[-1] == RolloutHalted("metrics went backwards", 25, gone)
+    assert outcome.events[-1] == RolloutHalted(
+        "impossible metrics: failed went backwards (1 -> 0)", 25, gone)
     assert (outcome.status, outcome.metrics) == ("halted", gone)
     assert await world.current() == ("v2", 25, False)
 
@@ -252,11 +255,11 @@ async def test_counters_dropping_after_the_first_step_halt_it(world: World) -> N
     outcome = await drive(world, PLAN, play)
     assert stepped(outcome) == [5]
     assert (outcome.status, outcome.rollout, outcome.reason) == (
-        "halted", 5, "metrics went backwards")
+        "halted", 5, "impossible metrics: downloaded went backwards (1000 -> 300)")
     assert await world.current() == ("v2", 5, False)
 
 
-async def test_advancing_past_a_reset_judges_from_the_reset_counters(
+async def test_advancing_without_metrics_never_passes_a_reset(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     await world.release("1.0.2", rollout=5)
@@ -270,15 +273,13 @@ async def test_advancing_past_a_reset_judges_from_the_reset_counters(
     with caplog.at_level(logging.WARNING, logger="codepush_async"):
         outcome = await drive(world, HOLD_PLAN, at_most(10, play))
 
-    assert stepped(outcome) == [25, 50, 100]
-    assert reasons(outcome) == ["interval"] * 3
-    assert outcome.status == "completed"
-    warning = ("rollout of Rollouts/Production v2: metrics went backwards; advancing as the "
-               "plan allows")
-    assert caplog.messages == [warning, warning]
+    assert stepped(outcome) == [25]
+    assert (outcome.status, outcome.rollout, outcome.reason) == (
+        "halted", 25, "impossible metrics: downloaded went backwards (1000 -> 100)")
+    assert caplog.messages == []  # nothing advanced "as the plan allows"
 
 
-async def test_a_reset_that_shows_a_breach_rolls_back(
+async def test_a_reset_that_shows_a_breach_halts_without_acting_on_it(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     await world.release("1.0.2", rollout=5)
@@ -295,11 +296,11 @@ async def test_a_reset_that_shows_a_breach_rolls_back(
         outcome = await drive(world, plan, play)
 
     spike = UpdateMetrics(active=0, downloaded=300, installed=200, failed=100)
-    assert outcome.events[-1] == RolloutBreached(spike, "rollback", 1 / 3, 25)
-    assert (outcome.status, outcome.rollout) == ("rolled_back", 25)
-    assert await world.current() == ("v3", 100, False)
-    assert "rollout of Rollouts/Production v2 breached its health gate: rollback" in (
-        caplog.messages)
+    assert outcome.events[-1] == RolloutHalted(
+        "impossible metrics: downloaded went backwards (1000 -> 300)", 25, spike)
+    assert (outcome.status, outcome.rollout) == ("halted", 25)
+    assert await world.current() == ("v2", 25, False)  # counters that lie decide nothing
+    assert caplog.messages == []
 
 
 async def test_no_metrics_advancing_is_logged_with_the_release(
@@ -357,9 +358,13 @@ async def test_a_release_made_while_metrics_are_read_is_never_disabled(
     monkeypatch.setattr(world.cp.deployments, "metrics", metrics_then_a_newer_release)
     plan = RolloutPlan(steps=PLAN.steps, interval=PLAN.interval, gate=PLAN.gate,
                        on_breach="disable")
+    before = len(world.emulator.requests)
     outcome = await world.cp.rollouts.advance(APP, DEP, plan)
 
-    assert outcome.status == "disabled"
+    assert outcome.status == "superseded"  # the plan no longer owns v2: no write of its own
+    patches = [json.loads(r.body) for r in world.emulator.requests[before:]
+               if r.method == "PATCH"]
+    assert patches == [{"packageInfo": {"label": "v2", "isDisabled": True}}]  # the operator's
     assert await world.current() == ("v3", 100, False)  # v3 is not disabled
 
 
@@ -397,10 +402,9 @@ async def test_a_breach_action_failing_outside_the_server_is_reported_then_raise
 # What the steps write
 
 
-@pytest.mark.parametrize(("raised", "steps", "written"),
-                         [(25, [25, 50, 100], [50, 100]), (50, [50, 100], [100])])
-async def test_a_step_someone_else_already_took_is_not_written_again(
-    world: World, raised: int, steps: list[int], written: list[int]
+@pytest.mark.parametrize("raised", [25, 50, 100])
+async def test_a_rollout_someone_else_raised_is_no_longer_the_plans(
+    world: World, raised: int
 ) -> None:
     await world.release("1.0.2", rollout=5)
     world.devices(downloaded=1000)
@@ -410,10 +414,11 @@ async def test_a_step_someone_else_already_took_is_not_written_again(
         if isinstance(event, RolloutWaiting) and event.rollout == 5:
             await world.cp.releases.patch(APP, DEP, "v2", rollout=raised)
             before = len(world.emulator.requests)
-    assert [e.rollout for e in events if isinstance(e, RolloutStepped)] == steps
-    assert writes(world, before) == [
-        ("PATCH", f"/apps/{APP}/deployments/{DEP}/release",
-         {"packageInfo": {"label": "v2", "rollout": rollout}}) for rollout in written]
+    assert [e.rollout for e in events if isinstance(e, RolloutStepped)] == []
+    assert events[-1] == RolloutHalted(
+        f"someone else changed the rollout from 5% to {raised}%", raised,
+        UpdateMetrics(active=0, downloaded=1000, installed=1000, failed=0))
+    assert writes(world, before) == []
 
 
 async def test_a_step_reports_the_rollout_the_server_answers(
@@ -426,17 +431,20 @@ async def test_a_step_reports_the_rollout_the_server_answers(
     async def answered(app: str, deployment: str, label: str | None = None,
                        **fields: object) -> Package | None:
         await patch(app, deployment, label, **fields)  # type: ignore[arg-type]
-        if fields.get("rollout") == 25:  # another writer raised it in the same moment
+        if fields.get("rollout") == 50:  # another writer raised it in the same moment
             return await patch(app, deployment, label, rollout=60)
         return None  # the server reports nothing changed: the rollout asked for stands
 
     monkeypatch.setattr(world.cp.releases, "patch", answered)
-    outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
-    assert stepped(outcome) == [60, 100]
-    assert (outcome.status, outcome.rollout) == ("completed", 100)
+    outcome = await drive(world, PLAN, at_most(5, lambda e: world.devices(10 * e.rollout)))
+    assert stepped(outcome) == [25]
+    assert (outcome.status, outcome.rollout, outcome.reason) == (
+        "halted", 60, "someone else changed the rollout to 60% as the plan raised it to 50%")
+    totals = (await world.cp.deployments.metrics(APP, DEP))["v2"]
+    assert outcome.metrics == totals  # the last counters read, with the halt
 
 
-async def test_a_first_step_raised_to_100_by_someone_else_completes_without_waiting(
+async def test_a_first_step_raised_to_100_by_someone_else_halts_without_waiting(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await world.release("1.0.2", rollout=1)
@@ -450,9 +458,10 @@ async def test_a_first_step_raised_to_100_by_someone_else_completes_without_wait
     monkeypatch.setattr(world.cp.releases, "patch", raised)
     outcome = await world.cp.rollouts.advance(APP, DEP, PLAN)
 
-    assert stepped(outcome) == [100]
-    assert reasons(outcome) == []  # no interval waited for steps already passed
-    assert (outcome.status, outcome.rollout) == ("completed", 100)
+    assert stepped(outcome) == []
+    assert reasons(outcome) == []
+    assert (outcome.status, outcome.rollout, outcome.reason) == (
+        "halted", 100, "someone else changed the rollout to 100% as the plan raised it to 5%")
     assert world.clock.now() == START
 
 
