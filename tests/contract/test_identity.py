@@ -323,3 +323,21 @@ async def test_a_promote_whose_source_check_failed_says_it_landed(target: Target
         assert landed.package_hash == sha256(b"two")
         assert isinstance(caught.value.__cause__, ServerError)
         assert await entries(target, app, "Production") == [(sha256(b"two"), "Promote")]
+
+
+async def test_a_bulk_promote_answered_500_that_did_not_act_is_a_failed_item(
+    target: Target,
+) -> None:
+    """The same false success, seen through cp.bulk: the item used to be ``done``."""
+    async with target.app() as app:
+        await target.client.releases.release(app, "Staging", b"one", "1.0.0")
+        await target.client.releases.promote(app, "Staging", "Production")
+        await target.client.releases.release(app, "Staging", b"two", "1.0.0")
+        cp, meddler = await meddled(target, Rule("POST", "/promote/Production", "refuse"))
+
+        [item] = await cp.bulk.promote([app], "Staging", "Production")
+
+        assert item.status == "failed"
+        assert isinstance(item.error, ServerError)
+        assert len(writes(meddler)) == 1
+        assert await entries(target, app, "Production") == [(sha256(b"one"), "Promote")]
