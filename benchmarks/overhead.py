@@ -11,7 +11,8 @@ The server runs in its own process. For each installed backend (aiohttp, httpx2,
 The raw side sends the same requests (method, path, headers and body) and parses each JSON
 answer; the SDK also checks and decodes them into models. A ``patch`` is two requests on both
 sides: the SDK reads the deployment's history before the write (to prove the write by
-identity, see ``_resources/_effects.py``), so the raw side GETs the history, then PATCHes. Prints medians and p10..p90 spreads. Usage:
+identity, see ``_resources/_effects.py``), so the raw side GETs the history, then PATCHes.
+Prints medians and p10..p90 spreads. Usage:
 ``python benchmarks/overhead.py [--rounds 30] [--batch 20] [--concurrent-rounds 6]``.
 """
 

@@ -124,7 +124,7 @@ def _make_wire_converter(*, fast: bool = False) -> cattrs.Converter:
         add_fast_structuring(
             conv,
             (App, CollaboratorProperties, Deployment, DiffPackage, Package,
-             dict[str, DiffPackage]),
+             dict[str, DiffPackage], dict[str, CollaboratorProperties]),
             null_default={Package: ("rollout",)},  # what _package_from_wire does
         )
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
