@@ -41,7 +41,11 @@ BODIES = {
     ("GET", "/apps/App"): {"app": APP},
     ("GET", "/apps/App/deployments/Production"): {"deployment": DEPLOYMENT},
     ("GET", "/apps/App/deployments/Production/history"): {
-        "history": [dict(PACKAGE, label=f"v{i + 1}") for i in range(50)]
+        # as a server keeps it: labels and upload times grow along the history
+        "history": [
+            dict(PACKAGE, label=f"v{i + 1}", uploadTime=PACKAGE["uploadTime"] + i * 60_000)
+            for i in range(50)
+        ]
     },
     ("PATCH", "/apps/App/deployments/Production/release"): {"package": PACKAGE},
 }

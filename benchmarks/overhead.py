@@ -8,8 +8,11 @@ The server runs in its own process. For each installed backend (aiohttp, httpx2,
 - concurrent: 2000 mixed calls (app get, deployment get, history, patch) at concurrency 16
   and 64, SDK then raw or raw then SDK, ratio of wall times (target <= 1.10x).
 
-The raw side sends the same method, path, headers and body and parses the JSON answer; the
-SDK also checks and decodes it into models. Prints medians and p10..p90 spreads. Usage:
+The raw side sends the same requests (method, path, headers and body) and parses each JSON
+answer; the SDK also checks and decodes them into models. A ``patch`` is two requests on both
+sides: the SDK reads the deployment's history before the write (to prove the write by
+identity, see ``_resources/_effects.py``), so the raw side GETs the history, then PATCHes.
+Prints medians and p10..p90 spreads. Usage:
 ``python benchmarks/overhead.py [--rounds 30] [--batch 20] [--concurrent-rounds 6]``.
 """
 
@@ -68,7 +71,10 @@ def raw_calls(client: Any, url: str, backend: str) -> dict[str, Call]:
 
         return call
 
+    history = get(DEP + "/history")
+
     async def patch() -> Any:
+        await history()  # what the SDK reads before the write
         response = await client.patch(
             url + DEP + "/release", headers=json_headers, content=PATCH_BODY.encode()
         )
@@ -78,7 +84,7 @@ def raw_calls(client: Any, url: str, backend: str) -> dict[str, Call]:
         "apps.list": get("/apps"),
         "apps.get": get("/apps/App"),
         "deployments.get": get(DEP),
-        "history": get(DEP + "/history"),
+        "history": history,
         "patch": patch,
     }
 
@@ -141,6 +147,8 @@ async def run_backend(backend: str, url: str, args: argparse.Namespace) -> None:
                 ratios.append(sdk_t / raw_t)
                 sdk_s.append(sdk_t)
                 raw_s.append(raw_t)
+            if not ratios:
+                continue
             ratio = statistics.median(ratios)
             print(f"  concurrency {concurrency:2}, {args.calls} mixed calls: SDK "
                   f"{statistics.median(sdk_s):.3f} s, raw {statistics.median(raw_s):.3f} s, "

@@ -23,6 +23,23 @@ __all__ = ["RateLimiter"]
 logger = logging.getLogger("codepush_async")
 
 
+def _window(headers: Mapping[str, str], clock: Clock) -> tuple[int, int, float] | None:
+    """The limit, what remains of it and when it resets (our clock) per ``headers``; ``None``
+    without all three, as most servers answer (no clock read then)."""
+    limit = header_int(headers, "x-ratelimit-limit")
+    # A limit below 1 or an unbelievable reset is no budget anyone could follow.
+    if limit is None or limit < 1:
+        return None
+    remaining = header_int(headers, "x-ratelimit-remaining")
+    if remaining is None:
+        return None
+    now = clock.now()
+    delay = reset_delay(headers, now)
+    if delay is None:
+        return None
+    return limit, min(max(0, remaining), limit), now + delay
+
+
 @attrs.define
 class _Bucket:
     limit: int
@@ -84,17 +101,12 @@ class RateLimiter:
             if bucket is not None:
                 bucket.notify()
             return
-        now = self._clock.now()
-        limit = header_int(headers, "x-ratelimit-limit")
-        remaining = header_int(headers, "x-ratelimit-remaining")
-        delay = reset_delay(headers, now)
-        # A limit below 1 or an unbelievable reset is no budget anyone could follow.
-        if limit is None or remaining is None or delay is None or limit < 1:
+        window = _window(headers, self._clock)
+        if window is None:
             if bucket is not None:
                 bucket.notify()
             return
-        remaining = min(max(0, remaining), limit)
-        reset_at = now + delay
+        limit, remaining, reset_at = window
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(limit, remaining, reset_at)
         elif bucket.reset_at is None or reset_at > bucket.reset_at + 0.5:

@@ -181,6 +181,11 @@ class Requester:
 
     async def _exchange(self, request: WireRequest, timeout: Timeouts, attempt: int) -> Outcome:
         """Send ``request`` once: its response, or the connection error in its place."""
+        if not logger.isEnabledFor(logging.DEBUG):  # the usual case: no timing, no record
+            try:
+                return await self.state.http.send(request, timeout)
+            except APIConnectionError as error:
+                return error
         started = time.monotonic()
         try:
             response = await self.state.http.send(request, timeout)

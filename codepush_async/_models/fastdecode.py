@@ -4,8 +4,9 @@ The fast converter uses them; they accept a subset of what the detailed converte
 build the same values, so ``decode`` can try them first and let the detailed converter name
 the field whenever they refuse. Each field's hook comes from the converter (looked up once,
 when the function is generated); a value of exactly ``str``, ``int`` or ``bool`` skips its
-hook, and an ``int`` datetime (epoch milliseconds) is built inline, but only while the
-converter's hook for that type is the given one. A ``list`` of such a model is one loop with
+hook, an ``int`` datetime (epoch milliseconds) is built inline and a ``tuple[str, ...]`` is
+one loop over a JSON array of strings, but only while the converter's hook for ``str`` or
+``datetime`` is the given one. A ``list`` of such a model is one loop with
 each item built inline, through the slots when the attrs ``__init__`` would only store them.
 """
 
@@ -77,6 +78,8 @@ def _body(
             check = f"type({v}) is not {p}x{i}"
         elif tp is datetime and epoch_ms:  # epoch milliseconds, as the hook reads them
             convert = f"{v} = fromtimestamp({v} / 1000, utc) if type({v}) is int else {h}({v}, {t})"
+        elif tp == tuple[str, ...] and str in inline:
+            convert = f"{v} = str_tuple({v})"
         if default is None and inner is not None and _inline_map(tp, options):
             lines += [f"{indent}{v} = {get}({key})", f"{indent}if {v} is not None:"]
             lines += _map_body(v, get_args(tp)[1], conv, options, namespace, indent + "    ", p)
@@ -189,9 +192,20 @@ def _generate_list(item: type, conv: cattrs.Converter, options: _Options) -> Cal
     return _compile(f"list[{item.__name__}]", lines, namespace)
 
 
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    """A JSON array of strings as a tuple; anything else is refused (the detailed path names
+    it)."""
+    if type(value) is not list:
+        raise TypeError
+    for item in value:
+        if type(item) is not str:
+            raise TypeError
+    return tuple(value)
+
+
 def _namespace() -> dict[str, Any]:
     return {"M": _ABSENT, "new": object.__new__, "fromtimestamp": datetime.fromtimestamp,
-            "utc": timezone.utc}
+            "utc": timezone.utc, "str_tuple": _str_tuple}
 
 
 def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .._core.outcome import Answer
 from .._core.requester import Requester
@@ -21,20 +21,28 @@ Params = Mapping[str, str | None]
 
 def _check_required(answer: Answer) -> None:
     """Every key the server always sends is there (and not null), or ``ResponseDecodeError``."""
+    if not answer.required:
+        return
     value = answer.value
-    items = enumerate(value) if isinstance(value, list) else [(None, value)]
-    for index, item in items:
-        if not isinstance(item, dict):
-            continue  # the converter names the wrong type
-        for key in answer.required:
-            if item.get(key) is None:
-                where = answer.where if index is None else f"{answer.where}[{index}]"
-                raise ResponseDecodeError(
-                    f"Unexpected response from the server: required field missing at "
-                    f"{where}.{key}",
-                    answer.status_code,
-                    field=f"{where}.{key}",
-                )
+    items = value if isinstance(value, list) else [value]
+    for item in items:  # the usual case, every key there: one lookup per key, no bookkeeping
+        if isinstance(item, dict):  # any other type: the converter names it
+            for key in answer.required:
+                if item.get(key) is None:
+                    _missing(answer, item, key)
+
+
+def _missing(answer: Answer, item: dict[str, Any], key: str) -> NoReturn:
+    """``ResponseDecodeError`` naming ``key`` of ``item`` (its index in a list answer)."""
+    value = answer.value
+    where = answer.where
+    if isinstance(value, list):
+        where = f"{where}[{next(i for i, x in enumerate(value) if x is item)}]"
+    raise ResponseDecodeError(
+        f"Unexpected response from the server: required field missing at {where}.{key}",
+        answer.status_code,
+        field=f"{where}.{key}",
+    )
 
 
 class Resource:

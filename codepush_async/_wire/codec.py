@@ -7,6 +7,7 @@ can be tested alone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any, Protocol
@@ -125,6 +126,9 @@ def route_for(dialect: Dialect, operation: str) -> Route:
     return route
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what ``quote`` leaves as it is
+
+
 def _fill_path(template: str, params: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` replaced by one percent-encoded path segment.
 
@@ -136,7 +140,8 @@ def _fill_path(template: str, params: Mapping[str, str]) -> str:
         if not isinstance(value, str):
             raise ValueError(f"{name} must be a string, got {type(value).__name__}")
         try:
-            encoded[name] = quote(check_path_segment(value, name), safe="")
+            segment = check_path_segment(value, name)
+            encoded[name] = segment if _UNRESERVED.fullmatch(segment) else quote(segment, safe="")
         except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
             raise ValueError(f"{name} must be valid Unicode text") from None
     try:

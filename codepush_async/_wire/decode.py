@@ -7,7 +7,6 @@ raises ``ResponseDecodeError`` naming the field, never a bare ``KeyError``/``Typ
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -124,7 +123,7 @@ def _make_wire_converter(*, fast: bool = False) -> cattrs.Converter:
         add_fast_structuring(
             conv,
             (App, CollaboratorProperties, Deployment, DiffPackage, Package,
-             dict[str, DiffPackage]),
+             dict[str, DiffPackage], dict[str, CollaboratorProperties]),
             null_default={Package: ("rollout",)},  # what _package_from_wire does
         )
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
@@ -147,10 +146,19 @@ def _fast_converter() -> cattrs.Converter:
     return _make_wire_converter(fast=True)
 
 
+@functools.cache
+def _fast_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    """The fast converter's hook for ``tp``, found once (not dispatched on every answer)."""
+    return _fast_converter().get_structure_hook(tp)
+
+
 def decode(payload: Any, tp: type[T], *, where: str, status_code: int) -> T:
     """Structure ``payload`` (found at ``where`` in the body) into ``tp`` or raise."""
-    with contextlib.suppress(Exception):  # any failure is reported by the detailed path
-        return _fast_converter().structure(payload, tp)
+    try:
+        hook: Callable[[Any, Any], T] = _fast_hook(tp)  # type: ignore[arg-type]
+        return hook(payload, tp)
+    except Exception:  # noqa: S110 - any failure is reported by the detailed path, below
+        pass
     try:
         return converter.structure(payload, tp)
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as exc:

@@ -23,9 +23,12 @@ MAX_HINT_SECONDS = 86_400.0
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
     """A finite number from header ``name``; ``None`` if absent, not a number, NaN or inf."""
+    text = headers.get(name)  # absent is the usual case: no exception raised for it
+    if text is None:
+        return None
     try:
-        value = float(headers[name])
-    except (KeyError, ValueError, TypeError):
+        value = float(text)
+    except (ValueError, TypeError):
         return None
     return value if math.isfinite(value) else None
 

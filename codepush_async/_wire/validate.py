@@ -20,6 +20,9 @@ __all__ = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _kind(value: Any) -> str:
     return type(value).__name__
 
@@ -46,7 +49,7 @@ def check_name(value: Any, arg: str) -> str:
         raise ValueError(f"{arg} must be a string, got {_kind(value)}")
     if not value.strip():
         raise ValueError(f"{arg} must not be empty")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL.search(value):
         raise ValueError(f"{arg} must not contain control characters")
     return check_path_segment(value, arg)
 
