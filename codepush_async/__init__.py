@@ -1,5 +1,8 @@
 """codepush-async: an asyncio-native, typed SDK for CodePush management servers."""
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._client import AsyncCodePush
 from ._core.clock import Clock, SystemClock
 from ._core.logs import setup_logging as _setup_logging
@@ -49,25 +52,51 @@ from ._models.entities import (
     UpdateMetrics,
 )
 from ._release.prepared import PreparedRelease, prepare_release
-from ._release.signing import verify_release
 from ._version import __version__
-from ._wire.webhooks import DeploymentReleasedEvent, WebhookEvent, WebhookRelease, parse_webhook
-from .lib.bulk import BulkError, BulkResult, ItemResult, Target
-from .lib.rollouts import (
-    HealthGate,
-    RolloutActionError,
-    RolloutBreached,
-    RolloutCancelled,
-    RolloutCompleted,
-    RolloutEvent,
-    RolloutHalted,
-    RolloutOutcome,
-    RolloutPlan,
-    RolloutStarted,
-    RolloutStepped,
-    RolloutSuperseded,
-    RolloutWaiting,
-)
+
+if TYPE_CHECKING:  # loaded on first use (module __getattr__ below), typed as usual
+    from ._release.signing import verify_release
+    from ._wire.webhooks import (
+        DeploymentReleasedEvent,
+        WebhookEvent,
+        WebhookRelease,
+        parse_webhook,
+    )
+    from .lib.bulk import BulkError, BulkResult, ItemResult, Target
+    from .lib.rollouts import (
+        HealthGate,
+        RolloutActionError,
+        RolloutBreached,
+        RolloutCancelled,
+        RolloutCompleted,
+        RolloutEvent,
+        RolloutHalted,
+        RolloutOutcome,
+        RolloutPlan,
+        RolloutStarted,
+        RolloutStepped,
+        RolloutSuperseded,
+        RolloutWaiting,
+    )
+
+# The automation wings and signing load on first use: ``import codepush_async`` stays cheap.
+_LAZY = {
+    "verify_release": "._release.signing",
+    **dict.fromkeys(
+        ("DeploymentReleasedEvent", "WebhookEvent", "WebhookRelease", "parse_webhook"),
+        "._wire.webhooks",
+    ),
+    **dict.fromkeys(("BulkError", "BulkResult", "ItemResult", "Target"), ".lib.bulk"),
+    **dict.fromkeys(
+        (
+            "HealthGate", "RolloutActionError", "RolloutBreached", "RolloutCancelled",
+            "RolloutCompleted", "RolloutEvent", "RolloutHalted", "RolloutOutcome",
+            "RolloutPlan", "RolloutStarted", "RolloutStepped", "RolloutSuperseded",
+            "RolloutWaiting",
+        ),
+        ".lib.rollouts",
+    ),
+}
 
 _setup_logging()  # CODEPUSH_LOG=debug|info
 
@@ -147,16 +176,30 @@ __all__ = [
 ]
 
 
-def _name_exceptions_by_their_public_path() -> None:
+def _name_by_public_path(value: object) -> None:
     """Tracebacks show ``codepush_async.NotFoundError``: the path users import it from.
 
     Only exception classes: cattrs finds an attrs model's string annotations through its
     ``__module__``, so the models keep theirs.
     """
-    for name in __all__:
-        value = globals()[name]
-        if isinstance(value, type) and issubclass(value, BaseException):
-            value.__module__ = __name__
+    if isinstance(value, type) and issubclass(value, BaseException):
+        value.__module__ = __name__
 
 
-_name_exceptions_by_their_public_path()
+def __getattr__(name: str) -> object:
+    """A lazily loaded public name (see ``_LAZY``), cached in this module once loaded."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    _name_by_public_path(value)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _name_by_public_path(globals()[_name])

@@ -6,7 +6,7 @@ import copy
 import platform
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -34,8 +34,10 @@ from ._version import __version__
 from ._wire.dialects import get_dialect
 from ._wire.flavors import FLAVORS, Flavor
 from ._wire.validate import check_access_key, check_size_limit
-from .lib.bulk import Bulk
-from .lib.rollouts import Rollouts
+
+if TYPE_CHECKING:
+    from .lib.bulk import Bulk
+    from .lib.rollouts import Rollouts
 
 __all__ = ["AsyncCodePush"]
 
@@ -159,8 +161,26 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self.deployments = DeploymentsResource(requester)
         self.releases = ReleasesResource(requester)
         self.account = AccountResource(requester)
-        self.bulk = Bulk(self)
-        self.rollouts = Rollouts(self)
+        self._bulk: Bulk[AsyncCodePush] | None = None
+        self._rollouts: Rollouts | None = None
+
+    @property
+    def bulk(self) -> Bulk[AsyncCodePush]:
+        """``cp.bulk``: fleets, many apps at once (its module loads on first use)."""
+        if self._bulk is None:
+            from .lib.bulk import Bulk
+
+            self._bulk = Bulk(self)
+        return self._bulk
+
+    @property
+    def rollouts(self) -> Rollouts:
+        """``cp.rollouts``: health-gated staged rollouts (its module loads on first use)."""
+        if self._rollouts is None:
+            from .lib.rollouts import Rollouts
+
+            self._rollouts = Rollouts(self)
+        return self._rollouts
 
     def with_options(
         self,

@@ -14,7 +14,6 @@ import anyio
 
 from .archive import Signer, collect_files, entry_prefix, zip_directory
 from .multipart import FileStamp, PackageSource
-from .signing import SIGNED_FOLDER, ReleaseSigner, signable
 
 __all__ = [
     "DEFAULT_MAX_PACKAGE_SIZE",
@@ -68,6 +67,8 @@ def zip_layout(
                 "private_key: only a directory release can be signed (its zip carries "
                 "the signature); a file or bytes is uploaded as-is"
             )
+        from .signing import SIGNED_FOLDER, ReleaseSigner  # only signed releases need it
+
         return SIGNED_FOLDER, ReleaseSigner(private_key, now)
     if is_dir and isinstance(contents, (str, os.PathLike)):
         return entry_prefix(contents), None
@@ -142,6 +143,8 @@ async def package_source(
         return
     files = await anyio.to_thread.run_sync(collect_files, contents, prefix)
     if signer is not None:
+        from .signing import signable
+
         files = signable(files)
         if not files:
             raise ValueError(f"contents: directory {contents} has no files to sign")

@@ -99,8 +99,8 @@ def test_an_unclosed_client_warns_with_the_fix() -> None:
         await clients[0].apps.list()
 
     asyncio.run(use())
-    clients.clear()
     with pytest.warns(ResourceWarning) as caught:
+        clients.clear()  # the last reference (or, in a cycle, the collection) warns
         gc.collect()
     (warning,) = caught
     text = str(warning.message)
