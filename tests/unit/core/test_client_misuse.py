@@ -98,10 +98,13 @@ def test_an_unclosed_client_warns_with_the_fix() -> None:
     async def use() -> None:
         await clients[0].apps.list()
 
-    asyncio.run(use())
-    with pytest.warns(ResourceWarning) as caught:
+    def drop_the_client() -> None:
         clients.clear()  # the last reference (or, in a cycle, the collection) warns
         gc.collect()
+
+    asyncio.run(use())
+    with pytest.warns(ResourceWarning) as caught:
+        drop_the_client()
     (warning,) = caught
     text = str(warning.message)
     assert "AsyncCodePush(server_url='http://emulator', dialect='classic') was used and never" in text
