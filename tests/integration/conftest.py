@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import attrs
 import pytest
 
 from .community_server import ADMIN_PASSWORD, CommunityServer, community_server
+from .raw_wire import Raw, unique
 
 ENABLED = os.environ.get("CODEPUSH_COMMUNITY") == "1"
 SKIP_REASON = (
@@ -61,3 +62,20 @@ def friend(community: CommunityServer) -> Account:
     email = f"friend-{secrets.token_hex(3)}@example.com"
     community.add_account(email)
     return Account(email, community.create_access_key(email, ADMIN_PASSWORD))
+
+
+@pytest.fixture
+async def raw(community: CommunityServer) -> AsyncIterator[Raw]:
+    wire = Raw(community)
+    try:
+        yield wire
+    finally:
+        await wire.aclose()
+
+
+@pytest.fixture
+async def app(raw: Raw) -> str:
+    """A fresh iOS React-Native app with Production and Staging."""
+    name = unique("app")
+    await raw.create_app(name)
+    return name

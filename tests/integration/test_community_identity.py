@@ -18,26 +18,9 @@ from tests.contract.test_identity import POLICY, Meddler, Rule, writes
 
 from .community_server import CommunityServer
 from .conftest import ENABLED, SKIP_REASON
-from .test_community import Raw, bundle_zip, unique
+from .raw_wire import Raw, bundle_zip, unique
 
 pytestmark = [pytest.mark.anyio, pytest.mark.skipif(not ENABLED, reason=SKIP_REASON)]
-
-
-@pytest.fixture
-async def raw(community: CommunityServer) -> AsyncIterator[Raw]:
-    """The wire by hand, for setup and checks (as in test_community)."""
-    wire = Raw(community)
-    try:
-        yield wire
-    finally:
-        await wire.aclose()
-
-
-@pytest.fixture
-async def app(raw: Raw) -> str:
-    name = unique("app")
-    await raw.create_app(name)
-    return name
 
 
 @pytest.fixture

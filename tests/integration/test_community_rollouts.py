@@ -14,7 +14,8 @@ from codepush_async import RolloutPlan, UnsupportedOperationError
 
 from .community_server import CommunityServer
 from .conftest import ENABLED, SKIP_REASON
-from .test_community import Raw, bundle_zip, client, unique
+from .raw_wire import Raw, bundle_zip, unique
+from .test_community import client
 
 pytestmark = [pytest.mark.anyio, pytest.mark.skipif(not ENABLED, reason=SKIP_REASON)]
 
