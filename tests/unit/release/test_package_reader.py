@@ -341,7 +341,7 @@ async def test_a_zip64_archive_is_refused_before_reading_its_directory(tmp_path:
         await _verify(tmp_path, bytes(blob))
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this platform has no named pipes (os.mkfifo): there is no FIFO to give verify_release")
 def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     import anyio
 
@@ -366,7 +366,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     assert "is not a regular file" in str(outcome[0])
 
 
-@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="this platform has no /dev/zero: there is no device file to give verify_release")
 async def test_a_device_file_is_refused_before_reading() -> None:
     with pytest.raises(ReleaseSignatureError, match="/dev/zero is not a regular file"):
         await verify_release("/dev/zero", KEYS[1])

@@ -95,7 +95,7 @@ def _write(raw: bytes, data: bytes) -> None:
 
 
 NOT_UTF8 = pytest.mark.skipif(sys.platform in ("darwin", "win32"),
-                              reason="the filesystem stores UTF-8 names only")
+                              reason="macOS and Windows filesystems store UTF-8 names only: a non-UTF-8 name cannot be created")
 
 
 @NOT_UTF8
@@ -159,7 +159,7 @@ async def _bulk_signed(cp: AsyncCodePush, contents: Path) -> None:
     await cp.bulk.release(["A", "B"], "Staging", contents, "1.0.0", private_key=KEYS[0])
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="a backslash separates folders there")
+@pytest.mark.skipif(sys.platform == "win32", reason="on Windows a backslash separates folders, so no file name can contain one")
 @pytest.mark.parametrize("call", [_signed, _bulk_signed], ids=["release", "bulk.release"])
 async def test_a_name_no_device_installs_as_signed_is_refused_before_any_request(
     cp: AsyncCodePush, recorder: Recorder, bundle: Path,
