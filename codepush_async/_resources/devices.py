@@ -3,12 +3,16 @@ access key): update checks, status reports, downloads, and why a device got its 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from .._core.outcome import Answer
 from .._exceptions import APIConnectionError, OutcomeUnknownError, ResponseDecodeError
 from .._models.devices import UpdateCheck
+from .._release.download import PackageToFetch, download_package
+from .._release.progress import ProgressCallback
 from .._wire.codec import MISSING, missing_value_error
 from .._wire.semver import is_device_version, is_valid_range
 from ._base import Resource
@@ -156,6 +160,7 @@ class DevicesResource(Resource):
     """
 
     def _headers(self, sdk_version: str | None) -> dict[str, str]:
+        """The client's headers without the access key, as a device sends them."""
         return self._requester.anonymous_headers(
             {"Accept": "application/json", "X-CodePush-SDK-Version": sdk_version}
         )
@@ -267,3 +272,25 @@ class DevicesResource(Resource):
                 "it may have been counted, so it was not resent.",
                 error.status_code,
             ) from error
+
+    async def download(
+        self,
+        update: UpdateCheck,
+        dest: str | os.PathLike[str],
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Download the package ``update`` offers to ``dest`` (a file, or a folder to name
+        ``<label>.zip`` in) and check it hashes to ``update.package_hash``.
+
+        Streams to disk (flat memory), reports ``on_progress(done, total)``, sends no access
+        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
+        """
+        if not isinstance(update, UpdateCheck):
+            raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
+        if not update.is_available:
+            raise ValueError(f"nothing to download: {update.why}")
+        package = PackageToFetch(update.download_url, update.package_hash, update.label)
+        return await download_package(
+            self._requester, package, dest, headers=self._headers(None), on_progress=on_progress
+        )
