@@ -28,7 +28,9 @@ from .._exceptions import (
 )
 from .._wire.codec import WireResponse
 from .._wire.errors import error_from_response
+from .._wire.flavors import COMMUNITY
 from .hashing import package_hash
+from .integrity import community_package_hash
 from .progress import ProgressCallback
 
 __all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
@@ -115,7 +117,7 @@ async def download_package(
     temp = Path(temp_name)
     try:
         await _fetch(requester, package, temp, headers, _Progress(on_progress))
-        actual = await anyio.to_thread.run_sync(package_hash, temp)
+        actual = await anyio.to_thread.run_sync(_server_hash, temp, requester.flavor)
         if actual != package.expected_hash:
             raise _mismatch(package, actual, temp)
         target = _final(path, is_folder, package, temp)
@@ -124,6 +126,11 @@ async def download_package(
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
     return target
+
+
+def _server_hash(path: Path, flavor: str | None) -> str:
+    """The hash the server gave this package: the community server hashes a zip its own way."""
+    return (flavor == COMMUNITY and community_package_hash(path)) or package_hash(path)
 
 
 class _Progress:

@@ -25,6 +25,7 @@ from codepush_async import (
     UpdateCheck,
 )
 from codepush_async._release.hashing import package_hash
+from codepush_async._release.integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
 from tests.conftest import ACCESS_KEY, FakeClock
 
@@ -245,3 +246,22 @@ async def test_a_release_downloads_from_its_blob_url_without_the_access_key(
     assert len(blobs) == 2
     assert all("authorization" not in r.headers for r in blobs)
     assert all("authorization" in r.headers for r in emu.requests if r not in blobs)
+
+
+async def test_a_community_server_package_is_checked_with_its_hash(
+    backend: str, tmp_path: Path
+) -> None:
+    body = zipped({"bundle/index.js": b"one", "bundle/": b""})
+    community = community_package_hash(body)
+    assert community is not None
+    assert community != package_hash(body)
+    async with BlobServer([(200, body), (200, body)]) as server:
+        update = attrs.evolve(offered(server.url, body), package_hash=community)
+        async with AsyncCodePush(ACCESS_KEY, "http://127.0.0.1:9", backend=backend,
+                                 flavor="community") as cp:
+            path = await cp.devices.download(update, tmp_path)
+        assert path.read_bytes() == body
+        async with AsyncCodePush(ACCESS_KEY, "http://127.0.0.1:9", backend=backend,
+                                 flavor="official") as cp:
+            with pytest.raises(ReleaseIntegrityError):
+                await cp.devices.download(update, tmp_path / "other.zip")
