@@ -134,11 +134,14 @@ def _field(info: Mapping[str, Any], name: str, route: str, where: str, status: i
     return None if value == "" and name in _EMPTY_IS_NONE else value
 
 
-def decode_update_check(answer: Answer, route: str) -> UpdateCheck:
-    """The ``UpdateCheck`` an update check's answer carries, or ``ResponseDecodeError``."""
+def decode_update_check(
+    answer: Answer, route: str, secrets: tuple[str, ...] = ()
+) -> UpdateCheck:
+    """The ``UpdateCheck`` an update check's answer carries, or ``ResponseDecodeError``
+    (quoting the body without ``secrets``)."""
     info, where, status = answer.value, answer.where, answer.status_code
     if info is MISSING:
-        raise missing_value_error(where, status, answer.content)
+        raise missing_value_error(where, status, answer.content, secrets)
     if not isinstance(info, dict):
         raise ResponseDecodeError(
             f"Unexpected response from the server: {where} must be an object, "
@@ -200,7 +203,7 @@ class DevicesResource(Resource):
         answer = await self._requester.call(
             operation, params, headers=self._headers(_check_sdk_version(sdk_version))
         )
-        return decode_update_check(answer, route)
+        return decode_update_check(answer, route, self._requester.secrets)
 
     async def explain(
         self,
