@@ -100,14 +100,15 @@ async def download_package(
     package: PackageToFetch,
     dest: str | os.PathLike[str],
     *,
-    headers: dict[str, str],
     on_progress: ProgressCallback | None = None,
 ) -> Path:
     """Download ``package`` to ``dest`` and check its hash; the final path.
 
-    Retried from zero as a read; a hash mismatch is ``ReleaseIntegrityError`` and leaves
-    nothing at ``dest``.
+    Sent with the client's headers less the access key and the SDK version (a blob store
+    is another host). Retried from zero as a read; a hash mismatch is
+    ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
     """
+    headers = requester.anonymous_headers({"Accept": "*/*", "X-CodePush-SDK-Version": None})
     path, is_folder = _destination(dest)
     _check_progress(on_progress)
     requester.state.check_open()

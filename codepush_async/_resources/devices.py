@@ -328,6 +328,4 @@ class DevicesResource(Resource):
         if not update.is_available:
             raise ValueError(f"nothing to download: {update.why}")
         package = PackageToFetch(update.download_url, update.package_hash, update.label)
-        return await download_package(
-            self._requester, package, dest, headers=self._headers(None), on_progress=on_progress
-        )
+        return await download_package(self._requester, package, dest, on_progress=on_progress)

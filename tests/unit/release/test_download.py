@@ -139,6 +139,8 @@ async def test_a_big_download_streams_with_flat_memory_and_progress(
     head = server.heads[0]
     assert head.startswith("GET /blobs/abc?sig=s3cr3t-token HTTP/1.1")
     assert "authorization" not in head.lower()
+    assert "x-codepush-sdk-version" not in head.lower()
+    assert "accept: */*" in head.lower().split("\r\n")
     assert ACCESS_KEY not in head
 
 
