@@ -225,6 +225,7 @@ class DevicesResource(Resource):
         """
         device = Device(check_app_version(app_version), check_text(client_id, "client_id"),
                         check_text(label, "label"), check_text(package_hash, "package_hash"))
+        self._requester.check_supported("devices.check")
         key = (await DeploymentsResource(self._requester).get(app, deployment)).key
         if not key:
             raise ResponseDecodeError(

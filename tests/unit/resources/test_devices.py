@@ -181,6 +181,8 @@ async def test_the_v1_dialect_has_no_device_routes(recorder: Recorder) -> None:
             await client.devices.check(KEY, "1.0.0")
         with pytest.raises(UnsupportedOperationError):
             await client.devices.report_download(KEY, "v1", client_id="d")
+        with pytest.raises(UnsupportedOperationError):
+            await client.devices.explain("App", "Production", "1.0.0")
     assert recorder.requests == []
 
 
