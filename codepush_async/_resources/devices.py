@@ -317,16 +317,21 @@ class DevicesResource(Resource):
         dest: str | os.PathLike[str],
         *,
         on_progress: ProgressCallback | None = None,
+        base: str | os.PathLike[str] | None = None,
     ) -> Path:
         """Download the package ``update`` offers to ``dest`` (a file, or a folder to name
         ``<label>.zip`` in) and check it hashes to ``update.package_hash``.
 
         Streams to disk (flat memory), reports ``on_progress(done, total)``, sends no access
-        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
+        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``. A diff
+        package (offered to a check that sent ``package_hash``) is applied on ``base``, the
+        zip of the release the device runs; without it, it cannot be checked.
         """
         if not isinstance(update, UpdateCheck):
             raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
         if not update.is_available:
             raise ValueError(f"nothing to download: {update.why}")
         package = PackageToFetch(update.download_url, update.package_hash, update.label)
-        return await download_package(self._requester, package, dest, on_progress=on_progress)
+        return await download_package(
+            self._requester, package, dest, on_progress=on_progress, base=base
+        )
