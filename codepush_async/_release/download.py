@@ -33,6 +33,7 @@ from .._wire.errors import error_from_response
 from .._wire.flavors import COMMUNITY
 from .hashing import package_hash
 from .integrity import community_package_hash
+from .package_reader import MAX_UNPACKED_SIZE
 from .progress import ProgressCallback
 
 __all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
@@ -129,6 +130,7 @@ async def download_package(
         await _fetch(requester, package, temp, headers, _Progress(on_progress))
         if base_path is not None and _is_diff(temp):
             await anyio.to_thread.run_sync(_apply_diff, temp, base_path)
+        await anyio.to_thread.run_sync(_check_unpacked_size, temp, package)
         actual = await anyio.to_thread.run_sync(_server_hash, temp, requester.flavor)
         if actual != package.expected_hash:
             raise _mismatch(package, actual, temp)
@@ -234,6 +236,22 @@ def _check_base(base: Any) -> Path | None:
     if not isinstance(base, (str, os.PathLike)) or not zipfile.is_zipfile(base):
         raise ValueError(f"base must be the path of the device's release zip, got {base!r}")
     return Path(base)
+
+
+def _check_unpacked_size(path: Path, package: PackageToFetch) -> None:
+    """Refuse a zip whose entries unpack past ``MAX_UNPACKED_SIZE``: hashing reads every
+    entry (zipfile stops each at its declared size), so a zip bomb costs nothing here."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: hashed as one file, already bounded by the download's size
+    if declared > MAX_UNPACKED_SIZE:
+        raise ReleaseIntegrityError(
+            app="", deployment="", label=package.label, expected_hash=package.expected_hash,
+            actual_hash=None, message=(
+                f"the downloaded package unpacks to {declared} bytes, more than the "
+                f"{MAX_UNPACKED_SIZE} a release may hold; refused before reading it"))
 
 
 def _is_diff(path: Path) -> bool:

@@ -24,6 +24,7 @@ from codepush_async import (
     RetryPolicy,
     UpdateCheck,
 )
+from codepush_async._release import download
 from codepush_async._release.hashing import package_hash
 from codepush_async._release.integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
@@ -191,6 +192,20 @@ async def test_a_diff_package_says_it_needs_its_base(
         update = offered(server.url, zipped({"index.js": b"new", "a.js": b"same"}))
         with pytest.raises(ReleaseIntegrityError, match="diff package"):
             await client.devices.download(update, tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_unpacked(
+    client: AsyncCodePush, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bomb = zipped({"index.js": b"x" * 4096})
+    monkeypatch.setattr(download, "MAX_UNPACKED_SIZE", 4095)
+    read: list[str] = []
+    monkeypatch.setattr(download, "package_hash", lambda path: read.append("hash") or "")
+    async with BlobServer([(200, bomb)]) as server:
+        with pytest.raises(ReleaseIntegrityError, match="unpacks to 4096 bytes"):
+            await client.devices.download(offered(server.url, bomb), tmp_path)
+    assert read == []
     assert leftovers(tmp_path) == []
 
 
