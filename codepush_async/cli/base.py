@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         session_of(ctx).quiet = True
+        logging.getLogger("codepush_async").setLevel(logging.ERROR)  # its warnings too
 
 
 def output_options(function: F) -> F:

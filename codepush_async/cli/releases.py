@@ -32,9 +32,18 @@ def release_options(function: F) -> F:
     return function
 
 
+def new_release_options(function: F) -> F:
+    """``release_options`` and ``--skip-identical`` (release, promote)."""
+    function = click.option(
+        "--skip-identical", "no_duplicate_release_error", is_flag=True,
+        help="A release identical to the current one is no error: nothing is released "
+             "and the exit code is 0 (a CI job run again).")(function)
+    return release_options(function)
+
+
 def _described(package: Any, what: str) -> str:
     if package is None:
-        return f"{what}: nothing changed."
+        return f"{what}: nothing changed (identical to the current release)."
     rollout = "" if package.rollout in (None, 100) else f" at {package.rollout}%"
     return f"{what}: {package.label} ({package.app_version}){rollout}."
 
@@ -44,7 +53,7 @@ def _described(package: Any, what: str) -> str:
 @click.argument("deployment")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.argument("target_version")
-@release_options
+@new_release_options
 @click.option("--private-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Sign the release with this PEM private key (the signing extra).")
 def _release(session: Session, app: str, deployment: str, path: Path, target_version: str,
@@ -64,7 +73,7 @@ def _release(session: Session, app: str, deployment: str, path: Path, target_ver
 @click.argument("destination")
 @click.option("--label", help="The source's release to promote (default: its latest).")
 @click.option("--target-version", "app_version", help="A new target binary version range.")
-@release_options
+@new_release_options
 def _promote(session: Session, app: str, source: str, destination: str,
              **options: Any) -> None:
     """Promote SOURCE's latest release (or --label) to DESTINATION."""
