@@ -15,7 +15,8 @@ def test_apps_are_added_listed_renamed_transferred_and_removed(cli: Cli) -> None
 
     assert "m-shop" in [app["name"] for app in cli("app", "ls", "--json").json()]
     table = cli("app", "ls").out
-    assert "m-shop" in table and "Production, Staging" in table
+    assert "m-shop" in table
+    assert "Production, Staging" in table
 
     renamed = cli("app", "rename", "m-shop", "m-store", "--json").json()
     assert renamed["name"] == "m-store"
@@ -45,13 +46,15 @@ def test_deployments_with_their_keys(cli: Cli) -> None:
     assert cli("deployment", "rm", "m-deploy", "Canary", "--json").json() == {
         "app": "m-deploy", "deployment": "Canary", "removed": True}
     gone = cli("deployment", "rm", "m-deploy", "Canary", code=1)
-    assert gone.err.startswith("error: NotFoundError: ") and "(status 404)" in gone.err
+    assert gone.err.startswith("error: NotFoundError: ")
+    assert "(status 404)" in gone.err
 
 
 def test_a_new_access_key_secret_is_printed_once(cli: Cli) -> None:
     made = cli("access-key", "add", "m-ci-key", "--ttl", "30d", "--json").json()
     secret = made["key"]
-    assert secret and made["name"] == "m-ci-key"
+    assert secret
+    assert made["name"] == "m-ci-key"
     assert made["expires"] > made["created_time"]
     human = cli("access-key", "add", "m-other-key").out
     assert human.startswith("Created access key 'm-other-key': ")
@@ -60,7 +63,8 @@ def test_a_new_access_key_secret_is_printed_once(cli: Cli) -> None:
     listed = cli("access-key", "ls", "--json")
     assert "m-ci-key" in [key["name"] for key in listed.json()]
     assert all(key["key"] is None for key in listed.json())
-    assert secret not in listed.out and secret not in cli("access-key", "ls").out
+    assert secret not in listed.out
+    assert secret not in cli("access-key", "ls").out
     assert cli("access-key", "rm", "m-ci-key", "--json").json() == {
         "access_key": "m-ci-key", "removed": True}
     assert "m-ci-key" not in cli("access-key", "ls").out
