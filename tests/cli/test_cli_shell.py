@@ -57,7 +57,7 @@ def test_completion_scripts_and_completions(cli: Cli) -> None:
 
 
 def test_the_emulator_command_serves_a_ready_server(cli: Cli) -> None:
-    with subprocess.Popen(  # noqa: S603 (this interpreter, the package)
+    with subprocess.Popen(
         [sys.executable, "-m", "codepush_async", "emulator", "--port", "0", "--email",
          "shell@example.com"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=base_env(), cwd=ROOT,
