@@ -21,7 +21,8 @@ echo "promoted $(json_field '["label"]' < promoted.json) to $app/Production at 5
 
 set +e  # the rollout's exit code is the job's
 $cli --json rollout run "$app" Production --steps 5,25,50,100 --interval "$interval" \
-     --max-failure-rate 0.02 --min-downloads "${MIN_DOWNLOADS:-200}" > rollout.jsonl
+     --max-failure-rate 0.02 --min-downloads "${MIN_DOWNLOADS:-200}" \
+     --max-hold "${ROLLOUT_MAX_HOLD:-12h}" > rollout.jsonl
 code=$?
 set -e
 outcome=$(tail -n 1 rollout.jsonl)
