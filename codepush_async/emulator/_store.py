@@ -30,7 +30,7 @@ ACTIVE = "Active"
 DOWNLOADED = "Downloaded"
 DEPLOYMENT_SUCCEEDED = "DeploymentSucceeded"
 DEPLOYMENT_FAILED = "DeploymentFailed"
-_COUNTER_OF_STATUS = {
+COUNTER_OF_STATUS = {  # Redis field kinds and the REST counters they add to
     ACTIVE: "active",
     DOWNLOADED: "downloaded",
     DEPLOYMENT_SUCCEEDED: "installed",
@@ -489,14 +489,17 @@ class Store:
         installed: int = 0,
         failed: int = 0,
     ) -> None:
-        """Add to the four counters of ``label`` (the ones device reports move)."""
+        """Add to the counters of ``label`` that device reports move (``active`` is always
+        created, so the label is listed; the others only when changed, as Redis would have
+        them)."""
+        self.increment_metric(deployment.key, label, ACTIVE, active)
         for status, by in (
-            (ACTIVE, active),
             (DOWNLOADED, downloaded),
             (DEPLOYMENT_SUCCEEDED, installed),
             (DEPLOYMENT_FAILED, failed),
         ):
-            self.increment_metric(deployment.key, label, status, by)
+            if by:
+                self.increment_metric(deployment.key, label, status, by)
 
     def metric_fields(self, deployment: Deployment) -> dict[str, int]:
         """The deployment's counters as Redis answers ``HGETALL``."""
@@ -510,7 +513,7 @@ class Store:
         for name, value in self.metric_fields(deployment).items():
             parts = name.split(":")
             counters = out.setdefault(parts[0], MetricCounters())
-            counter = _COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
+            counter = COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
             if counter is not None:
                 setattr(counters, counter, getattr(counters, counter) + value)
         return out
