@@ -10,7 +10,7 @@ from typing import NoReturn, TypeVar
 import anyio
 import click
 
-from codepush_async import AsyncCodePush, Clock
+from codepush_async import AsyncCodePush
 
 from .clocks import clock_from_env
 from .output import error_line
@@ -39,17 +39,18 @@ class Session:
 
     @property
     def progress(self) -> bool:
-        """Whether progress bars may be shown (they still need a terminal)."""
-        return not (self.quiet or self.as_json)
+        """Whether progress bars may be shown (on stderr, which still must be a terminal:
+        with --json too, stdout keeping the one JSON document)."""
+        return not self.quiet
 
-    def client(self, clock: Clock | None = None) -> AsyncCodePush:
+    def client(self) -> AsyncCodePush:
         """The client the options (or ``CODEPUSH_*`` variables) name; none is a usage error."""
         if not self.server_url:
             raise click.UsageError(f"no server: pass --server-url or set {SERVER_URL_ENV}")
         if not self.access_key:
             raise click.UsageError(f"no access key: pass --access-key or set {ACCESS_KEY_ENV}")
         return AsyncCodePush(self.access_key, self.server_url, dialect=self.dialect,
-                             clock=clock or clock_from_env())
+                             clock=clock_from_env())
 
     def run(self, work: Callable[[AsyncCodePush], Awaitable[T]]) -> T:
         """``await work(cp)`` with a client open for it; errors end the process as the

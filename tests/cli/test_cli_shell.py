@@ -18,8 +18,8 @@ from tests.cli.conftest import ROOT, Cli, base_env
 
 CLI_PACKAGE = Path(codepush_async.__file__).parent / "cli"
 COMMANDS = ["access-key", "app", "bulk", "check", "collaborator", "completion", "deployment",
-            "download",
-            "emulator", "patch", "promote", "release", "rollback", "rollout", "verify"]
+            "download", "emulator", "patch", "promote", "release", "rollback", "rollout",
+            "verify"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(cli: Cli) -> None:
