@@ -87,6 +87,20 @@ def test_the_console_script(cli: Cli) -> None:
     assert isinstance(__import__("json").loads(done.stdout), list)
 
 
+def test_the_console_script_entry_point(cli: Cli) -> None:
+    """What pip installs as ``codepush-async`` (checked here even where it is not)."""
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert project["scripts"] == {"codepush-async": "codepush_async.cli:main"}
+    assert project["optional-dependencies"]["cli"] == ["click>=8.1", "rich>=13"]
+    module, _, function = project["scripts"]["codepush-async"].partition(":")
+    code = f"import sys; from {module} import {function}; sys.argv[0] = 'x'; {function}()"
+    done = subprocess.run([sys.executable, "-c", code, "--version"],  # noqa: S603
+                          capture_output=True, text=True, env=base_env(), cwd=ROOT, check=False)
+    assert (done.returncode, done.stdout) == (
+        0, f"codepush-async, version {codepush_async.__version__}\n")
+
+
 def test_progress_goes_to_stderr_only_on_a_terminal(cli: Cli, bundle: Path) -> None:
     cli("app", "add", "s-progress")
     leader, follower = pty.openpty()
