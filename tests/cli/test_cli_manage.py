@@ -81,3 +81,19 @@ def test_collaborators(cli: Cli) -> None:
     assert cli("collaborator", "rm", "m-team", "dev2@example.com", "--json").json() == {
         "app": "m-team", "collaborator": "dev2@example.com", "removed": True}
     assert list(cli("--json", "collaborator", "ls", "m-team").json()) == [EMAIL]
+
+
+def test_the_v1_dialect(cli: Cli) -> None:
+    from codepush_async.emulator import CodePushEmulator
+
+    emu = CodePushEmulator("v1", rate_limit=None)
+    key = emu.create_account("v1@example.com")
+    with emu.serve() as url:
+        env = cli.env(CODEPUSH_SERVER_URL=url, CODEPUSH_ACCESS_KEY=key)
+        cli("--dialect", "v1", "app", "add", "m-v1", env=env)
+        listed = cli("--dialect", "v1", "--json", "app", "ls", env=env).json()
+        assert [app["name"] for app in listed] == ["m-v1"]
+        assert any(request.path.startswith("/api/v1/") for request in emu.requests)
+        classic = cli("app", "ls", env=env, code=1)  # the classic routes are not there
+        assert classic.err.startswith("error: ")
+    assert key not in "".join(ran.out + ran.err for ran in cli.runs)
