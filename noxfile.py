@@ -28,7 +28,7 @@ def tests(session: nox.Session, backend: str) -> None:
     Clients without a transport run on ``backend``; the in-process ones on httpx (httpx2 in
     the httpx2 session): aiohttp has no in-process transport.
     """
-    extras = "emulator" if backend == "httpx" else f"emulator,{backend}"
+    extras = "emulator,cli" if backend == "httpx" else f"emulator,cli,{backend}"
     session.install("-e", f".[{extras}]", *_group("test"))
     session.run(
         "pytest",
@@ -49,7 +49,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package (the emulator included) and the examples."""
-    session.install("-e", ".[emulator]", *_group("typecheck"))
+    session.install("-e", ".[emulator,cli]", *_group("typecheck"))
     session.run("mypy", "--strict", "codepush_async", "examples")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import platform
 from collections.abc import Mapping
 from types import TracebackType
@@ -93,6 +94,23 @@ def _headers(extra: Mapping[str, str], access_key: Secret, http: HttpSession) ->
     })
 
 
+ACCESS_KEY_ENV = "CODEPUSH_ACCESS_KEY"
+SERVER_URL_ENV = "CODEPUSH_SERVER_URL"
+
+
+def _from_env(value: str | None, name: str, variable: str) -> str:
+    """``value``, else the environment ``variable``; neither is an error naming both.
+
+    There is no default server: a forgotten URL must not send the key to another host.
+    """
+    if value is None:
+        value = os.environ.get(variable) or None
+    if value is None:
+        raise ValueError(f"{name} not given and {variable} is not set: "
+                         f"pass {name}= or set {variable}")
+    return value
+
+
 class Devices(DevicesResource):
     """``cp.devices``, with ``fleet()``: simulated devices (their module loads on first use)."""
 
@@ -115,7 +133,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
     """An asyncio client for a CodePush management server.
 
     Use it as ``async with AsyncCodePush(key, server_url) as cp:`` (or call
-    ``aclose()``); the access key is never printed, logged or put in an error.
+    ``aclose()``); the access key is never printed, logged or put in an error. Either
+    argument left out is read from ``CODEPUSH_ACCESS_KEY`` / ``CODEPUSH_SERVER_URL``.
     ``backend`` is the HTTP library: ``"aiohttp"``, ``"httpx"``, ``"httpx2"``, or ``"auto"``
     (the one a given ``transport``/``http_client`` belongs to, else the fastest installed:
     aiohttp, httpx2, httpx).
@@ -123,8 +142,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
 
     def __init__(
         self,
-        access_key: str,
-        server_url: str = "http://localhost:3000",
+        access_key: str | None = None,
+        server_url: str | None = None,
         *,
         dialect: str = "classic",
         timeout: Timeouts | float | None = DEFAULT_TIMEOUTS,
@@ -140,7 +159,9 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         serialize_releases: bool = True,
     ) -> None:
         access_key = redacted(access_key)  # no plain copy in this frame's locals
-        secret = Secret(check_access_key(access_key))
+        secret = Secret(check_access_key(redacted(_from_env(access_key, "access_key",
+                                                            ACCESS_KEY_ENV))))
+        server_url = _from_env(server_url, "server_url", SERVER_URL_ENV)
         max_package_size = check_size_limit(max_package_size)
         timeouts = to_timeouts(timeout)
         retry_policy = _check_retry(retry)

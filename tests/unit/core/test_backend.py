@@ -14,7 +14,7 @@ from codepush_async import APIConnectionError, AsyncCodePush
 from codepush_async._core import transport as transport_module
 from codepush_async.emulator import CodePushEmulator
 from tests._backend import BACKEND, httpx
-from tests.conftest import ACCESS_KEY, Recorder
+from tests.conftest import ACCESS_KEY, SERVER, Recorder
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ def test_auto_picks_the_fastest_installed(
         importlib.util, "find_spec", lambda name: None if name in missing else real_find_spec(name)
     )
     expected = next(name for name in INSTALLED if name not in missing)
-    assert AsyncCodePush(ACCESS_KEY).backend == expected
+    assert AsyncCodePush(ACCESS_KEY, SERVER).backend == expected
 
 
 def test_auto_skips_aiohttp_for_a_socks_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,26 +73,26 @@ def test_auto_skips_aiohttp_for_a_socks_proxy(monkeypatch: pytest.MonkeyPatch) -
     assert chosen.name == next(name for name in INSTALLED if name != "aiohttp")
     if "aiohttp" in INSTALLED:
         with pytest.raises(ValueError, match=r"proxy must be an http:// or https:// URL"):
-            AsyncCodePush(ACCESS_KEY, proxy="socks5://127.0.0.1:1080", backend="aiohttp")
+            AsyncCodePush(ACCESS_KEY, SERVER, proxy="socks5://127.0.0.1:1080", backend="aiohttp")
 
 
 def test_auto_follows_the_emulator_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-process transport is an httpx (and httpx2) transport: auto never picks aiohttp."""
     monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
-    cp = AsyncCodePush(ACCESS_KEY, transport=CodePushEmulator().transport)
+    cp = AsyncCodePush(ACCESS_KEY, SERVER, transport=CodePushEmulator().transport)
     assert cp.backend == AVAILABLE[0]
 
 
 @pytest.mark.parametrize("name", INSTALLED)
 def test_backend_can_be_pinned(name: str) -> None:
-    assert AsyncCodePush(ACCESS_KEY, backend=name).backend == name
+    assert AsyncCodePush(ACCESS_KEY, SERVER, backend=name).backend == name
 
 
 def test_unknown_backend() -> None:
     with pytest.raises(
         ValueError, match="backend must be 'auto', 'aiohttp', 'httpx' or 'httpx2', got 'requests'"
     ):
-        AsyncCodePush(ACCESS_KEY, backend="requests")
+        AsyncCodePush(ACCESS_KEY, SERVER, backend="requests")
 
 
 @pytest.mark.parametrize("name", ["httpx2", "aiohttp"])
@@ -109,7 +109,7 @@ def test_missing_backend_says_how_to_install_it(
 
     monkeypatch.setattr(importlib, "import_module", without)
     with pytest.raises(ImportError, match=rf"pip install 'codepush-async\[{name}\]'"):
-        AsyncCodePush(ACCESS_KEY, backend=name)
+        AsyncCodePush(ACCESS_KEY, SERVER, backend=name)
 
 
 def test_a_transport_of_the_other_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +119,7 @@ def test_a_transport_of_the_other_backend_is_refused(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "httpx2", other)
     foreign = other.AsyncBaseTransport()
     with pytest.raises(ValueError, match="is a httpx2 object; pass one of httpx's"):
-        AsyncCodePush(ACCESS_KEY, backend="httpx", transport=foreign)  # type: ignore[arg-type]
+        AsyncCodePush(ACCESS_KEY, SERVER, backend="httpx", transport=foreign)  # type: ignore[arg-type]
 
 
 def test_a_transport_of_no_backend_is_refused() -> None:
@@ -128,9 +128,9 @@ def test_a_transport_of_no_backend_is_refused() -> None:
         else ("AsyncBaseTransport", "AsyncClient")
     )
     with pytest.raises(TypeError, match=f"transport must be an {BACKEND}.{transport}"):
-        AsyncCodePush(ACCESS_KEY, backend=BACKEND, transport=object())  # type: ignore[arg-type]
+        AsyncCodePush(ACCESS_KEY, SERVER, backend=BACKEND, transport=object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=f"http_client must be an {BACKEND}.{client}"):
-        AsyncCodePush(ACCESS_KEY, backend=BACKEND, http_client=object())  # type: ignore[arg-type]
+        AsyncCodePush(ACCESS_KEY, SERVER, backend=BACKEND, http_client=object())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", AVAILABLE)
@@ -163,8 +163,8 @@ def test_auto_skips_aiohttp_under_trio(monkeypatch: pytest.MonkeyPatch) -> None:
     """aiohttp runs on asyncio only: a client built under trio gets httpx2 or httpx."""
     monkeypatch.setattr(transport_module, "_AUTO_ORDER", transport_module.BACKENDS)
     monkeypatch.setattr(transport_module, "_under_trio", lambda: True)
-    assert AsyncCodePush(ACCESS_KEY).backend == AVAILABLE[0]
+    assert AsyncCodePush(ACCESS_KEY, SERVER).backend == AVAILABLE[0]
     if "aiohttp" in INSTALLED:
-        pinned = AsyncCodePush(ACCESS_KEY, backend="aiohttp")._requester.state.http._session
+        pinned = AsyncCodePush(ACCESS_KEY, SERVER, backend="aiohttp")._requester.state.http._session
         with pytest.raises(RuntimeError, match="asyncio only"):
             pinned._open()  # type: ignore[union-attr]

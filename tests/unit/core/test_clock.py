@@ -12,10 +12,10 @@ pytestmark = pytest.mark.anyio
 
 async def test_cp_clock_is_the_injected_clock_or_the_system_clock() -> None:
     manual = ManualClock()
-    async with AsyncCodePush("key", clock=manual) as cp:
+    async with AsyncCodePush("key", "http://emulator", clock=manual) as cp:
         assert cp.clock is manual
         assert cp.with_options(timeout=5).clock is manual
-    async with AsyncCodePush("key") as cp:
+    async with AsyncCodePush("key", "http://emulator") as cp:
         assert isinstance(cp.clock, SystemClock)
 
 
