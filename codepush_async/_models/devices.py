@@ -6,6 +6,8 @@ import enum
 
 import attrs
 
+from .entities import _Model
+
 __all__ = ["CheckReason", "SkippedRelease", "UpdateCheck", "UpdateExplanation"]
 
 
@@ -24,12 +26,20 @@ class CheckReason(str, enum.Enum):
     """No enabled release's range covers this binary (it is newer than all of them)."""
 
 
+def _without_query(url: str | None) -> str:
+    """A download URL for reprs: its query (a storage signature, often) left out."""
+    if url is None or "?" not in url:
+        return repr(url)
+    return repr(url.split("?", 1)[0] + "?...")
+
+
 @attrs.frozen
-class UpdateCheck:
+class UpdateCheck(_Model):
     """The server's answer to a device's update check (``cp.devices.check``).
 
     ``label``, ``package_hash`` and ``download_url`` are ``None`` when the server sends
     them empty (nothing offered); ``target_binary_range`` is the range the server names.
+    The repr leaves out ``download_url``'s query: blob stores sign URLs there.
     """
 
     is_available: bool
@@ -37,7 +47,7 @@ class UpdateCheck:
     update_app_version: bool
     label: str | None
     package_hash: str | None
-    download_url: str | None
+    download_url: str | None = attrs.field(repr=lambda url: _without_query(url))
     package_size: int
     app_version: str
     description: str
@@ -76,7 +86,7 @@ class UpdateCheck:
 
 
 @attrs.frozen
-class SkippedRelease:
+class SkippedRelease(_Model):
     """A release newer than the one offered, and why this device was not given it."""
 
     label: str
@@ -86,7 +96,7 @@ class SkippedRelease:
 
 
 @attrs.frozen
-class UpdateExplanation:
+class UpdateExplanation(_Model):
     """Why a device got its answer (``cp.devices.explain``).
 
     ``rule`` is one of ``"update"``, ``"mandatory-rollup"``, ``"up-to-date"``,
