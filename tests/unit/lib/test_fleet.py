@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio.lowlevel
 import pytest
 
 from codepush_async import (
@@ -332,6 +333,8 @@ class Gauge(httpx.AsyncBaseTransport):  # type: ignore[misc, name-defined]
         self.now += 1
         self.most = max(self.most, self.now)
         try:
+            await anyio.lowlevel.checkpoint()  # let the other devices' calls start
+
             return await self.inner.handle_async_request(request)
         finally:
             self.now -= 1
