@@ -1,6 +1,5 @@
 import asyncio
 import os
-from pathlib import Path
 
 from codepush_async import AsyncCodePush
 
@@ -18,8 +17,7 @@ async def main() -> None:
         # UPDATE v1 an update to v1 is offered (... bytes).
 
         # It downloads the package (hash-checked), then reports it as a device does:
-        Path("downloads").mkdir(exist_ok=True)
-        package = await cp.devices.download(update, "downloads")  # downloads/v1.zip
+        package = await cp.devices.download(update, ".")  # a folder: ./v1.zip
         await cp.devices.report_download(deployment_key, "v1", client_id="device-42")
         await cp.devices.report_deploy(
             deployment_key, "1.4.0", client_id="device-42", label="v1",

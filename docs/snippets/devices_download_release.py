@@ -1,6 +1,5 @@
 import asyncio
 import os
-from pathlib import Path
 
 from codepush_async import AsyncCodePush, verify_release
 
@@ -14,13 +13,12 @@ async def main() -> None:
             private_key="keys/private.pem",
         )
         # What does Production really serve? Download its current release, hash-checked:
-        Path("served").mkdir(exist_ok=True)
         path = await cp.releases.download(
-            "MyApp-iOS", "Production", dest="served",
+            "MyApp-iOS", "Production", dest="production.zip",
             on_progress=lambda done, total: print(f"{done}/{total} bytes"),
         )
         await verify_release(path, "keys/public.pem")  # and check its code signature
-        print(path)  # served/v1.zip
+        print(path)  # production.zip
 
 
 asyncio.run(main())

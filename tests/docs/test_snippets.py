@@ -37,7 +37,7 @@ PRINTS = {
     "docs/snippets/compatibility_webhook.py": "MyApp Production v3",
     "docs/snippets/devices_check.py": "UPDATE v1 an update to v1 is offered",
     "docs/snippets/devices_explain.py": "range v3\nv3 targets binary 2.0.0",
-    "docs/snippets/devices_download_release.py": "served/v1.zip",
+    "docs/snippets/devices_download_release.py": "production.zip",
 }
 
 # Snippets another test runs (it must name the snippet's file), by their path from ROOT.
