@@ -31,7 +31,7 @@ from .._wire.errors import error_from_response
 from .hashing import package_hash
 from .progress import ProgressCallback
 
-__all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
+__all__ = ["DIFF_MANIFEST", "PackageToFetch", "discard_package", "download_package"]
 
 DIFF_MANIFEST = "hotcodepush.json"
 """The entry that marks a diff package (only what changed since the device's release)."""
@@ -126,6 +126,28 @@ async def download_package(
     return target
 
 
+async def discard_package(
+    requester: Requester, package: PackageToFetch, *, headers: dict[str, str]
+) -> None:
+    """Download ``package`` as a device does and keep nothing (no file, no hash): for a
+    package already checked by ``download_package``. Retried from zero as a read."""
+    requester.state.check_open()
+    await _fetch(requester, package, None, headers, _Progress(None))
+
+
+class _Discard:
+    """A sink that keeps nothing."""
+
+    async def __aenter__(self) -> _Discard:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def write(self, _chunk: bytes) -> None:
+        return None
+
+
 class _Progress:
     """Reports ``(done, total)``; a retry restarts the count, the reports never go back."""
 
@@ -143,7 +165,7 @@ class _Progress:
 
 
 async def _fetch(
-    requester: Requester, package: PackageToFetch, temp: Path, headers: dict[str, str],
+    requester: Requester, package: PackageToFetch, temp: Path | None, headers: dict[str, str],
     progress: _Progress,
 ) -> None:
     """Stream the body into ``temp``, retrying (from zero) what a read may retry."""
@@ -168,7 +190,7 @@ class _StatusFailure(Exception):
 
 
 async def _attempt(
-    requester: Requester, package: PackageToFetch, temp: Path, headers: dict[str, str],
+    requester: Requester, package: PackageToFetch, temp: Path | None, headers: dict[str, str],
     progress: _Progress,
 ) -> None:
     http = requester.state.http
@@ -178,7 +200,8 @@ async def _attempt(
         total = _length(response)
         limit = requester.max_package_size
         done = 0
-        async with await anyio.open_file(temp, "wb") as file:
+        sink = _Discard() if temp is None else await anyio.open_file(temp, "wb")
+        async with sink as file:
             await progress(0, total)
             async for chunk in response.chunks:
                 done += len(chunk)
