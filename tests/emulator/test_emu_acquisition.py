@@ -107,7 +107,8 @@ async def dep(emu: CodePushEmulator) -> AsyncIterator[Deployment]:
 
 def blob_url(device: httpx.AsyncClient, package: dict[str, Any]) -> str:
     """The package's download URL on the address the device used."""
-    return str(device.base_url).rstrip("/") + "/blobs/" + package["blobUrl"].rsplit("/", 1)[1]
+    blob_id = str(package["blobUrl"]).rsplit("/", 1)[1]
+    return str(device.base_url).rstrip("/") + "/blobs/" + blob_id
 
 
 async def check(device: httpx.AsyncClient, **params: str) -> dict[str, Any]:
@@ -763,3 +764,63 @@ async def test_without_redis_reports_answer_and_metrics_stay_empty(clock: Manual
         metrics = await client.get("/apps/App/deployments/Staging/metrics")
         assert metrics.json() == {"metrics": {}}
     assert emu.store.metrics == {}
+
+
+async def test_metrics_read_as_to_rest_deployment_metrics(
+    dep: Deployment, device: httpx.AsyncClient
+) -> None:
+    """A label that is not ``v\\d+`` starts as ``{active: 0}``: adding to its missing
+    counters gives NaN, written null; numeric labels come first (JavaScript key order); a
+    label with a colon splits there."""
+    await dep.release(b"one")
+    for label in ("v1", 5, "x:y"):
+        body = {
+            "deploymentKey": dep.key,
+            "appVersion": "1.0.0",
+            "label": label,
+            "status": "DeploymentSucceeded",
+        }
+        assert (await report(device, "deploy", body, MODERN)).status_code == 200
+        assert (await report(device, "download", body)).status_code == 200
+    response = await dep.client.get("/apps/App/deployments/Staging/metrics")
+    assert response.text == (
+        '{"metrics":{"5":{"active":1,"installed":null,"downloaded":null},'
+        '"v1":{"active":1,"downloaded":1,"failed":0,"installed":1},'
+        '"x":{"active":0}}}'
+    )
+
+
+async def test_metrics_are_kept_by_deployment_key(
+    dep: Deployment, device: httpx.AsyncClient
+) -> None:
+    """As in Redis: deleting a deployment leaves its key's counters, which a deployment
+    created again with that key lists."""
+    beta = {"name": "Beta", "key": "BetaDeploymentKey1"}
+    assert (await dep.client.post("/apps/App/deployments", json=beta)).status_code == 201
+    body = {"deploymentKey": "BetaDeploymentKey1", "label": "v1"}
+    assert (await report(device, "download", body)).status_code == 200
+    assert (await dep.client.delete("/apps/App/deployments/Beta")).status_code == 204
+    assert (await dep.client.post("/apps/App/deployments", json=beta)).status_code == 201
+    response = await dep.client.get("/apps/App/deployments/Beta/metrics")
+    assert response.json() == {
+        "metrics": {"v1": {"active": 0, "downloaded": 1, "failed": 0, "installed": 0}}
+    }
+
+
+async def test_hostile_reports_cannot_grow_memory_without_bound(
+    dep: Deployment, device: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the per-key caps new counters and devices are not kept; existing ones still count."""
+    monkeypatch.setattr("codepush_async.emulator._store.MAX_METRIC_FIELDS", 3)
+    monkeypatch.setattr("codepush_async.emulator._store.MAX_TRACKED_CLIENTS", 2)
+    for label in ("v1", "v2", "v3", "v4", "v1"):
+        await report(device, "download", {"deploymentKey": dep.key, "label": label})
+    assert dep.emu.store.metrics[dep.key] == {
+        "v1:Downloaded": 2,
+        "v2:Downloaded": 1,
+        "v3:Downloaded": 1,
+    }
+    for client_id in ("a", "b", "c"):
+        body = {"deploymentKey": dep.key, "appVersion": "1.0.0", "clientUniqueId": client_id}
+        assert (await report(device, "deploy", body)).status_code == 200
+    assert dep.emu.store.active_labels[dep.key] == {"a": "1.0.0", "b": "1.0.0"}

@@ -25,7 +25,7 @@ from .._node.express_query import (
     sanitized_deployment_key,
 )
 from .._node.rollout_selector import is_selected_for_rollout
-from .._store import DEPLOYMENT_FAILED, DEPLOYMENT_SUCCEEDED, DOWNLOADED
+from .._store import ACTIVE, DEPLOYMENT_FAILED, DEPLOYMENT_SUCCEEDED, DOWNLOADED
 from .base import ClassicBase, blobs_url
 from .update_check import UpdateAnswer, UpdateRequest, update_package_info
 from .validation import is_valid_key
@@ -223,10 +223,10 @@ class AcquisitionRoutes(ClassicBase):
         current = js_string(
             label if js_truthy(label) else _either(body, "appVersion", "app_version")
         )
-        self.store.increment_metric(key, current, "Active")
+        self.store.increment_metric(key, current, ACTIVE)
         self.store.increment_metric(key, current, DEPLOYMENT_SUCCEEDED)
         if js_truthy(previous_key) and js_truthy(previous):
-            self.store.increment_metric(previous_key, js_string(previous), "Active", -1)
+            self.store.increment_metric(previous_key, js_string(previous), ACTIVE, -1)
 
     def _record_legacy(self, body: object, key: str, client_id: str) -> None:
         """The deprecated per-device path (devices sending no SDK version, or one older than
@@ -248,9 +248,9 @@ class AcquisitionRoutes(ClassicBase):
     def _move_active(self, key: str, client_id: str, to: str, previous: str | None) -> None:
         """``updateActiveAppForClient``."""
         self.store.set_active_label(key, client_id, to)
-        self.store.increment_metric(key, to, "Active")
+        self.store.increment_metric(key, to, ACTIVE)
         if previous:
-            self.store.increment_metric(key, previous, "Active", -1)
+            self.store.increment_metric(key, previous, ACTIVE, -1)
 
     async def _report_download(self, request: Request, query: Query, body: object) -> Response:
         deployment_key = _either(body, "deploymentKey", "deployment_key")
