@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import anyio.lowlevel
 import pytest
 
+import codepush_async._release.download as download_module
 from codepush_async import (
     AsyncCodePush,
     DeviceFleet,
@@ -321,6 +322,31 @@ async def test_a_package_not_matching_its_hash_is_never_installed(world: World) 
     assert all(isinstance(e.error, ReleaseIntegrityError) for e in report.errors)
     assert all(package.package_hash in str(e.error) for e in report.errors)
     assert [r.path for r in world.device_calls()].count(DOWNLOAD) == 0  # nothing reported
+
+
+async def test_download_and_discard_makes_the_request_and_keeps_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.release("v1")
+    update = await world.cp.devices.check(world.key, BINARY, client_id="d")
+    world.clear()
+
+    def no_file(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a discarded download opened a file")
+
+    monkeypatch.setattr(download_module.tempfile, "mkstemp", no_file)
+    monkeypatch.setattr(download_module.anyio, "open_file", no_file)
+    await world.cp.devices.download_and_discard(update)
+
+    [sent] = world.downloads()
+    assert (sent.method, sent.status, "authorization" in sent.headers) == ("GET", 200, False)
+    nothing = await world.cp.devices.check(world.key, BINARY, client_id="d", label="v1",
+                                           package_hash=update.package_hash)
+    with pytest.raises(ValueError, match="nothing to download"):
+        await world.cp.devices.download_and_discard(nothing)
+    with pytest.raises(ValueError, match="update must be an UpdateCheck"):
+        await world.cp.devices.download_and_discard("v1")  # type: ignore[arg-type]
+    assert len(world.downloads()) == 1
 
 
 # Errors: counted, surfaced, never resent.
