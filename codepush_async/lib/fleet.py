@@ -1,16 +1,21 @@
 """``cp.devices.fleet(...)``: simulated devices that check, download, install and report.
 
 Built only on the client's public calls (``cp.devices.check``, ``download``,
-``report_download``, ``report_deploy`` and ``cp.clock``), so it reads as an example of the
-SDK. Each device plays what the react-native-code-push plugin does on a launch, in one
-``cycle()``: the first launch of its binary reports the binary (an ``appVersion``, no
-label, no status); then it checks for an update with the label and package hash it runs;
-an offered update is downloaded (hash-checked), reported downloaded, and installed: it
-reports ``DeploymentSucceeded`` (with the label or binary it ran before) and runs the new
-release, or, with probability ``failure_rate``, ``DeploymentFailed`` and stays where it
-was. Like the plugin's ``sync()``, a device never installs again a package whose install
-failed on it. A report is sent once: one that fails is listed in ``FleetReport.errors``,
-never resent.
+``download_and_discard``, ``report_download``, ``report_deploy`` and ``cp.clock``), so it
+reads as an example of the SDK. Each device plays, in one ``cycle()``, what the
+react-native-code-push plugin does on a launch: the first launch of its binary reports the
+binary (an ``appVersion``, no label, no status); then it checks for an update with the label
+and package hash it runs; an offered update is downloaded, reported downloaded, and
+installed: it reports ``DeploymentSucceeded`` (with the label or binary it ran before) and
+runs the new release, or, with probability ``failure_rate``, ``DeploymentFailed`` and stays
+where it was. Like the plugin's ``sync()``, a device never installs again a package whose
+install failed on it. A report is sent once: one that fails is listed in
+``FleetReport.errors``, never resent.
+
+Every offered device downloads its package. The first downloads of a package (its URL and
+hash) in a cycle are hash-checked and kept (a diff package is applied on the package the
+device runs, as the plugin does); the others stream it and keep nothing: the same URL and
+hash are the same package, and a fleet of thousands spends its time on requests, not disks.
 """
 
 from __future__ import annotations
