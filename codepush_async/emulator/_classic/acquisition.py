@@ -19,6 +19,7 @@ from starlette.responses import Response
 from .._node import semver as _semver
 from .._node.coercion import js_string, js_truthy
 from .._node.express_query import (
+    JsTypeError,
     first_truthy,
     js_query_string,
     parse_query,
@@ -61,7 +62,7 @@ Query = dict[str, object]
 AcquisitionHandler = Callable[[Request, Query, object], Awaitable[Response]]
 
 
-class BodyIsNull(TypeError):
+class BodyIsNull(JsTypeError):
     """``req.body`` is null (unparsable JSON): reading a field throws, Express answers 500."""
 
 
@@ -140,7 +141,7 @@ class AcquisitionRoutes(ClassicBase):
             query = parse_query(request.scope.get("query_string", b"").decode("latin-1"))
             query["deploymentKey"] = sanitized_deployment_key(query)  # the InputSanitizer
             return await handler(request, query, body)
-        except TypeError:
+        except JsTypeError:
             return send_status(500)
 
     # Update checks
