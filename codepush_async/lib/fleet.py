@@ -76,6 +76,12 @@ class FleetReport(_Model):
     elapsed: float
     errors: tuple[FailedCall, ...] = ()
 
+    def __repr__(self) -> str:
+        return call_repr("FleetReport", checked=self.checked, offered=self.offered,
+                         downloaded=self.downloaded, installed=self.installed,
+                         failed=self.failed, labels=dict(self.labels),
+                         elapsed=round(self.elapsed, 3), errors=len(self.errors))
+
     def __str__(self) -> str:
         running = ", ".join(f"{label}: {count}" for label, count in self.labels.items())
         errors = f"; {len(self.errors)} errors" if self.errors else ""

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio.lowlevel
+import attrs
 import pytest
 
 import codepush_async._release.download as download_module
@@ -483,3 +484,8 @@ def test_a_report_is_a_plain_value() -> None:
     assert report.to_dict() == {"checked": 1, "offered": 0, "downloaded": 0, "installed": 0,
                                 "failed": 0, "labels": {"1.0.0": 1}, "elapsed": 0.5,
                                 "errors": []}
+    many = attrs.evolve(report, errors=tuple(
+        FailedCall(f"device-{i}", "check", OutcomeUnknownError("lost", None))
+        for i in range(10_000)))
+    assert repr(many) == ("FleetReport(checked=1, offered=0, downloaded=0, installed=0, "
+                          "failed=0, labels={'1.0.0': 1}, elapsed=0.5, errors=10000)")
