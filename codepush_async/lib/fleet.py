@@ -104,6 +104,13 @@ def _check_rate(value: Any) -> float:
     return float(value)
 
 
+def _check_seed(value: Any) -> int | str | bytes | None:
+    if value is not None and (isinstance(value, bool)
+                              or not isinstance(value, (int, str, bytes))):
+        raise ValueError(f"seed must be an int, a string or None, got {type(value).__name__}")
+    return value
+
+
 def _check_prefix(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"id_prefix must be a string, got {type(value).__name__}")
@@ -163,7 +170,7 @@ class DeviceFleet:
         self._failure_rate = _check_rate(failure_rate)
         self.concurrency = _check_int(concurrency, "concurrency")
         self.id_prefix = _check_prefix(id_prefix)
-        self._random = random.Random(seed)  # noqa: S311 (a simulation, no secret)
+        self._random = random.Random(_check_seed(seed))  # noqa: S311 (a simulation)
         self._devices = [_Device(f"{id_prefix}-{i}") for i in range(size)]
         self._turn = anyio.Lock()
         self._packages: Path | None = None  # made on the first cycle

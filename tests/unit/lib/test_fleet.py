@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 import anyio.lowlevel
 import attrs
 import pytest
@@ -119,6 +120,8 @@ def calls_of(world: World, device: str) -> list[RecordedRequest]:
     ({"concurrency": 0}, "concurrency must be an int >= 1"),
     ({"concurrency": None}, "concurrency must be an int >= 1"),
     ({"id_prefix": 7}, "id_prefix must be a string"),
+    ({"seed": 1.5}, "seed must be an int, a string or None"),
+    ({"seed": True}, "seed must be an int, a string or None"),
 ])
 async def test_bad_options_are_refused_before_any_request(
     cp: AsyncCodePush, recorder: Recorder, options: dict[str, Any], message: str
@@ -273,6 +276,23 @@ async def test_the_seed_decides_which_installs_fail_whatever_the_concurrency(
     assert runs[0] == runs[1]  # same seed: the same devices fail, in any order of calls
     assert runs[0] != runs[2]
     assert 5 < len(runs[0]) < 35
+
+
+async def test_cycles_of_one_fleet_take_turns(world: World) -> None:
+    await world.release("v1")
+    fleet = world.fleet(size=4, concurrency=2)
+    reports: list[FleetReport] = []
+
+    async def cycle() -> None:
+        reports.append(await fleet.cycle())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(cycle)
+        group.start_soon(cycle)
+
+    assert [(r.checked, r.installed) for r in reports] == [(4, 4), (4, 0)]
+    paths = [r.path for r in world.device_calls()]
+    assert (paths.count(CHECK), paths.count(DEPLOY), paths.count(DOWNLOAD)) == (8, 8, 4)
 
 
 async def test_a_fleet_reports_its_per_label_counts_in_order(world: World) -> None:
