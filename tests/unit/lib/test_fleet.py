@@ -28,8 +28,7 @@ from codepush_async import (
     ReleaseIntegrityError,
     UpdateMetrics,
 )
-from codepush_async.emulator import CodePushEmulator
-from codepush_async.emulator._middleware import RecordedRequest
+from codepush_async.emulator import CodePushEmulator, RecordedRequest
 from codepush_async.lib.fleet import FailedCall
 from tests._backend import httpx
 from tests.conftest import FakeClock, Recorder
