@@ -241,8 +241,14 @@ async def test_a_failed_install_reports_it_and_stays_on_the_old_label(world: Wor
     await world.release("v1")
     fleet = world.fleet(size=3, failure_rate=1.0)
     first = await fleet.cycle()
+    failures = [body(r) for r in world.device_calls() if r.path == DEPLOY and "label" in body(r)]
     world.clear()
     again = await fleet.cycle()
+
+    assert failures[0] == {"deploymentKey": world.key, "appVersion": BINARY, "label": "v1",
+                           "clientUniqueId": failures[0]["clientUniqueId"],
+                           "status": "DeploymentFailed"}  # as the plugin's rollback report
+    assert len(failures) == 3
 
     assert (first.downloaded, first.installed, first.failed) == (3, 0, 3)
     assert first.labels == {BINARY: 3}
