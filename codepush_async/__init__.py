@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # loaded on first use (module __getattr__ below), typed as us
         parse_webhook,
     )
     from .lib.bulk import BulkError, BulkResult, ItemResult, Target
+    from .lib.fleet import DeviceFleet, FailedCall, FleetReport
     from .lib.rollouts import (
         HealthGate,
         RolloutActionError,
@@ -88,6 +89,7 @@ _LAZY = {
         "._wire.webhooks",
     ),
     **dict.fromkeys(("BulkError", "BulkResult", "ItemResult", "Target"), ".lib.bulk"),
+    **dict.fromkeys(("DeviceFleet", "FailedCall", "FleetReport"), ".lib.fleet"),
     **dict.fromkeys(
         (
             "HealthGate", "RolloutActionError", "RolloutBreached", "RolloutCancelled",
@@ -122,8 +124,11 @@ __all__ = [
     "Deployment",
     "DeploymentHistory",
     "DeploymentReleasedEvent",
+    "DeviceFleet",
     "DiffPackage",
+    "FailedCall",
     "FieldError",
+    "FleetReport",
     "ForbiddenError",
     "HealthGate",
     "HistoryRow",
