@@ -5,8 +5,9 @@
 //     or {call: "rollout", clientIds, rollout, tag}: the server's isSelectedForRollout for each;
 //     stdout: a JSON array of {error, result, requests} (what the SDK answered, what it sent).
 //   node _js_acquisition.js SDK_FOLDER bench CONCURRENCY
-//     per stdin line {url, key, appVersion, devices, prefix, label, packageHash, cycle}: every
-//     device checks once (cycle: also downloads, reports the download and the install);
+//     per stdin line {url, key, appVersion, devices, prefix, cycle}: every device (id
+//     PREFIX-INDEX) checks once sending the label and hash it runs (cycle: also downloads what
+//     is offered, reports the download and the install, and then runs it);
 //     stdout: {wall, cpu, checked, offered} per line (seconds, node's own CPU).
 "use strict";
 const http = require("http");
@@ -122,11 +123,14 @@ function download(requester, url) {
   }));
 }
 
+// What each device runs ({label, packageHash}; none: its binary), remembered between lines.
+const states = new Map();
+
 async function device(round, requester, index, counts) {
-  const current = { appVersion: round.appVersion, label: round.label, packageHash: round.packageHash };
+  const clientUniqueId = `${round.prefix}-${index}`;
+  const current = { appVersion: round.appVersion, ...states.get(clientUniqueId) };
   const manager = new AcquisitionManager(requester, {
-    serverUrl: round.url, deploymentKey: round.key, appVersion: round.appVersion,
-    clientUniqueId: `${round.prefix}-${index}`,
+    serverUrl: round.url, deploymentKey: round.key, appVersion: round.appVersion, clientUniqueId,
   });
   const check = await promised((done) => manager.queryUpdateWithCurrentPackage(current, done));
   if (check.error) throw new Error(check.error);
@@ -139,11 +143,12 @@ async function device(round, requester, index, counts) {
     await download(requester, offered.downloadUrl),
     await promised((done) => manager.reportStatusDownload(offered, done)),
     await promised((done) => manager.reportStatusDeploy(
-      offered, AcquisitionStatus.DeploymentSucceeded, round.label || round.appVersion,
+      offered, AcquisitionStatus.DeploymentSucceeded, current.label || round.appVersion,
       round.key, done)),
   ]) {
     if (answer.error) throw new Error(answer.error);
   }
+  states.set(clientUniqueId, { label: offered.label, packageHash: offered.packageHash });
 }
 
 async function benchRound(round, agents) {
