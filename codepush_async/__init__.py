@@ -37,6 +37,7 @@ from ._exceptions import (
     UnsupportedOperationError,
     UnverifiedReleaseError,
 )
+from ._models.devices import CheckReason, UpdateCheck, UpdateExplanation
 from ._models.entities import (
     AccessKey,
     Account,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:  # loaded on first use (module __getattr__ below), typed as us
         parse_webhook,
     )
     from .lib.bulk import BulkError, BulkResult, ItemResult, Target
+    from .lib.fleet import DeviceFleet, FailedCall, FleetReport
     from .lib.rollouts import (
         HealthGate,
         RolloutActionError,
@@ -87,6 +89,7 @@ _LAZY = {
         "._wire.webhooks",
     ),
     **dict.fromkeys(("BulkError", "BulkResult", "ItemResult", "Target"), ".lib.bulk"),
+    **dict.fromkeys(("DeviceFleet", "FailedCall", "FleetReport"), ".lib.fleet"),
     **dict.fromkeys(
         (
             "HealthGate",
@@ -121,6 +124,7 @@ __all__ = [
     "BadRequestError",
     "BulkError",
     "BulkResult",
+    "CheckReason",
     "ClientStateError",
     "Clock",
     "CodePushError",
@@ -129,8 +133,11 @@ __all__ = [
     "Deployment",
     "DeploymentHistory",
     "DeploymentReleasedEvent",
+    "DeviceFleet",
     "DiffPackage",
+    "FailedCall",
     "FieldError",
+    "FleetReport",
     "ForbiddenError",
     "HealthGate",
     "HistoryRow",
@@ -174,6 +181,8 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedOperationError",
     "UnverifiedReleaseError",
+    "UpdateCheck",
+    "UpdateExplanation",
     "UpdateMetrics",
     "WebhookEvent",
     "WebhookRelease",

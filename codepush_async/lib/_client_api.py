@@ -1,7 +1,7 @@
 """The part of the client the automation wings call, as a Protocol.
 
 ``AsyncCodePush`` has it; typing the wings against it keeps ``lib`` from importing the
-client that builds them (``cp.bulk``, ``cp.rollouts``).
+client that builds them (``cp.bulk``, ``cp.rollouts``, ``cp.devices.fleet``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Protocol
 from .._core.clock import Clock
 from .._resources.apps import AppsResource
 from .._resources.deployments import DeploymentsResource
+from .._resources.devices import DevicesResource
 from .._resources.releases import ReleasesResource
 from .._wire.flavors import Flavor
 
@@ -18,13 +19,16 @@ __all__ = ["ClientAPI"]
 
 
 class ClientAPI(Protocol):
-    """The public calls ``cp.bulk`` and ``cp.rollouts`` use, and nothing else."""
+    """The public calls ``cp.bulk``, ``cp.rollouts`` and device fleets use, and nothing else."""
 
     @property
     def apps(self) -> AppsResource: ...
 
     @property
     def deployments(self) -> DeploymentsResource: ...
+
+    @property
+    def devices(self) -> DevicesResource: ...
 
     @property
     def releases(self) -> ReleasesResource: ...
