@@ -6,8 +6,9 @@
 //     stdout: a JSON array of {error, result, requests} (what the SDK answered, what it sent).
 //   node _js_acquisition.js SDK_FOLDER bench CONCURRENCY
 //     per stdin line {url, key, appVersion, devices, prefix, cycle}: every device (id
-//     PREFIX-INDEX) checks once sending the label and hash it runs (cycle: also downloads what
-//     is offered, reports the download and the install, and then runs it);
+//     PREFIX-INDEX) reports its binary's first run (once), checks sending the label and hash it
+//     runs (cycle: also downloads what is offered, reports the download and the install, and
+//     then runs it);
 //     stdout: {wall, cpu, checked, offered} per line (seconds, node's own CPU).
 "use strict";
 const http = require("http");
@@ -132,6 +133,11 @@ async function device(round, requester, index, counts) {
   const manager = new AcquisitionManager(requester, {
     serverUrl: round.url, deploymentKey: round.key, appVersion: round.appVersion, clientUniqueId,
   });
+  if (!states.has(clientUniqueId)) {  // the plugin reports a binary's first run
+    states.set(clientUniqueId, {});
+    const first = await promised((done) => manager.reportStatusDeploy(null, null, null, null, done));
+    if (first.error) throw new Error(first.error);
+  }
   const check = await promised((done) => manager.queryUpdateWithCurrentPackage(current, done));
   if (check.error) throw new Error(check.error);
   counts.checked += 1;
@@ -144,7 +150,7 @@ async function device(round, requester, index, counts) {
     await promised((done) => manager.reportStatusDownload(offered, done)),
     await promised((done) => manager.reportStatusDeploy(
       offered, AcquisitionStatus.DeploymentSucceeded, current.label || round.appVersion,
-      round.key, done)),
+      current.label ? round.key : null, done)),
   ]) {
     if (answer.error) throw new Error(answer.error);
   }

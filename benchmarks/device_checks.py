@@ -6,8 +6,9 @@ Scenario: one emulator (``python -m codepush_async.emulator``, uvicorn in its ow
 the client's CPU is measured apart from the server's) with a deployment holding ``v1`` (1.0.0,
 complete) and ``v2`` at a partial rollout. Each round, every client plays ``--devices`` fresh
 devices (ids never seen before) at ``--concurrency``:
-1. a cycle: every device checks from its binary, downloads what is offered (``v1``, or ``v2``
-   when the rollout selects it), reports the download and the install;
+1. a cycle: every device reports its binary's first run, checks from it, downloads what is
+   offered (``v1``, or ``v2`` when the rollout selects it), reports the download and the
+   install;
 2. checks: every device checks again, sending the label and package hash it now runs (a
    device outside the rollout is checked against ``v2``'s percentage on every check).
 The clients are the JS SDK under node (a keep-alive node http requester with the React Native
@@ -66,15 +67,16 @@ async def seed(emulator: Emulator, rollout: int, package_size: int) -> str:
 
 
 class RawFleet:
-    """The backend alone, doing what a fleet's devices do: check (camelCase route, label and
-    hash), download and hash what is offered, report the download and the install."""
+    """The backend alone, doing what a fleet's devices do: report the binary's first run, check
+    (camelCase route, label and hash), download and hash what is offered, report the download
+    and the install."""
 
     def __init__(self, client: Any, url: str, key: str, size: int, concurrency: int,
                  prefix: str) -> None:
         self.client, self.url, self.key = client, url, key
         self.ids = [f"{prefix}-{index}" for index in range(size)]
         self.concurrency = concurrency
-        self.running: dict[str, tuple[str, str]] = {}
+        self.running: dict[str, tuple[str | None, str | None]] = {}
 
     async def cycle(self) -> dict[str, int]:
         counts = {"checked": 0, "offered": 0}
@@ -89,7 +91,11 @@ class RawFleet:
 
     async def device(self, device: str, counts: dict[str, int]) -> None:
         query = {"deploymentKey": self.key, "appVersion": APP_VERSION, "clientUniqueId": device}
-        label, package_hash = self.running.get(device, (None, None))
+        if device not in self.running:  # the plugin reports a binary's first run
+            self.running[device] = (None, None)
+            await self.post("/reportStatus/deploy", {
+                "deploymentKey": self.key, "appVersion": APP_VERSION, "clientUniqueId": device})
+        label, package_hash = self.running[device]
         if label is not None and package_hash is not None:
             query |= {"label": label, "packageHash": package_hash}
         answer = await self.client.get(f"{self.url}/updateCheck?{urlencode(query)}",
@@ -105,7 +111,8 @@ class RawFleet:
         await self.post("/reportStatus/download", report)
         await self.post("/reportStatus/deploy", {
             **report, "appVersion": APP_VERSION, "status": "DeploymentSucceeded",
-            "previousLabelOrAppVersion": label or APP_VERSION, "previousDeploymentKey": self.key,
+            "previousLabelOrAppVersion": label or APP_VERSION,
+            **({"previousDeploymentKey": self.key} if label else {}),
         })
         self.running[device] = (info["label"], info["packageHash"])
 
