@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's package
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import vs_js
 from _raw import BACKENDS, raw_client
 from _stats import spread, verdict
 from vs_js import Emulator, install_js_sdk
@@ -163,13 +163,8 @@ async def python_worker(backend: str, kind: str) -> None:
 # ---- the driver
 
 
-class Worker:
+class Worker(vs_js.Worker):
     """A client process fed one JSON round at a time."""
-
-    def __init__(self, name: str, command: list[str]) -> None:
-        self.name = name
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True)
 
     def ask(self, job: dict[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None
@@ -180,11 +175,6 @@ class Worker:
         if "error" in answer:
             sys.exit(f"{self.name} failed: {answer['error']}")
         return answer
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 class JsWorker(Worker):
@@ -197,14 +187,15 @@ class JsWorker(Worker):
 
 
 def workers_for(args: argparse.Namespace, js_folder: Path) -> list[Worker]:
+    env = dict(os.environ)
     workers: list[Worker] = [JsWorker("JS SDK", [
         "node", str(HERE / "_js_acquisition.js"), str(js_folder), "bench", str(args.concurrency),
-    ])]
+    ], env)]
     for backend in args.backends:
         for kind in ("fleet", "raw") if args.raw else ("fleet",):
             name = f"fleet ({backend})" if kind == "fleet" else f"raw {backend}"
             workers.append(Worker(name, [
-                sys.executable, str(Path(__file__).resolve()), "--worker", backend, kind]))
+                sys.executable, str(Path(__file__).resolve()), "--worker", backend, kind], env))
     return workers
 
 
