@@ -7,6 +7,7 @@ import enum
 import attrs
 
 from .entities import _Model
+from .reprs import short_repr
 
 __all__ = ["CheckReason", "SkippedRelease", "UpdateCheck", "UpdateExplanation"]
 
@@ -26,20 +27,13 @@ class CheckReason(str, enum.Enum):
     """No enabled release's range covers this binary (it is newer than all of them)."""
 
 
-def _without_query(url: str | None) -> str:
-    """A download URL for reprs: its query (a storage signature, often) left out."""
-    if url is None or "?" not in url:
-        return repr(url)
-    return repr(url.split("?", 1)[0] + "?...")
-
-
 @attrs.frozen
 class UpdateCheck(_Model):
     """The server's answer to a device's update check (``cp.devices.check``).
 
     ``label``, ``package_hash`` and ``download_url`` are ``None`` when the server sends
     them empty (nothing offered); ``target_binary_range`` is the range the server names.
-    The repr leaves out ``download_url``'s query: blob stores sign URLs there.
+    Its repr is short and leaves ``download_url`` out (blob stores sign URLs in it).
     """
 
     is_available: bool
@@ -47,7 +41,7 @@ class UpdateCheck(_Model):
     update_app_version: bool
     label: str | None
     package_hash: str | None
-    download_url: str | None = attrs.field(repr=lambda url: _without_query(url))
+    download_url: str | None
     package_size: int
     app_version: str
     description: str
@@ -84,6 +78,17 @@ class UpdateCheck(_Model):
                     f"{self.app_version}): the device runs its binary's bundle.")
         return "the device already runs the newest release for its binary."
 
+    def __repr__(self) -> str:
+        available = self.is_available
+        return short_repr(
+            "UpdateCheck",
+            self.reason.value,
+            ("label", self.label),
+            ("size", self.package_size if available else None),
+            "mandatory" if available and self.is_mandatory else None,
+            ("binary", self.app_version or None),
+        )
+
 
 @attrs.frozen
 class SkippedRelease(_Model):
@@ -110,3 +115,7 @@ class UpdateExplanation(_Model):
     release: str | None
     text: str
     skipped: tuple[SkippedRelease, ...] = ()
+
+    def __repr__(self) -> str:
+        return short_repr("UpdateExplanation", self.rule, ("release", self.release),
+                          ("skipped", len(self.skipped) or None))
