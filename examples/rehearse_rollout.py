@@ -34,14 +34,16 @@ PLAN = RolloutPlan(
     interval=timedelta(hours=6),
     gate=HealthGate(max_failure_rate=0.02, min_downloads=50),
     on_breach="rollback",
+    max_hold=timedelta(days=1),  # a step still short of data after a day halts the plan
 )
 
 
 class FleetClock:
     """An SDK ``Clock`` on which each wait of the plan is one launch of every device."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float) -> None:
         self._now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc).timestamp()
+        self.interval = interval  # shorter waits (a retry's backoff) run no cycle
         self.fleet: DeviceFleet | None = None
 
     def now(self) -> float:
@@ -49,7 +51,7 @@ class FleetClock:
 
     async def sleep(self, seconds: float) -> None:
         self._now += max(seconds, 0)
-        if self.fleet is not None and seconds >= PLAN.interval:
+        if self.fleet is not None and seconds >= self.interval:
             print(f"{self.at()}  devices: {await self.fleet.cycle()}")
 
     def at(self) -> str:
@@ -66,8 +68,10 @@ async def release(cp: AsyncCodePush, text: str, rollout: int | None = None) -> s
     return package.label
 
 
-async def main(devices: int = 10_000, failure_rate: float = 0.005) -> RolloutOutcome:
-    clock = FleetClock()
+async def main(
+    devices: int = 10_000, failure_rate: float = 0.005, plan: RolloutPlan = PLAN
+) -> RolloutOutcome:
+    clock = FleetClock(plan.interval)
     emulator = CodePushEmulator(clock=clock.now, request_log_size=0)
     key = emulator.create_account("release-bot@example.com")
     async with AsyncCodePush(key, "http://emulator", transport=emulator.transport,
@@ -81,15 +85,17 @@ async def main(devices: int = 10_000, failure_rate: float = 0.005) -> RolloutOut
         print(f"{clock.at()}  released {label}; devices: {await fleet.cycle()}")
 
         fleet.failure_rate = failure_rate  # how often the new release fails to start
-        label = await release(cp, "v2", rollout=PLAN.steps[0])
-        print(f"{clock.at()}  released {label} at {PLAN.steps[0]}%")
+        label = await release(cp, "v2", rollout=plan.steps[0])
+        print(f"{clock.at()}  released {label} at {plan.steps[0]}%")
         clock.fleet = fleet
         events: list[RolloutEvent] = []
-        async for event in cp.rollouts.run(APP, DEPLOYMENT, PLAN):
+        async for event in cp.rollouts.run(APP, DEPLOYMENT, plan):
             events.append(event)
             print(f"{clock.at()}  {event}")
         outcome = RolloutOutcome.from_events(events)
         clock.fleet = None
+        if outcome.status == "rolled_back":
+            fleet.failure_rate = 0.0  # the rollback is v1's content again: it starts
         print(f"{clock.at()}  outcome: {outcome.status}, {outcome.reason}; devices: "
               f"{await fleet.cycle()}")
         return outcome

@@ -35,7 +35,7 @@ from .hashing import package_hash
 from .integrity import community_package_hash
 from .progress import ProgressCallback
 
-__all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
+__all__ = ["DIFF_MANIFEST", "PackageToFetch", "discard_package", "download_package"]
 
 DIFF_MANIFEST = "hotcodepush.json"
 """The entry that marks a diff package (only what changed since the device's release)."""
@@ -116,7 +116,7 @@ async def download_package(
     is another host). Retried from zero as a read; a hash mismatch is
     ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
     """
-    headers = requester.anonymous_headers({"Accept": "*/*", "X-CodePush-SDK-Version": None})
+    headers = _blob_headers(requester)
     path, is_folder = _destination(dest)
     _check_progress(on_progress)
     base_path = _check_base(base)
@@ -138,6 +138,32 @@ async def download_package(
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
     return target
+
+
+async def discard_package(requester: Requester, package: PackageToFetch) -> None:
+    """Download ``package`` as ``download_package`` does and keep nothing (no file, no
+    hash): for a package it already checked. Retried from zero as a read."""
+    requester.state.check_open()
+    await _fetch(requester, package, None, _blob_headers(requester), _Progress(None))
+
+
+def _blob_headers(requester: Requester) -> dict[str, str]:
+    """The client's headers less the access key and the SDK version: a blob store is
+    another host."""
+    return requester.anonymous_headers({"Accept": "*/*", "X-CodePush-SDK-Version": None})
+
+
+class _Discard:
+    """A sink that keeps nothing."""
+
+    async def __aenter__(self) -> _Discard:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def write(self, _chunk: bytes) -> None:
+        return None
 
 
 def _server_hash(path: Path, flavor: str | None) -> str:
@@ -162,7 +188,7 @@ class _Progress:
 
 
 async def _fetch(
-    requester: Requester, package: PackageToFetch, temp: Path, headers: dict[str, str],
+    requester: Requester, package: PackageToFetch, temp: Path | None, headers: dict[str, str],
     progress: _Progress,
 ) -> None:
     """Stream the body into ``temp``, retrying (from zero) what a read may retry."""
@@ -187,7 +213,7 @@ class _StatusFailure(Exception):
 
 
 async def _attempt(
-    requester: Requester, package: PackageToFetch, temp: Path, headers: dict[str, str],
+    requester: Requester, package: PackageToFetch, temp: Path | None, headers: dict[str, str],
     progress: _Progress,
 ) -> None:
     http = requester.state.http
@@ -197,7 +223,8 @@ async def _attempt(
         total = _length(response)
         limit = requester.max_package_size
         done = 0
-        async with await anyio.open_file(temp, "wb") as file:
+        sink = _Discard() if temp is None else await anyio.open_file(temp, "wb")
+        async with sink as file:
             await progress(0, total)
             async for chunk in response.chunks:
                 done += len(chunk)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from .._core.outcome import Answer
 from .._exceptions import APIConnectionError, OutcomeUnknownError, ResponseDecodeError
 from .._models.devices import UpdateCheck, UpdateExplanation
-from .._release.download import PackageToFetch, download_package
+from .._release.download import PackageToFetch, discard_package, download_package
 from .._release.progress import ProgressCallback
 from .._wire.codec import MISSING, missing_value_error
 from .._wire.semver import is_device_version, is_valid_range
@@ -157,6 +157,15 @@ def decode_update_check(
             field=f"{where}.{key}",
         )
     return UpdateCheck(**{name: _field(info, name, route, where, status) for name in _FIELDS})
+
+
+def _to_fetch(update: Any) -> PackageToFetch:
+    """The package an ``UpdateCheck`` offers, or ``ValueError`` when it offers none."""
+    if not isinstance(update, UpdateCheck):
+        raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
+    if not update.is_available:
+        raise ValueError(f"nothing to download: {update.why}")
+    return PackageToFetch(update.download_url, update.package_hash, update.label)
 
 
 class DevicesResource(Resource):
@@ -327,11 +336,14 @@ class DevicesResource(Resource):
         package (offered to a check that sent ``package_hash``) is applied on ``base``, the
         zip of the release the device runs; without it, it cannot be checked.
         """
-        if not isinstance(update, UpdateCheck):
-            raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
-        if not update.is_available:
-            raise ValueError(f"nothing to download: {update.why}")
-        package = PackageToFetch(update.download_url, update.package_hash, update.label)
+        package = _to_fetch(update)
         return await download_package(
             self._requester, package, dest, on_progress=on_progress, base=base
         )
+
+    async def download_and_discard(self, update: UpdateCheck) -> None:
+        """Download the package ``update`` offers as a device does, keeping nothing and
+        checking no hash: for a package ``download`` already checked (a simulated fleet
+        checks each package once, and every device still downloads it)."""
+        package = _to_fetch(update)
+        await discard_package(self._requester, package)

@@ -207,6 +207,7 @@ class _Play:
         self._rate = fleet.failure_rate
         self._tally = tally
         self._workdir = workdir
+        self._checked: set[tuple[str | None, str | None]] = set()
 
     async def each(self, devices: Iterator[tuple[_Device, float]]) -> None:
         for device, draw in devices:
@@ -244,8 +245,15 @@ class _Play:
         return update
 
     async def _download(self, device: _Device, update: UpdateCheck) -> bool:
+        """Every device downloads the package; the first ones of a cycle check its hash,
+        the others keep nothing (the same URL and hash: the same package)."""
+        package = (update.download_url, update.package_hash)
         try:
-            await self._cp.devices.download(update, self._workdir)
+            if package in self._checked:
+                await self._cp.devices.download_and_discard(update)
+            else:
+                await self._cp.devices.download(update, self._workdir)
+                self._checked.add(package)
         except Exception as error:
             self._tally.errors.append(FailedCall(device.id, "download", error))
             return False

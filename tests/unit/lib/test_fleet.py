@@ -15,11 +15,13 @@ from urllib.parse import parse_qsl
 import anyio.lowlevel
 import pytest
 
+import codepush_async._release.download as download_module
 from codepush_async import (
     AsyncCodePush,
     DeviceFleet,
     FleetReport,
     OutcomeUnknownError,
+    ReleaseIntegrityError,
     UpdateMetrics,
 )
 from codepush_async.emulator import CodePushEmulator
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.anyio
 
 APP, DEP, BINARY = "Fleet", "Staging", "1.0.0"
 DEPLOY, DOWNLOAD, CHECK = "/reportStatus/deploy", "/reportStatus/download", "/updateCheck"
+BLOBS = "/blobs/"
 
 
 @dataclass
@@ -56,6 +59,9 @@ class World:
     def device_calls(self) -> list[RecordedRequest]:
         """The requests devices made (the acquisition routes and the package downloads)."""
         return [r for r in self.emu.requests if not r.path.startswith(("/apps", "/account"))]
+
+    def downloads(self) -> list[RecordedRequest]:
+        return [r for r in self.emu.requests if r.path.startswith(BLOBS)]
 
     def clear(self) -> None:
         self.emu.requests.clear()
@@ -169,6 +175,8 @@ async def test_a_first_cycle_plays_what_a_device_does_on_its_first_launch(
             report.failed, report.errors) == (3, 3, 3, 3, 0, ())
     assert report.labels == {v1: 3}
     assert all("authorization" not in r.headers for r in world.device_calls())
+    assert len(world.downloads()) == 3  # each device downloads the package
+    assert all(r.method == "GET" and r.status == 200 for r in world.downloads())
     first = calls_of(world, "device-0")
     assert [(r.method, r.path) for r in first] == [
         ("POST", DEPLOY), ("GET", CHECK), ("POST", DOWNLOAD), ("POST", DEPLOY)]
@@ -283,6 +291,64 @@ async def test_nothing_released_means_only_checks(world: World) -> None:
     assert Counter(r.path for r in world.device_calls()) == {DEPLOY: 2, CHECK: 2}
 
 
+# Downloads: every device makes its request; a package that is not what the server hashed
+# is never installed.
+
+async def test_every_offered_device_downloads_the_package(world: World) -> None:
+    await world.release("v1")
+    fleet = world.fleet(size=6, failure_rate=0.5, seed=1)
+    first = await fleet.cycle()
+    world.clear()
+    again = await fleet.cycle()  # those that failed are offered it again and ignore it
+
+    assert first.downloaded == 6
+    assert again.offered == first.failed > 0
+    assert again.downloaded == 0
+    assert world.downloads() == []
+
+
+async def test_a_package_not_matching_its_hash_is_never_installed(world: World) -> None:
+    await world.release("v1")
+    package = (await world.cp.deployments.get(APP, DEP)).package
+    assert package is not None
+    assert package.blob_url is not None
+    blob = "/" + package.blob_url.split("/", 3)[3]
+    world.emu.fail_next(200, body=b"tampered", method="GET", path=blob, times=None)
+    report = await world.fleet(size=3).cycle()
+
+    assert (report.offered, report.downloaded, report.installed) == (3, 0, 0)
+    assert report.labels == {BINARY: 3}
+    assert [e.step for e in report.errors] == ["download"] * 3
+    assert all(isinstance(e.error, ReleaseIntegrityError) for e in report.errors)
+    assert all(package.package_hash in str(e.error) for e in report.errors)
+    assert [r.path for r in world.device_calls()].count(DOWNLOAD) == 0  # nothing reported
+
+
+async def test_download_and_discard_makes_the_request_and_keeps_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.release("v1")
+    update = await world.cp.devices.check(world.key, BINARY, client_id="d")
+    world.clear()
+
+    def no_file(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a discarded download opened a file")
+
+    monkeypatch.setattr(download_module.tempfile, "mkstemp", no_file)
+    monkeypatch.setattr(download_module.anyio, "open_file", no_file)
+    await world.cp.devices.download_and_discard(update)
+
+    [sent] = world.downloads()
+    assert (sent.method, sent.status, "authorization" in sent.headers) == ("GET", 200, False)
+    nothing = await world.cp.devices.check(world.key, BINARY, client_id="d", label="v1",
+                                           package_hash=update.package_hash)
+    with pytest.raises(ValueError, match="nothing to download"):
+        await world.cp.devices.download_and_discard(nothing)
+    with pytest.raises(ValueError, match="update must be an UpdateCheck"):
+        await world.cp.devices.download_and_discard("v1")  # type: ignore[arg-type]
+    assert len(world.downloads()) == 1
+
+
 # Errors: counted, surfaced, never resent.
 
 async def test_a_lost_report_answer_is_listed_and_not_resent(world: World) -> None:
@@ -362,6 +428,7 @@ def test_the_fleet_uses_only_the_clients_public_calls() -> None:
             if isinstance(node, ast.Attribute) and ast.unparse(node).startswith("self._cp.")}
     assert used == {
         "self._cp.clock", "self._cp.clock.now", "self._cp.devices", "self._cp.devices.check", "self._cp.devices.download",
+        "self._cp.devices.download_and_discard",
         "self._cp.devices.report_deploy", "self._cp.devices.report_download",
     }
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
