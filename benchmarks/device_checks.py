@@ -8,7 +8,9 @@ complete) and ``v2`` at a partial rollout. Each round, every client plays ``--de
 devices (ids never seen before) at ``--concurrency``:
 1. a cycle: every device reports its binary's first run, checks from it, downloads what is
    offered (``v1``, or ``v2`` when the rollout selects it), reports the download and the
-   install;
+   install (the fleet hash-checks each package once a cycle and discards the other
+   downloads; the JS SDK's devices read and discard them: the acquisition SDK leaves
+   downloads to the native plugin);
 2. checks: every device checks again, sending the label and package hash it now runs (a
    device outside the rollout is checked against ``v2``'s percentage on every check).
 The clients are the JS SDK under node (a keep-alive node http requester with the React Native
