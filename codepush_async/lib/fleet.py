@@ -1,23 +1,31 @@
 """``cp.devices.fleet(...)``: simulated devices that check, download, install and report.
 
 Built only on the client's public calls (``cp.devices.check``, ``download``,
-``report_download``, ``report_deploy`` and ``cp.clock``), so it reads as an example of the
-SDK. Each device plays what the react-native-code-push plugin does on a launch, in one
-``cycle()``: the first launch of its binary reports the binary (an ``appVersion``, no
-label, no status); then it checks for an update with the label and package hash it runs;
-an offered update is downloaded (hash-checked), reported downloaded, and installed: it
-reports ``DeploymentSucceeded`` (with the label or binary it ran before) and runs the new
-release, or, with probability ``failure_rate``, ``DeploymentFailed`` and stays where it
-was. Like the plugin's ``sync()``, a device never installs again a package whose install
-failed on it. A report is sent once: one that fails is listed in ``FleetReport.errors``,
-never resent.
+``download_and_discard``, ``report_download``, ``report_deploy`` and ``cp.clock``), so it
+reads as an example of the SDK. Each device plays, in one ``cycle()``, what the
+react-native-code-push plugin does on a launch: the first launch of its binary reports the
+binary (an ``appVersion``, no label, no status); then it checks for an update with the label
+and package hash it runs; an offered update is downloaded, reported downloaded, and
+installed: it reports ``DeploymentSucceeded`` (with the label or binary it ran before) and
+runs the new release, or, with probability ``failure_rate``, ``DeploymentFailed`` and stays
+where it was. Like the plugin's ``sync()``, a device never installs again a package whose
+install failed on it. A report is sent once: one that fails is listed in
+``FleetReport.errors``, never resent.
+
+Every offered device downloads its package. The first downloads of a package (its URL and
+hash) in a cycle are hash-checked and kept (a diff package is applied on the package the
+device runs, as the plugin does); the others stream it and keep nothing: the same URL and
+hash are the same package, and a fleet of thousands spends its time on requests, not disks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
+import shutil
 import tempfile
+import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -67,6 +75,12 @@ class FleetReport(_Model):
     labels: Mapping[str, int]
     elapsed: float
     errors: tuple[FailedCall, ...] = ()
+
+    def __repr__(self) -> str:
+        return call_repr("FleetReport", checked=self.checked, offered=self.offered,
+                         downloaded=self.downloaded, installed=self.installed,
+                         failed=self.failed, labels=dict(self.labels),
+                         elapsed=round(self.elapsed, 3), errors=len(self.errors))
 
     def __str__(self) -> str:
         running = ", ".join(f"{label}: {count}" for label, count in self.labels.items())
@@ -152,6 +166,14 @@ class DeviceFleet:
         self._random = random.Random(seed)  # noqa: S311 (a simulation, no secret)
         self._devices = [_Device(f"{id_prefix}-{i}") for i in range(size)]
         self._turn = anyio.Lock()
+        self._packages: Path | None = None  # made on the first cycle
+
+    def _package_folder(self) -> Path:
+        """The folder of the packages the fleet checked, removed with the fleet."""
+        if self._packages is None:
+            self._packages = Path(tempfile.mkdtemp(prefix="codepush-fleet-"))
+            weakref.finalize(self, shutil.rmtree, self._packages, ignore_errors=True)
+        return self._packages
 
     def __repr__(self) -> str:
         return call_repr("DeviceFleet", size=self.size, app_version=self.app_version,
@@ -185,28 +207,33 @@ class DeviceFleet:
             start = self._cp.clock.now()
             draws = [self._random.random() for _ in self._devices]
             tally = _Tally()
-            with tempfile.TemporaryDirectory(prefix="codepush-fleet-") as workdir:
-                play = _Play(self, tally, Path(workdir))
-                devices = iter(zip(self._devices, draws, strict=True))
-                async with anyio.create_task_group() as group:
-                    for _ in range(min(self.concurrency, self.size)):
-                        group.start_soon(play.each, devices)
+            play = _Play(self, tally)
+            devices = iter(zip(self._devices, draws, strict=True))
+            async with anyio.create_task_group() as group:
+                for _ in range(min(self.concurrency, self.size)):
+                    group.start_soon(play.each, devices)
             return FleetReport(
                 tally.checked, tally.offered, tally.downloaded, tally.installed, tally.failed,
                 self.labels(), self._cp.clock.now() - start, tuple(tally.errors),
             )
 
 
+def _stored(folder: Path, package_hash: str) -> Path:
+    """Where a fleet keeps a package it checked (the base a diff package is applied on),
+    named for its hash without taking the server's text as a file name."""
+    return folder / hashlib.sha256(package_hash.encode()).hexdigest()
+
+
 class _Play:
     """One cycle's launches: each worker takes the next device until none is left."""
 
-    def __init__(self, fleet: DeviceFleet, tally: _Tally, workdir: Path) -> None:
+    def __init__(self, fleet: DeviceFleet, tally: _Tally) -> None:
+        self._packages = fleet._package_folder()
         self._cp = fleet._cp
         self._key = fleet._key
         self._version = fleet.app_version
         self._rate = fleet.failure_rate
         self._tally = tally
-        self._workdir = workdir
         self._checked: set[tuple[str | None, str | None]] = set()
 
     async def each(self, devices: Iterator[tuple[_Device, float]]) -> None:
@@ -245,20 +272,28 @@ class _Play:
         return update
 
     async def _download(self, device: _Device, update: UpdateCheck) -> bool:
-        """Every device downloads the package; the first ones of a cycle check its hash,
-        the others keep nothing (the same URL and hash: the same package)."""
+        """Every device downloads the package; the first ones of a cycle check its hash
+        (a diff package applied on the one the device runs), the others keep nothing (the
+        same URL and hash: the same package)."""
         package = (update.download_url, update.package_hash)
         try:
             if package in self._checked:
                 await self._cp.devices.download_and_discard(update)
             else:
-                await self._cp.devices.download(update, self._workdir)
+                await self._cp.devices.download(
+                    update, _stored(self._packages, update.package_hash or ""),
+                    base=self._base(device))
                 self._checked.add(package)
         except Exception as error:
             self._tally.errors.append(FailedCall(device.id, "download", error))
             return False
         self._tally.downloaded += 1
         return True
+
+    def _base(self, device: _Device) -> Path | None:
+        base = None if device.package_hash is None else _stored(self._packages,
+                                                                device.package_hash)
+        return base if base is not None and base.exists() else None
 
     async def _install(self, device: _Device, update: UpdateCheck) -> None:
         previous_key = None if device.label is None else self._key

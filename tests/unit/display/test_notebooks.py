@@ -65,6 +65,11 @@ SAMPLES: dict[type, object] = {
         codepush_async.UpdateCheck(True, False, False, "v1", "h", "https://b/v1?sig=s", 10,
                                    "1.0.0", "", False, "1.0.0"),
         "update", "v1", "v1 is offered."),
+    codepush_async.FailedCall: codepush_async.FailedCall(
+        "device-1", "check", codepush_async.NotFoundError("gone", 404)),
+    codepush_async.FleetReport: codepush_async.FleetReport(
+        2, 1, 1, 1, 0, {"1.0.0": 1, "v1": 1}, 0.25,
+        (codepush_async.FailedCall("device-0", "check", codepush_async.ServerError("x", 500)),)),
 }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import math
+import zipfile
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio.lowlevel
+import attrs
 import pytest
 
 import codepush_async._release.download as download_module
@@ -349,6 +352,45 @@ async def test_download_and_discard_makes_the_request_and_keeps_nothing(
     assert len(world.downloads()) == 1
 
 
+async def _serve_diff(world: World, package_hash: str) -> str:
+    """Make the current release offer a diff package to devices on ``package_hash``, as a
+    server with package diffing does (its files plus ``hotcodepush.json``); the diff's path."""
+    deployment = world.emu.store.deployment_by_key(world.key)
+    assert deployment is not None
+    current = deployment.history[-1]
+    full = world.emu.store.blobs.get(current.blob_id)
+    assert full is not None
+    diff = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(full)) as source, zipfile.ZipFile(diff, "w") as out:
+        for info in source.infolist():
+            out.writestr(info.filename, source.read(info))
+        out.writestr("hotcodepush.json", json.dumps({"deletedFiles": []}))
+    blob_id = world.emu.store.blobs.put(diff.getvalue())
+    shown = (await world.cp.deployments.get(APP, DEP)).package
+    assert shown is not None
+    assert shown.blob_url is not None
+    url = f"{shown.blob_url.rsplit('/', 1)[0]}/{blob_id}"
+    current.diff_package_map = {package_hash: {"url": url, "size": len(diff.getvalue())}}
+    return f"{BLOBS}{blob_id}"
+
+
+async def test_a_diff_package_is_applied_on_the_package_the_device_runs(world: World) -> None:
+    await world.release("v1")
+    fleet = world.fleet(size=3)
+    await fleet.cycle()
+    v1 = (await world.cp.deployments.get(APP, DEP)).package
+    assert v1 is not None
+    assert v1.package_hash is not None
+    v2 = await world.release("v2")
+    diff = await _serve_diff(world, v1.package_hash)
+    world.clear()
+    report = await fleet.cycle()
+
+    assert (report.downloaded, report.installed, report.errors) == (3, 3, ())
+    assert report.labels == {v2: 3}
+    assert [r.path for r in world.downloads()] == [diff] * 3
+
+
 # Errors: counted, surfaced, never resent.
 
 async def test_a_lost_report_answer_is_listed_and_not_resent(world: World) -> None:
@@ -442,3 +484,8 @@ def test_a_report_is_a_plain_value() -> None:
     assert report.to_dict() == {"checked": 1, "offered": 0, "downloaded": 0, "installed": 0,
                                 "failed": 0, "labels": {"1.0.0": 1}, "elapsed": 0.5,
                                 "errors": []}
+    many = attrs.evolve(report, errors=tuple(
+        FailedCall(f"device-{i}", "check", OutcomeUnknownError("lost", None))
+        for i in range(10_000)))
+    assert repr(many) == ("FleetReport(checked=1, offered=0, downloaded=0, installed=0, "
+                          "failed=0, labels={'1.0.0': 1}, elapsed=0.5, errors=10000)")
