@@ -39,7 +39,7 @@ from ._wire.validate import check_access_key, check_size_limit
 
 if TYPE_CHECKING:
     from .lib.bulk import Bulk
-    from .lib.fleet import DeviceFleet  # type: ignore[import-not-found, unused-ignore]
+    from .lib.fleet import DeviceFleet
     from .lib.rollouts import Rollouts
 
 __all__ = ["AsyncCodePush"]
@@ -120,7 +120,7 @@ class Devices(DevicesResource):
 
     def fleet(self, deployment_key: str, app_version: str, **options: Any) -> DeviceFleet:
         """A ``DeviceFleet`` of simulated devices on ``app_version`` (see its options)."""
-        from .lib.fleet import DeviceFleet  # type: ignore[import-not-found, unused-ignore]
+        from .lib.fleet import DeviceFleet
 
         return DeviceFleet(self._client, deployment_key, app_version, **options)
 
