@@ -417,6 +417,7 @@ class _AiohttpSession(_Session):
             _check_proxy_text(proxy, ("http", "https"), "an http:// or https://")
         self._given_proxy: str | None = proxy
         self._proxy: str | None = proxy or _env_proxy(self._base.scheme, self._base.host)
+        self._download_proxies: dict[tuple[str, str | None], str | None] = {}
         self.base_path = self._base.raw_path.rstrip("/")
         self._origin = str(self._base.origin())
         self._connector = transport
@@ -543,7 +544,7 @@ class _AiohttpSession(_Session):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"the download URL is not valid: {exc}") from None
         request = _download_request(url)
-        proxy = self._given_proxy or _env_proxy(parsed.scheme, parsed.host)
+        proxy = self._given_proxy or self._download_proxy(parsed.scheme, parsed.host)
         try:
             response = await client.get(
                 parsed, headers=headers, timeout=self._timeout(timeouts), proxy=proxy
@@ -557,6 +558,14 @@ class _AiohttpSession(_Session):
             )
         finally:
             response.release()
+
+    def _download_proxy(self, scheme: str, host: str | None) -> str | None:
+        """The environment's proxy for a download host, read once per host (reading the
+        environment costs more than a small download's request)."""
+        key = (scheme, host)
+        if key not in self._download_proxies:
+            self._download_proxies[key] = _env_proxy(scheme, host)
+        return self._download_proxies[key]
 
     async def _chunks(self, response: Any, request: WireRequest) -> AsyncIterator[bytes]:
         try:
