@@ -37,6 +37,7 @@ from ._exceptions import (
     UnsupportedOperationError,
     UnverifiedReleaseError,
 )
+from ._models.devices import CheckReason, UpdateCheck, UpdateExplanation
 from ._models.entities import (
     AccessKey,
     Account,
@@ -112,6 +113,7 @@ __all__ = [
     "BadRequestError",
     "BulkError",
     "BulkResult",
+    "CheckReason",
     "ClientStateError",
     "Clock",
     "CodePushError",
@@ -165,6 +167,8 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedOperationError",
     "UnverifiedReleaseError",
+    "UpdateCheck",
+    "UpdateExplanation",
     "UpdateMetrics",
     "WebhookEvent",
     "WebhookRelease",

@@ -28,6 +28,7 @@ from ._resources.account import AccountResource
 from ._resources.apps import AppsResource
 from ._resources.collaborators import CollaboratorsResource
 from ._resources.deployments import DeploymentsResource
+from ._resources.devices import DevicesResource
 from ._resources.releases import ReleasesResource
 from ._resources.tokens import TokensResource
 from ._version import __version__
@@ -37,6 +38,7 @@ from ._wire.validate import check_access_key, check_size_limit
 
 if TYPE_CHECKING:
     from .lib.bulk import Bulk
+    from .lib.fleet import DeviceFleet  # type: ignore[import-not-found, unused-ignore]
     from .lib.rollouts import Rollouts
 
 __all__ = ["AsyncCodePush"]
@@ -89,6 +91,20 @@ def _headers(extra: Mapping[str, str], access_key: Secret, http: HttpSession) ->
         "X-CodePush-SDK-Version": __version__,
         "Authorization": Secret(f"Bearer {access_key}"),
     })
+
+
+class Devices(DevicesResource):
+    """``cp.devices``, with ``fleet()``: simulated devices (their module loads on first use)."""
+
+    def __init__(self, requester: Requester, client: AsyncCodePush) -> None:
+        super().__init__(requester)
+        self._client = client
+
+    def fleet(self, deployment_key: str, app_version: str, **options: Any) -> DeviceFleet:
+        """A ``DeviceFleet`` of simulated devices on ``app_version`` (see its options)."""
+        from .lib.fleet import DeviceFleet  # type: ignore[import-not-found, unused-ignore]
+
+        return DeviceFleet(self._client, deployment_key, app_version, **options)
 
 
 def _describe(server_url: str, dialect: str) -> str:
@@ -161,6 +177,7 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
         self.deployments = DeploymentsResource(requester)
         self.releases = ReleasesResource(requester)
         self.account = AccountResource(requester)
+        self.devices = Devices(requester, self)
         self._bulk: Bulk[AsyncCodePush] | None = None
         self._rollouts: Rollouts | None = None
 

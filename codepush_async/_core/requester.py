@@ -88,6 +88,13 @@ class Requester:
         """What no message may quote: the access key (a server may echo it)."""
         return (self.state.access_key,)
 
+    def anonymous_headers(self, replace: Mapping[str, str | None]) -> dict[str, str]:
+        """The client's headers without the access key, for requests that must not carry it
+        (devices); ``replace`` sets headers by name (``None`` leaves one out)."""
+        names = {"authorization", *(name.lower() for name in replace)}
+        kept = {k: v for k, v in self.state.headers.items() if k.lower() not in names}
+        return {**kept, **{k: v for k, v in replace.items() if v is not None}}
+
     def supports(self, operation: str) -> bool:
         """Whether the dialect has a route for ``operation``."""
         return self.state.dialect.route(operation) is not None
@@ -131,17 +138,20 @@ class Requester:
         stream: StreamingContent | None = None,
         timeout: Timeouts | None = None,
         resend: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """Send one operation, retrying what is safe to retry; return its unwrapped value.
 
         ``resend=False`` is for writes whose caller proves their effect by reading the
         server's state: a failure that may have followed the write (any but a lost
-        connection before sending, or a 429) is raised as it is, never resent.
+        connection before sending, or a 429) is raised as it is, never resent. ``headers``
+        replace the client's (see ``anonymous_headers``).
         """
         dialect = self.state.dialect
         route = route_for(dialect, operation)
         request = build_request(
-            dialect, operation, params, body, headers=self.state.headers, stream=stream
+            dialect, operation, params, body,
+            headers=self.state.headers if headers is None else headers, stream=stream,
         )
         self.state.check_open()
         self.state.life.used = True

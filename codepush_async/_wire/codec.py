@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import attrs
 
@@ -166,6 +166,7 @@ def build_request(
     route = route_for(dialect, operation)
     present: dict[str, str] = {k: v for k, v in (params or {}).items() if v is not None}
     payload = _payload(route, present, body)  # takes the body's parameters out of present
+    query = _query(route, present)  # takes the query's parameters out of present
     all_headers = dict(headers or {})
     content: bytes | StreamingContent = b""
     if stream is not None:
@@ -180,7 +181,7 @@ def build_request(
     return WireRequest(
         operation=operation,
         method=route.method,
-        path=dialect.base_path + _fill_path(route.path, present),
+        path=dialect.base_path + _fill_path(route.path, present) + query,
         headers=tuple(all_headers.items()),
         content=content,
     )
@@ -192,12 +193,21 @@ def _payload(
     """The JSON body: ``body`` with the route's body parameters (moved out of ``present``)
     and defaults, wrapped in its ``body_key``; ``None`` when nothing is sent."""
     payload: dict[str, Any] | None = None if body is None else dict(body)
-    moved = {k: present.pop(k) for k in route.body_params if k in present}
+    names = route.wire_names
+    moved = {names.get(k, k): present.pop(k) for k in route.body_params if k in present}
     if moved or route.body_defaults:
         payload = {**moved, **route.body_defaults, **(payload or {})}
     if route.body_key is not None:
         payload = {route.body_key: payload or {}}
     return payload
+
+
+def _query(route: Route, present: dict[str, str]) -> str:
+    """``?name=value&...`` of the route's query parameters (moved out of ``present``), in
+    the route's order, percent-encoded; empty when none is given."""
+    names = route.wire_names
+    pairs = [(names.get(k, k), present.pop(k)) for k in route.query_params if k in present]
+    return "?" + urlencode(pairs, quote_via=quote) if pairs else ""
 
 
 def unwrap_response(route: Route, response: WireResponse) -> Any:

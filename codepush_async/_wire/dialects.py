@@ -10,7 +10,10 @@ from typing import Any
 
 import attrs
 
-__all__ = ["CLASSIC", "DIALECTS", "V1", "WHOLE_BODY", "Dialect", "Route", "get_dialect"]
+__all__ = [
+    "ACQUISITION_ROUTES", "CLASSIC", "DIALECTS", "V1", "WHOLE_BODY", "Dialect", "Route",
+    "get_dialect",
+]
 
 WHOLE_BODY = "$"
 
@@ -27,6 +30,8 @@ class Route:
     the dialect wants in the body. ``required`` are the answer's keys the server always
     sends (of the object, or of each item of a list): an answer without one is malformed.
     ``secret_answer`` marks an answer carrying a secret: errors never quote its body.
+    ``query_params`` are parameters sent in the query string; ``wire_names`` spells a
+    parameter as the server reads it (in the query or the body), when it differs.
     """
 
     method: str
@@ -37,6 +42,8 @@ class Route:
     body_defaults: Mapping[str, Any] = attrs.field(factory=dict)
     required: tuple[str, ...] = ()
     secret_answer: bool = False
+    query_params: tuple[str, ...] = ()
+    wire_names: Mapping[str, str] = attrs.field(factory=dict)
 
     def takes_in_path(self, param: str) -> bool:
         return "{" + param + "}" in self.path
@@ -65,6 +72,46 @@ _DEP = _APP + "/deployments/{deployment}"
 # What the official server always sends (its rollback answer has no label).
 _PACKAGE = ("label", "packageHash")
 _DEPLOYMENT = ("name", "key")
+
+# The acquisition API devices call (deployment key, no access key), in both spellings the
+# official server serves: camelCase (what the plugins send) and the snake_case
+# ``/v0.1/public/codepush`` one (what the JS acquisition SDK sends).
+_CHECK_PARAMS = ("deployment_key", "app_version", "package_hash", "label", "client_id",
+                 "is_companion")
+_DEPLOY_PARAMS = ("deployment_key", "app_version", "label", "client_id", "status",
+                  "previous_deployment_key", "previous_label_or_app_version")
+_CAMEL = {
+    "deployment_key": "deploymentKey", "app_version": "appVersion",
+    "package_hash": "packageHash", "client_id": "clientUniqueId",
+    "is_companion": "isCompanion", "previous_deployment_key": "previousDeploymentKey",
+    "previous_label_or_app_version": "previousLabelOrAppVersion",
+}
+_SNAKE = {"client_id": "client_unique_id"}
+_PUBLIC = "/v0.1/public/codepush"
+
+
+def _acquisition(names: Mapping[str, str], check: str, report: str, info: str) -> dict[str, Route]:
+    """The device routes of one spelling: ``names`` renames parameters for the wire."""
+    return {
+        "devices.check": Route("GET", check, unwrap=info, query_params=_CHECK_PARAMS,
+                               wire_names=names),
+        "devices.report_download": Route(
+            "POST", report + "/download",
+            body_params=("deployment_key", "label", "client_id"), wire_names=names,
+        ),
+        "devices.report_deploy": Route(
+            "POST", report + "/deploy", body_params=_DEPLOY_PARAMS, wire_names=names
+        ),
+    }
+
+
+ACQUISITION_ROUTES: Mapping[str, Mapping[str, Route]] = {
+    "camel": _acquisition(_CAMEL, "/updateCheck", "/reportStatus", "updateInfo"),
+    "snake": _acquisition(
+        _SNAKE, _PUBLIC + "/update_check", _PUBLIC + "/report_status", "update_info"
+    ),
+}
+"""The classic dialect's device routes by spelling; ``camel`` is what ``CLASSIC`` serves."""
 
 CLASSIC = Dialect(
     name="classic",
@@ -124,6 +171,9 @@ CLASSIC = Dialect(
         "releases.rollback_to": Route(
             "POST", _DEP + "/rollback/{label}", unwrap="package", required=("packageHash",)
         ),
+        **ACQUISITION_ROUTES["camel"],
+        **{f"{operation}.snake": route
+           for operation, route in ACQUISITION_ROUTES["snake"].items()},
     },
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_valid_range"]
+__all__ = ["as_server_reads", "is_device_version", "is_valid_range"]
 
 _NR = r"(?:0|[1-9]\d*)"
 _X = r"[xX*]"
@@ -60,3 +60,28 @@ def is_valid_range(value: str) -> bool:
         if _HYPHEN.fullmatch(alternative) is None and not _valid_simple_list(alternative):
             return False
     return True
+
+
+# node-semver's ``valid``: a full version (``v`` allowed), at most 256 characters, each
+# number at most 2**53 - 1.
+_FULL = re.compile(rf"v?({_NR})\.({_NR})\.({_NR}){_QUALIFIER}", re.ASCII)
+_PLAIN_NUMBER = re.compile(r"\d+", re.ASCII)
+_NO_PATCH = re.compile(r"(\d+\.\d+)([+-].*)?", re.ASCII)
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def as_server_reads(version: str) -> str:
+    """``version`` as the update check rewrites it: ``2`` -> ``2.0.0``, ``2.0-b`` -> ``2.0.0-b``."""
+    if _PLAIN_NUMBER.fullmatch(version):
+        return version + ".0.0"
+    match = _NO_PATCH.fullmatch(version)
+    return version if match is None else f"{match[1]}.0{match[2] or ''}"
+
+
+def is_device_version(value: str) -> bool:
+    """Whether the update check takes ``value`` as a binary's version (not a range)."""
+    full = _FULL.fullmatch(as_server_reads(value))
+    return (
+        full is not None and len(value) <= 256
+        and all(int(part) <= _MAX_SAFE_INTEGER for part in full.groups())
+    )
