@@ -20,14 +20,14 @@ import subprocess
 import uuid
 import zipfile
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import anyio
 import httpx
 import pytest
 
-from codepush_async import Package, UpdateMetrics
+from codepush_async import CheckReason, Package, UpdateCheck, UpdateMetrics
 from codepush_async._release.hashing import package_hash
 
 from .conftest import Target, tally
@@ -86,6 +86,7 @@ process.stdout.write(JSON.stringify(asked.map(([id, r, tag]) => isSelectedForRol
 """
 
 Answer = tuple[int, Any]
+ROUTES: tuple[Literal["camel"], Literal["snake"]] = ("camel", "snake")
 
 
 def node_selects(asked: list[tuple[str, int, str]]) -> list[bool]:
@@ -227,70 +228,127 @@ async def release(
     return (await target.client.releases.history(app, deployment))[-1]
 
 
-async def test_update_checks_for_each_label_and_binary(target: Target) -> None:
-    """The update check grid: devices on no label, each label, other binaries, both routes.
+Grid = list[tuple[dict[str, str], dict[str, Any]]]
 
-    v1 (1.0.0, described), v2 (1.0.0, mandatory), v3 (1.0.0), v4 (2.0.0). The label is what
-    finds a device in the history (a hash alone: the label is the text "undefined", so every
-    mandatory release counts); "up to date" is a hash comparison (a label alone is offered
-    its own release again); ``appVersion``/``updateAppVersion`` then come from the newest
-    enabled release; "1"/"1.0" are answered as sent.
+
+async def grid_history(target: Target, app: str) -> tuple[dict[str, Package], Grid]:
+    """v1 (1.0.0, described), v2 (1.0.0, mandatory), v3 (1.0.0), v4 (2.0.0), and the grid of
+    device queries with the answer each gets.
+
+    The label is what finds a device in the history (a hash alone: the label is the text
+    "undefined", so every mandatory release counts); "up to date" is a hash comparison (a
+    label alone is offered its own release again); ``appVersion``/``updateAppVersion``
+    then come from the newest enabled release; "1"/"1.0" are answered as sent.
+    """
+    key = await deployment_key(target, app)
+    v1 = await release(target, app, "1.0.0", description="first")
+    v2 = await release(target, app, "1.0.0", is_mandatory=True)
+    v3 = await release(target, app, "1.0.0")
+    v4 = await release(target, app, "2.0.0")
+    packages = {str(p.label): p for p in (v1, v2, v3, v4)}
+    on = {"deploymentKey": key, "appVersion": "1.0.0"}
+
+    def running(label: str, *, with_label: bool = True, with_hash: bool = True) -> dict[str, str]:
+        query = dict(on)
+        if with_label:
+            query["label"] = label
+        if with_hash:
+            query["packageHash"] = str(packages[label].package_hash)
+        return query
+
+    binary_too_old = no_update("2.0.0", update_app_version=True)
+    grid: Grid = [
+        (on, offer(v3, "1.0.0", rolled_up=True)),
+        (running("v1"), offer(v3, "1.0.0", rolled_up=True)),
+        (running("v1", with_hash=False), offer(v3, "1.0.0", rolled_up=True)),
+        (running("v1", with_label=False), offer(v3, "1.0.0", rolled_up=True)),
+        (running("v2"), offer(v3, "1.0.0")),
+        (running("v2", with_hash=False), offer(v3, "1.0.0")),
+        (running("v2", with_label=False), offer(v3, "1.0.0", rolled_up=True)),
+        (running("v3"), binary_too_old),
+        (running("v3", with_hash=False), offer(v3, "1.0.0")),
+        (running("v3", with_label=False), binary_too_old),
+        ({**running("v1", with_label=False), "label": ""}, offer(v3, "1.0.0", rolled_up=True)),
+        ({**running("v4"), "appVersion": "2.0.0"}, no_update()),
+        ({**on, "appVersion": "9.9.9", "isCompanion": "true"}, offer(v4, "9.9.9", rolled_up=True)),
+        ({**on, "appVersion": "9.9.9", "isCompanion": "True"}, offer(v4, "9.9.9", rolled_up=True)),
+        ({**on, "appVersion": "9.9.9", "isCompanion": "1"}, no_update("2.0.0", run_binary=True)),
+        ({**on, "appVersion": "3.0.0"}, no_update("2.0.0", run_binary=True)),
+    ]
+    for version in ("1", "1.0", "1.0.0+build"):
+        grid.append(({**on, "appVersion": version}, offer(v3, version, rolled_up=True)))
+    for version in ("2", "2.0", "2.0.0"):
+        grid.append(({**on, "appVersion": version}, offer(v4, version)))
+    for version in ("1.0-beta", "1.0.0-beta", "0.9.0"):
+        want = no_update("2.0.0", update_app_version=True, run_binary=True)
+        grid.append(({**on, "appVersion": version}, want))
+    return packages, grid
+
+
+async def test_update_checks_for_each_label_and_binary(target: Target) -> None:
+    """The update check grid (``grid_history``) on both routes, then with v3 and v4 disabled.
+
+    Disabled releases are skipped, also as "the newest enabled"; the first query is asked
+    before any release and again after each write (an answer cache must be invalidated).
     """
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app)
         on = {"deploymentKey": key, "appVersion": "1.0.0"}
         await device.expect_update(on, no_update(run_binary=True))  # no release yet
-        v1 = await release(target, app, "1.0.0", description="first")
-        v2 = await release(target, app, "1.0.0", is_mandatory=True)
-        v3 = await release(target, app, "1.0.0")
-        v4 = await release(target, app, "2.0.0")
-        hashes = {p.label: str(p.package_hash) for p in (v1, v2, v3, v4)}
-
-        def running(label: str, *, with_label: bool = True, with_hash: bool = True) -> dict[str, str]:
-            query = dict(on)
-            if with_label:
-                query["label"] = label
-            if with_hash:
-                query["packageHash"] = hashes[label]
-            return query
-
-        binary_too_old = no_update("2.0.0", update_app_version=True)
-        grid: list[tuple[dict[str, str], dict[str, Any]]] = [
-            (on, offer(v3, "1.0.0", rolled_up=True)),
-            (running("v1"), offer(v3, "1.0.0", rolled_up=True)),
-            (running("v1", with_hash=False), offer(v3, "1.0.0", rolled_up=True)),
-            (running("v1", with_label=False), offer(v3, "1.0.0", rolled_up=True)),
-            (running("v2"), offer(v3, "1.0.0")),
-            (running("v2", with_hash=False), offer(v3, "1.0.0")),
-            (running("v2", with_label=False), offer(v3, "1.0.0", rolled_up=True)),
-            (running("v3"), binary_too_old),
-            (running("v3", with_hash=False), offer(v3, "1.0.0")),
-            (running("v3", with_label=False), binary_too_old),
-            ({**running("v1", with_label=False), "label": ""}, offer(v3, "1.0.0", rolled_up=True)),
-            ({**on, "appVersion": "2.0.0", "label": "v4", "packageHash": hashes["v4"]}, no_update()),
-            ({**on, "appVersion": "9.9.9", "isCompanion": "true"}, offer(v4, "9.9.9", rolled_up=True)),
-            ({**on, "appVersion": "9.9.9", "isCompanion": "True"}, offer(v4, "9.9.9", rolled_up=True)),
-            ({**on, "appVersion": "9.9.9", "isCompanion": "1"}, no_update("2.0.0", run_binary=True)),
-        ]
-        for version in ("1", "1.0", "1.0.0+build"):
-            grid.append(({**on, "appVersion": version}, offer(v3, version, rolled_up=True)))
-        for version in ("2", "2.0", "2.0.0"):
-            grid.append(({**on, "appVersion": version}, offer(v4, version)))
-        for version in ("1.0-beta", "1.0.0-beta", "0.9.0"):
-            want = no_update("2.0.0", update_app_version=True, run_binary=True)
-            grid.append(({**on, "appVersion": version}, want))
-        grid.append(({**on, "appVersion": "3.0.0"}, no_update("2.0.0", run_binary=True)))
+        packages, grid = await grid_history(target, app)
         for query, info in grid:
             await device.expect_update(query, info)
-
-        # Disabled releases are skipped, also as "the newest enabled" (the cache, if any,
-        # is invalidated by each patch: the same queries get the new answers).
         await target.client.releases.patch(app, "Staging", "v4", is_disabled=True)
         await target.client.releases.patch(app, "Staging", "v3", is_disabled=True)
-        await device.expect_update(running("v1"), offer(v2, "1.0.0", rolled_up=True))
-        await device.expect_update(running("v2"), no_update())
+        for label in ("v1", "v2"):
+            query = {**on, "label": label, "packageHash": str(packages[label].package_hash)}
+            want = offer(packages["v2"], "1.0.0", rolled_up=True) if label == "v1" else no_update()
+            await device.expect_update(query, want)
         await device.expect_update({**on, "appVersion": "2.0.0"}, no_update("1.0.0", run_binary=True))
+        await device.expect_update(on, offer(packages["v2"], "1.0.0", rolled_up=True))
+    device.assert_same()
+
+
+def as_update_check(info: Mapping[str, Any]) -> UpdateCheck:
+    """What ``cp.devices.check`` makes of an answer: absent keys default, "" is ``None``."""
+    return UpdateCheck(
+        is_available=info["isAvailable"],
+        should_run_binary_version=info["shouldRunBinaryVersion"],
+        update_app_version=info["updateAppVersion"],
+        label=info["label"] or None,
+        package_hash=info["packageHash"] or None,
+        download_url=info["downloadURL"] or None,
+        package_size=info["packageSize"],
+        app_version=info["appVersion"],
+        description=info.get("description", ""),
+        is_mandatory=info.get("isMandatory", False),
+        target_binary_range=info["target_binary_range"],
+    )
+
+
+async def test_the_client_reads_each_answer(target: Target) -> None:
+    """``cp.devices.check`` on the grid, both routes: the ``UpdateCheck`` each answer means.
+
+    (A ``label=""`` or ``isCompanion`` other than "true" is not something the client sends.)
+    """
+    device = await device_for(target)
+    reasons: set[CheckReason] = set()
+    async with target.app() as app:
+        _, grid = await grid_history(target, app)
+        for query, info in grid:
+            if query.get("label") == "" or query.get("isCompanion", "true") != "true":
+                continue
+            want = as_update_check(info)
+            reasons.add(want.reason)
+            for route in ROUTES:
+                got = await target.client.devices.check(
+                    query["deploymentKey"], query["appVersion"], label=query.get("label"),
+                    package_hash=query.get("packageHash"),
+                    is_companion="isCompanion" in query, route=route,
+                )
+                device.compare(f"cp.devices.check {query} {route}", (200, got), (200, want))
+    assert reasons == set(CheckReason) - {CheckReason.NO_RELEASE}
     device.assert_same()
 
 
@@ -481,6 +539,46 @@ async def test_reports_and_metrics_on_the_legacy_path(target: Target) -> None:
                      "status": "DeploymentFailed"}
         await device.report("deploy", no_client, (400, MSG_DEPLOY_LEGACY), sdk=None)
         await device.report("deploy", no_client, OK)  # the modern path needs no client id
+    device.assert_same()
+
+
+async def test_the_client_reports_count(target: Target) -> None:
+    """``cp.devices`` reports become the metrics ``cp.deployments.metrics`` reads, on both paths.
+
+    Modern (the default SDK version): a binary run, a download, an install moving "active"
+    from the app version, a failure. Legacy (``sdk_version=None``, another deployment): the
+    same install twice counts once.
+    """
+    if target.traits.metrics_need_redis:
+        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+    device = await device_for(target)
+    devices = target.client.devices
+    async with target.app() as app:
+        key = await deployment_key(target, app)
+        await devices.report_deploy(key, "1.0.0", client_id="d1")
+        await devices.report_download(key, "v1", client_id="d1")
+        await devices.report_deploy(key, "1.0.0", client_id="d1", label="v1",
+                                    status="DeploymentSucceeded",
+                                    previous_label_or_app_version="1.0.0")
+        await devices.report_deploy(key, "1.0.0", client_id="d1", label="v2",
+                                    status="DeploymentFailed", previous_label_or_app_version="v1",
+                                    route="snake")
+        got = dict(await target.client.deployments.metrics(app, "Staging"))
+        device.compare("metrics after modern reports", (200, got), (200, {
+            "1.0.0": UpdateMetrics(active=0, installed=None),
+            "v1": UpdateMetrics(active=1, downloaded=1, installed=1, failed=0),
+            "v2": UpdateMetrics(active=0, downloaded=0, installed=0, failed=1),
+        }))
+        legacy = await deployment_key(target, app, "Production")
+        await devices.report_deploy(legacy, "1.0.0", client_id="d2", sdk_version=None)
+        for _ in range(2):
+            await devices.report_deploy(legacy, "1.0.0", client_id="d2", label="v1",
+                                        status="DeploymentSucceeded", sdk_version=None)
+        got = dict(await target.client.deployments.metrics(app, "Production"))
+        device.compare("metrics after legacy reports", (200, got), (200, {
+            "1.0.0": UpdateMetrics(active=-1),
+            "v1": UpdateMetrics(active=1, downloaded=0, installed=1, failed=0),
+        }))
     device.assert_same()
 
 
