@@ -21,6 +21,21 @@ OWNER = "Owner"
 COLLABORATOR = "Collaborator"
 MAX_HISTORY = 50
 """Releases kept per deployment (the official Azure backend trims history to 50)."""
+MAX_METRIC_FIELDS = 10_000
+"""Counters kept per deployment key (labels and app versions times four); reports naming more
+are answered but not counted, so hostile reports cannot grow memory without bound."""
+MAX_TRACKED_CLIENTS = 100_000
+"""Devices whose current label is remembered per deployment key (old devices' reports)."""
+ACTIVE = "Active"
+DOWNLOADED = "Downloaded"
+DEPLOYMENT_SUCCEEDED = "DeploymentSucceeded"
+DEPLOYMENT_FAILED = "DeploymentFailed"
+_COUNTER_OF_STATUS = {
+    ACTIVE: "active",
+    DOWNLOADED: "downloaded",
+    DEPLOYMENT_SUCCEEDED: "installed",
+    DEPLOYMENT_FAILED: "failed",
+}
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
 _BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -250,7 +265,11 @@ class Store:
         self.access_keys: dict[str, AccessKey] = {}
         self.apps: dict[str, App] = {}
         self.deployments: dict[str, Deployment] = {}
-        self.metrics: dict[str, dict[str, MetricCounters]] = {}
+        self.metrics: dict[str, dict[str, int]] = {}
+        """Per deployment key, counters as the server's Redis keeps them (``"v2:Active": 3``)."""
+        self.active_labels: dict[str, dict[str, str]] = {}
+        """Per deployment key, the label each device last reported (the server's deprecated
+        ``deploymentKeyClients`` hash, kept for devices that send no SDK version)."""
         self.blobs = blobs if blobs is not None else BlobStore()
 
     # Accounts
@@ -390,7 +409,6 @@ class Store:
 
     def remove_deployment(self, deployment_id: str) -> None:
         deployment = self.deployments.pop(deployment_id, None)
-        self.metrics.pop(deployment_id, None)
         if deployment is not None:
             self.free_blobs(deployment.history)
 
@@ -415,7 +433,7 @@ class Store:
     def clear_history(self, deployment: Deployment) -> None:
         dropped = list(deployment.history)
         deployment.history.clear()
-        self.metrics.pop(deployment.id, None)
+        self.clear_metrics(deployment.key)
         self.free_blobs(dropped)
 
     def free_blobs(self, dropped: Iterable[Package]) -> None:
@@ -430,7 +448,36 @@ class Store:
         for blob_id in candidates:
             self.blobs.delete(blob_id)
 
-    # Metrics
+    # Metrics (as the official server's Redis keeps them: by deployment key, which outlives a
+    # deleted deployment; only keys of deployments that exist are counted)
+
+    def increment_metric(self, deployment_key: str, label: str, status: str, by: int = 1) -> None:
+        """``HINCRBY deploymentKeyLabels:<key> <label>:<status> <by>``."""
+        if self.deployment_by_key(deployment_key) is None:
+            return
+        fields = self.metrics.setdefault(deployment_key, {})
+        name = f"{label}:{status}"
+        if name in fields or len(fields) < MAX_METRIC_FIELDS:
+            fields[name] = fields.get(name, 0) + by
+
+    def active_label(self, deployment_key: str, client_id: str) -> str | None:
+        """The label a device last reported (``HGET deploymentKeyClients:<key> <id>``)."""
+        return self.active_labels.get(deployment_key, {}).get(client_id)
+
+    def set_active_label(self, deployment_key: str, client_id: str, label: str) -> None:
+        if self.deployment_by_key(deployment_key) is None:
+            return
+        clients = self.active_labels.setdefault(deployment_key, {})
+        if client_id in clients or len(clients) < MAX_TRACKED_CLIENTS:
+            clients[client_id] = label
+
+    def forget_active_label(self, deployment_key: str, client_id: str) -> None:
+        self.active_labels.get(deployment_key, {}).pop(client_id, None)
+
+    def clear_metrics(self, deployment_key: str) -> None:
+        """``clearMetricsForDeploymentKey``: both hashes of the key."""
+        self.metrics.pop(deployment_key, None)
+        self.active_labels.pop(deployment_key, None)
 
     def record_metrics(
         self,
@@ -442,11 +489,28 @@ class Store:
         installed: int = 0,
         failed: int = 0,
     ) -> None:
-        counters = self.metrics.setdefault(deployment.id, {}).setdefault(label, MetricCounters())
-        counters.active += active
-        counters.downloaded += downloaded
-        counters.installed += installed
-        counters.failed += failed
+        """Add to the four counters of ``label`` (the ones device reports move)."""
+        for status, by in (
+            (ACTIVE, active),
+            (DOWNLOADED, downloaded),
+            (DEPLOYMENT_SUCCEEDED, installed),
+            (DEPLOYMENT_FAILED, failed),
+        ):
+            self.increment_metric(deployment.key, label, status, by)
+
+    def metric_fields(self, deployment: Deployment) -> dict[str, int]:
+        """The deployment's counters as Redis answers ``HGETALL``."""
+        return dict(self.metrics.get(deployment.key, {}))
 
     def metrics_of(self, deployment: Deployment) -> dict[str, MetricCounters]:
-        return dict(self.metrics.get(deployment.id, {}))
+        """The counters per label, as ``toRestDeploymentMetrics`` groups them: a field's label
+        is the text before its first ``:``, its kind the text after (unknown kinds count
+        nothing but still list the label)."""
+        out: dict[str, MetricCounters] = {}
+        for name, value in self.metric_fields(deployment).items():
+            parts = name.split(":")
+            counters = out.setdefault(parts[0], MetricCounters())
+            counter = _COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
+            if counter is not None:
+                setattr(counters, counter, getattr(counters, counter) + value)
+        return out

@@ -64,10 +64,15 @@ class Ctx:
     def blobs(self) -> str:
         """Where blobs download from, on the address this request came to (so a release made
         in-process and then served, or served on another port, links to where it is)."""
-        return str(self.request.base_url) + "blobs/"
+        return blobs_url(self.request)
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+def blobs_url(request: Request) -> str:
+    """The prefix of blob downloads on the address ``request`` came to."""
+    return str(request.base_url) + "blobs/"
 
 
 def is_unfinished_rollout(rollout: int | None) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
@@ -15,6 +14,7 @@ from .._node.body_parser import read_limited
 from .._node.express_routing import BadParam, Route, Router
 from .._store import Account, Store
 from .accounts import AccountRoutes
+from .acquisition import AcquisitionHandler, AcquisitionRoutes
 from .apps import AppRoutes
 from .base import (
     FORM_BODY_LIMIT,
@@ -42,7 +42,7 @@ from .wire import (
 logger = logging.getLogger("codepush_async.emulator")
 
 
-class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
+class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes, AcquisitionRoutes):
     """Answers classic-dialect requests from a ``Store``."""
 
     def __init__(
@@ -100,6 +100,9 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
             ("POST", dep + "/rollback/:targetRelease?", self._rollback),
         ]
         self._router: Router[Handler] = Router([Route(m, p, h) for m, p, h in routes])
+        self._acquisition: Router[AcquisitionHandler] = Router(
+            [Route(m, p, h) for m, p, h in self.acquisition_routes()]
+        )
         self._public: Router[Callable[[Request, dict[str, str]], Awaitable[Response]]] = Router(
             [Route("GET", "/blobs/:blobId", self._get_blob)]
         )
@@ -135,10 +138,13 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
         return response
 
     async def _dispatch_api(
-        self, request: Request, method: str, path: str, body: dict[str, Any]
+        self, request: Request, method: str, path: str, body: object
     ) -> Response:
         if method == "OPTIONS":
             return send_status(204)
+        acquisition = self._acquisition.match(method, path)
+        if acquisition is not None:
+            return await self.answer_acquisition(acquisition[0].handler, request, body)
         try:
             public = self._public.match(method, path)
             if public is not None:
@@ -155,7 +161,8 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
             query = request.url.query
             return express_not_found(method, path + (f"?{query}" if query else ""))
         route, params = matched
-        ctx = Ctx(request, account, params, body, request_client_ip(request))
+        fields = body if isinstance(body, dict) else {}
+        ctx = Ctx(request, account, params, fields, request_client_ip(request))
         try:
             response = await route.handler(ctx)
         except HTTPError as exc:
@@ -164,10 +171,11 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
             response.headers[name] = value
         return response
 
-    async def _json_body(self, request: Request) -> dict[str, Any] | Response:
-        """Parse a body like body-parser: JSON (10 kB cap; unparsable counts as ``{}``) or a
-        URL-encoded form (100 kB cap); any other body is left unread (an upload is read by its
-        route, after authentication)."""
+    async def _json_body(self, request: Request) -> object:
+        """``req.body`` as body-parser leaves it: JSON (10 kB cap; an object or an array, None
+        when unparsable, which the management routes read as ``{}``) or a URL-encoded form
+        (100 kB cap); any other body is left unread (an upload is read by its route, after
+        authentication) and reads as ``{}``. Over a cap: the 413 answer."""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
             raw = await read_limited(request, FORM_BODY_LIMIT)
@@ -179,10 +187,10 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes):
         raw = await read_limited(request, JSON_BODY_LIMIT)
         if raw is None:
             return text(413, "request entity too large")
-        if not raw.strip():
+        if not raw:
             return {}
         parsed = try_json(raw.decode("utf-8", "replace"))
-        return parsed if isinstance(parsed, dict) else {}
+        return parsed if isinstance(parsed, (dict, list)) else None
 
     # Authentication
 

@@ -12,7 +12,7 @@ from .._node.coercion import js_len, js_string
 FieldError = dict[str, str]
 Validator = Callable[[object], bool]
 
-_KEY_CHARS = re.compile(r"^[a-zA-Z0-9_-]+$")
+_KEY_CHARS = re.compile(r"^[a-zA-Z0-9_-]+\Z")
 _NAME_FORBIDDEN = re.compile(r"[\\/?:\x00-\x1f\x7f-\x9f]")
 _LABEL = re.compile(r"^v[1-9][0-9]*$")
 _ROLLOUT = re.compile(r"^(100|[1-9][0-9]|[1-9])$")

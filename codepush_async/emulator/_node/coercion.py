@@ -6,6 +6,12 @@ import math
 import re
 
 _LEADING_INT = re.compile(r"^\s*([+-]?\d+)")
+# JavaScript's whitespace: what its ``\s`` and ``String.prototype.trim`` match. Python's
+# differs both ways (it adds U+001C..U+001F and U+0085, and lacks U+FEFF).
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 
 def js_string(value: object) -> str:
@@ -29,6 +35,11 @@ def js_string(value: object) -> str:
     if isinstance(value, list):
         return ",".join("" if item is None else js_string(item) for item in value)
     return "[object Object]"
+
+
+def js_trim(text: str) -> str:
+    """``String.prototype.trim``: strip JavaScript's whitespace, not Python's."""
+    return text.strip(JS_WHITESPACE)
 
 
 def js_parse_int(value: object) -> int | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .coercion import JS_WHITESPACE, js_trim
+
 _MAX_LENGTH = 256
 _MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -39,13 +41,8 @@ _GTLT = r"((?:<|>)?=?)"
 _XID = rf"{_NUM}|x|X|\*"
 _XRANGEPLAIN = rf"[v=\s]*({_XID})(?:\.({_XID})(?:\.({_XID})(?:{_PRERELEASE})?{_BUILD}?)?)?"
 
-# JavaScript's whitespace: what its ``\s`` and ``String.prototype.trim`` match. Python's
-# differs both ways (it adds U+001C..U+001F and U+0085, and lacks U+FEFF).
-_JS_WHITESPACE = (
-    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
-_JS_SPACE_SET = "".join(f"\\u{ord(c):04x}" for c in _JS_WHITESPACE)
+_JS_WHITESPACE = JS_WHITESPACE
+_JS_SPACE_SET = "".join(f"\\u{ord(c):04x}" for c in JS_WHITESPACE)
 _CLASS_OR_ESCAPE = re.compile(r"\[(?:\\.|[^\]\\])*\]|\\.", re.DOTALL)
 _ESCAPE = re.compile(r"\\.", re.DOTALL)
 
@@ -63,9 +60,7 @@ def _js_re(pattern: str) -> re.Pattern[str]:
     return re.compile(_CLASS_OR_ESCAPE.sub(_js_space, pattern), re.ASCII)
 
 
-def _trim(text: str) -> str:
-    """``String.prototype.trim``: strip JavaScript's whitespace, not Python's."""
-    return text.strip(_JS_WHITESPACE)
+_trim = js_trim
 
 
 _FULL_RE = _js_re(rf"^{_FULLPLAIN}$")
@@ -401,3 +396,41 @@ def satisfies(version: object, range_text: object) -> bool:
     except (InvalidSemver, ValueError):
         return False
     return rng.test(ver)
+
+
+_ANY_AS_BOUND = _Comparator(">=", SemVer(0, 0, 0))
+
+
+def _bound(comparator: _Comparator) -> SemVer:
+    return comparator.semver or SemVer(0, 0, 0)
+
+
+def _edges(comparators: tuple[_Comparator, ...]) -> tuple[_Comparator, _Comparator]:
+    """The highest and lowest comparator of a set, as ``outside`` picks them (ANY reads as
+    ``>=0.0.0``; ties keep the first)."""
+    bounded = [c if c.semver is not None else _ANY_AS_BOUND for c in comparators]
+    high = low = bounded[0]
+    for comparator in bounded:
+        if compare(_bound(comparator), _bound(high)) > 0:
+            high = comparator
+        elif compare(_bound(comparator), _bound(low)) < 0:
+            low = comparator
+    return high, low
+
+
+def gtr(version: object, range_text: object) -> bool:
+    """``semver.gtr``: whether ``version`` is above every version the range allows (node-semver's
+    ``outside(version, range, ">")``); raises ``InvalidSemver`` where node-semver throws."""
+    ver = parse_version(version)
+    rng = parse_range(range_text)
+    if rng.test(ver):
+        return False
+    for comparators in rng.sets:
+        high, low = _edges(comparators)
+        if high.operator in (">", ">="):
+            return False
+        if low.operator in ("", ">") and compare(ver, _bound(low)) <= 0:
+            return False
+        if low.operator == ">=" and compare(ver, _bound(low)) < 0:
+            return False
+    return True
