@@ -285,7 +285,9 @@ class ReleaseIntegrityError(CodePushError):
     (the official server's shared upload temp file makes concurrent uploads swap bundles):
     disable it at once, e.g. ``cp.releases.patch(app, deployment, label, is_disabled=True)``.
     ``expected_hash`` is the hash of what the SDK sent (or, for a promote, the source
-    release's), ``actual_hash`` the one the server stored.
+    release's), ``actual_hash`` the one the server stored. A download that does not hash to
+    the release's ``packageHash`` raises it too (``message`` says so; ``expected_hash`` is
+    the server's, ``actual_hash`` the downloaded file's).
     """
 
     default_status_code = 500
@@ -298,12 +300,13 @@ class ReleaseIntegrityError(CodePushError):
         label: str | None,
         expected_hash: str,
         actual_hash: str | None,
+        message: str | None = None,
     ) -> None:
-        super().__init__(
+        super().__init__(message or (
             f"the server stored release {label or '(no label)'} of {app}/{deployment} with "
             f"packageHash {actual_hash}, but what was sent hashes to {expected_hash}: it would "
             f"ship other content; disable it (patch is_disabled=True) and release again"
-        )
+        ))
         self.app = app
         self.deployment = deployment
         self.label = label

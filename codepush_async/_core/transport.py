@@ -12,6 +12,8 @@ import importlib
 import importlib.util
 import math
 import sys
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 from urllib.parse import urlsplit
 
@@ -23,8 +25,6 @@ from .._wire.codec import StreamingContent, WireRequest, WireResponse
 from .timeouts import Timeouts
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     import aiohttp
     import httpx
     import httpx2
@@ -35,6 +35,7 @@ __all__ = [
     "AsyncHTTPClient",
     "Backend",
     "HttpSession",
+    "StreamedResponse",
     "resolve_backend",
 ]
 
@@ -50,6 +51,7 @@ AsyncHTTPClient: TypeAlias = Union[
 ]
 
 _URL_CACHE_SIZE = 512
+_DOWNLOAD_CHUNK = 64 * 1024
 # aiohttp's default (8 KiB) refuses a Location naming the longest names a server accepts.
 _MAX_HEADER_LINE = 64 * 1024
 _EXTRAS = {
@@ -216,6 +218,22 @@ def _check_proxy_text(proxy: object, schemes: tuple[str, ...], expected: str) ->
         raise ValueError(f"proxy must be {expected} URL")
 
 
+class StreamedResponse:
+    """A response whose body is read chunk by chunk (a download): memory stays flat."""
+
+    def __init__(
+        self, status_code: int, headers: dict[str, str], chunks: AsyncIterator[bytes]
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.chunks = chunks
+
+
+def _download_request(url: str) -> WireRequest:
+    """What errors of a download name: the URL without its query (it may hold a token)."""
+    return WireRequest(operation="download", method="GET", path=url.split("?", 1)[0])
+
+
 class _Session:
     """What both kinds of session share: telling a request that went out from one that did not."""
 
@@ -317,6 +335,39 @@ class _HttpxSession(_Session):
             content=content,
         )
 
+    @asynccontextmanager
+    async def stream_get(
+        self, url: str, headers: dict[str, str], timeouts: Timeouts
+    ) -> AsyncIterator[StreamedResponse]:
+        """GET the absolute ``url`` (redirects followed), its body streamed."""
+        module = self._module
+        request = _download_request(url)
+        try:
+            http_request = self._client.build_request(
+                "GET", url, headers=headers, timeout=self._timeout(timeouts)
+            )
+            response = await self._client.send(http_request, stream=True, follow_redirects=True)
+        except module.InvalidURL as exc:
+            raise ValueError(f"the download URL is not valid: {exc}") from None
+        except (module.TransportError, module.TooManyRedirects) as exc:
+            raise self._failed(_error_class(module, exc), request, exc) from _bare(exc)
+        try:
+            yield StreamedResponse(
+                response.status_code,
+                {k.lower(): v for k, v in response.headers.items()},
+                self._chunks(response, request),
+            )
+        finally:
+            await response.aclose()
+
+    async def _chunks(self, response: Any, request: WireRequest) -> AsyncIterator[bytes]:
+        module = self._module
+        try:
+            async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
+                yield chunk
+        except (module.TransportError, module.DecodingError) as exc:
+            raise self._failed(_error_class(module, exc), request, exc) from _bare(exc)
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
@@ -364,6 +415,7 @@ class _AiohttpSession(_Session):
         _check_type(http_client, module.ClientSession, "http_client", "an aiohttp.ClientSession")
         if proxy is not None:
             _check_proxy_text(proxy, ("http", "https"), "an http:// or https://")
+        self._given_proxy: str | None = proxy
         self._proxy: str | None = proxy or _env_proxy(self._base.scheme, self._base.host)
         self.base_path = self._base.raw_path.rstrip("/")
         self._origin = str(self._base.origin())
@@ -480,6 +532,39 @@ class _AiohttpSession(_Session):
         cls = APITimeoutError if isinstance(exc, asyncio.TimeoutError) else APIConnectionError
         return self._failed(cls, request, exc)
 
+    @asynccontextmanager
+    async def stream_get(
+        self, url: str, headers: dict[str, str], timeouts: Timeouts
+    ) -> AsyncIterator[StreamedResponse]:
+        """GET the absolute ``url`` (redirects followed), its body streamed."""
+        client = self._client or self._open()
+        try:
+            parsed = self._yarl.URL(url, encoded=url.isascii())
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"the download URL is not valid: {exc}") from None
+        request = _download_request(url)
+        proxy = self._given_proxy or _env_proxy(parsed.scheme, parsed.host)
+        try:
+            response = await client.get(
+                parsed, headers=headers, timeout=self._timeout(timeouts), proxy=proxy
+            )
+        except (asyncio.TimeoutError, self._module.ClientError) as exc:
+            raise self._error(request, exc) from _bare(exc)
+        try:
+            yield StreamedResponse(
+                response.status, _joined(response.headers.items()),
+                self._chunks(response, request),
+            )
+        finally:
+            response.release()
+
+    async def _chunks(self, response: Any, request: WireRequest) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.content.iter_chunked(_DOWNLOAD_CHUNK):
+                yield chunk
+        except (asyncio.TimeoutError, self._module.ClientError) as exc:
+            raise self._error(request, exc) from _bare(exc)
+
     async def aclose(self) -> None:
         self._closed = True
         if self._owns_client:
@@ -568,8 +653,19 @@ class HttpSession:
         ``APIConnectionError`` (``APITimeoutError``), saying whether the request went out."""
         return await self._session.send(request, self.url_for(request.path), timeouts)
 
+    def stream_get(
+        self, url: str, headers: dict[str, str], timeouts: Timeouts
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
+        """GET an absolute ``url`` (a package's blob, on any host), its body streamed in
+        chunks; a failure with no response raises ``APIConnectionError``."""
+        return self._session.stream_get(url, headers, timeouts)
+
     async def aclose(self) -> None:
         await self._session.aclose()
+
+
+def _error_class(module: Any, exc: BaseException) -> type[APIConnectionError]:
+    return APITimeoutError if isinstance(exc, module.TimeoutException) else APIConnectionError
 
 
 def _connection_error(

@@ -3,15 +3,22 @@ access key): update checks, status reports, downloads, and why a device got its 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from .._core.outcome import Answer
 from .._exceptions import APIConnectionError, OutcomeUnknownError, ResponseDecodeError
-from .._models.devices import UpdateCheck
+from .._models.devices import UpdateCheck, UpdateExplanation
+from .._release.download import PackageToFetch, download_package
+from .._release.progress import ProgressCallback
 from .._wire.codec import MISSING, missing_value_error
 from .._wire.semver import is_device_version, is_valid_range
 from ._base import Resource
+from ._explain import Device, explain
+from .deployments import DeploymentsResource
+from .releases import ReleasesResource
 
 __all__ = ["DEFAULT_SDK_VERSION", "DEPLOY_STATUSES", "DevicesResource"]
 
@@ -156,6 +163,7 @@ class DevicesResource(Resource):
     """
 
     def _headers(self, sdk_version: str | None) -> dict[str, str]:
+        """The client's headers without the access key, as a device sends them."""
         return self._requester.anonymous_headers(
             {"Accept": "application/json", "X-CodePush-SDK-Version": sdk_version}
         )
@@ -193,6 +201,37 @@ class DevicesResource(Resource):
             operation, params, headers=self._headers(_check_sdk_version(sdk_version))
         )
         return decode_update_check(answer, route)
+
+    async def explain(
+        self,
+        app: str,
+        deployment: str,
+        app_version: str,
+        *,
+        client_id: str | None = None,
+        label: str | None = None,
+        package_hash: str | None = None,
+        is_companion: bool = False,
+    ) -> UpdateExplanation:
+        """Why a device gets the answer it gets: "why didn't this device update?".
+
+        Reads the deployment's key and history (management API), runs the device's check,
+        and names the rule that decided, by elimination over the releases newer than the
+        one offered (or run): ``disabled``, ``rollout`` (this client id falls outside the
+        percentage), ``range``; else ``mandatory-rollup``, ``update``, ``up-to-date``...
+        """
+        device = Device(check_app_version(app_version), check_text(client_id, "client_id"),
+                        check_text(label, "label"), check_text(package_hash, "package_hash"))
+        key = (await DeploymentsResource(self._requester).get(app, deployment)).key
+        if not key:
+            raise ResponseDecodeError(
+                "Unexpected response from the server: the deployment has no key", 200,
+                field="$.deployment.key",
+            )
+        history = await ReleasesResource(self._requester).history(app, deployment)
+        answer = await self.check(key, app_version, client_id=client_id, label=label,
+                                  package_hash=package_hash, is_companion=is_companion)
+        return explain(answer, history, device)
 
     async def report_download(
         self,
@@ -267,3 +306,25 @@ class DevicesResource(Resource):
                 "it may have been counted, so it was not resent.",
                 error.status_code,
             ) from error
+
+    async def download(
+        self,
+        update: UpdateCheck,
+        dest: str | os.PathLike[str],
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Download the package ``update`` offers to ``dest`` (a file, or a folder to name
+        ``<label>.zip`` in) and check it hashes to ``update.package_hash``.
+
+        Streams to disk (flat memory), reports ``on_progress(done, total)``, sends no access
+        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
+        """
+        if not isinstance(update, UpdateCheck):
+            raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
+        if not update.is_available:
+            raise ValueError(f"nothing to download: {update.why}")
+        package = PackageToFetch(update.download_url, update.package_hash, update.label)
+        return await download_package(
+            self._requester, package, dest, headers=self._headers(None), on_progress=on_progress
+        )

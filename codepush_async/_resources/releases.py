@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal, overload
 
 import attrs
@@ -22,6 +23,7 @@ from .._exceptions import (
 )
 from .._models.entities import Package, ReleaseMethod
 from .._models.secret import redacted
+from .._release.download import PackageToFetch, download_package
 from .._release.integrity import SentHash, check_stored
 from .._release.multipart import MultipartBody, PackageSource
 from .._release.package import ReleaseContents, check_contents, package_source, zip_layout
@@ -307,6 +309,32 @@ class ReleasesResource(Resource):
         history = await self._get(list[Package], "releases.history", _deployment(app, deployment))
         ordered = oldest_first(history, newest_first=self._requester.flavor == COMMUNITY)
         return ModelList(ordered, item_type=Package)
+
+    async def download(
+        self,
+        app: str,
+        deployment: str,
+        label: str | None = None,
+        *,
+        dest: str | os.PathLike[str],
+        on_progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Download release ``label`` (``None``: the latest) from its ``blobUrl`` to ``dest``
+        (a file, or a folder to name ``<label>.zip`` in), checked against its package hash.
+
+        Streams to disk (flat memory), reports ``on_progress(done, total)``; the access key
+        never goes to the blob's host. A mismatch is ``ReleaseIntegrityError`` and leaves
+        nothing at ``dest``.
+        """
+        check_name(app, "app")
+        check_name(deployment, "deployment")
+        check_optional_name(label, "label")
+        found = await find_package(self, app, deployment, label)
+        package = PackageToFetch(found.blob_url, found.package_hash, found.label)
+        headers = self._requester.anonymous_headers({"Accept": "*/*"})
+        return await download_package(
+            self._requester, package, dest, headers=headers, on_progress=on_progress
+        )
 
     async def clear_history(self, app: str, deployment: str) -> None:
         """Delete every release of the deployment (Owner only); labels restart at v1."""
