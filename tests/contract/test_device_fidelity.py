@@ -20,6 +20,7 @@ import subprocess
 import uuid
 import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -602,17 +603,19 @@ async def test_refused_and_unchecked_reports(target: Target) -> None:
     device.assert_same()
 
 
-async def test_downloads_are_the_released_bytes(target: Target) -> None:
-    """The offered ``downloadURL`` serves the released zip byte for byte: its size, its hash."""
+async def test_downloads_are_the_released_bytes(target: Target, tmp_path: Path) -> None:
+    """The offered ``downloadURL`` serves the released zip byte for byte: its size, its hash;
+    ``cp.devices.download`` and ``cp.releases.download`` store exactly those bytes."""
     if not target.traits.serves_blobs:
         pytest.skip(f"{target.traits.name} serves no blobs")
     device = await device_for(target)
+    cp = target.client
     async with target.app() as app:
         key = await deployment_key(target, app)
         zips = {version: bundle(version) for version in ("1.0.0", "2.0.0")}
         for version, data in zips.items():
-            await target.client.releases.release(app, "Staging", data, version)
-        for version, data in zips.items():
+            await cp.releases.release(app, "Staging", data, version)
+        for label, (version, data) in zip(("v1", "v2"), zips.items(), strict=True):
             status, body = await device.check("camel", {"deploymentKey": key, "appVersion": version})
             assert status == 200, body
             info = body["updateInfo"]
@@ -620,4 +623,9 @@ async def test_downloads_are_the_released_bytes(target: Target) -> None:
             got = (downloaded, len(downloaded), package_hash(downloaded))
             want = (data, info["packageSize"], info["packageHash"])
             device.compare(f"download of {version}", got, want)
+            update = await cp.devices.check(key, version)
+            by_device = await cp.devices.download(update, tmp_path / f"device-{label}.zip")
+            by_release = await cp.releases.download(app, "Staging", label, dest=tmp_path)
+            for path in (by_device, by_release):
+                device.compare(f"{path.name} of {version}", path.read_bytes(), data)
     device.assert_same()
