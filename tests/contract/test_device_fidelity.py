@@ -353,6 +353,38 @@ async def test_the_client_reads_each_answer(target: Target) -> None:
     device.assert_same()
 
 
+async def test_promoted_and_rolled_back_releases(target: Target) -> None:
+    """A promoted release is offered as the destination's own; a rollback is a new label
+    carrying the old package, so a device still on that old package is up to date.
+
+    Staging v1 (1.0.0), v2 (1.0.0, mandatory, described); v2 promoted to Production (its v1);
+    Staging rolled back: v3 = v1's package (v1's flags: not mandatory).
+    """
+    device = await device_for(target)
+    cp = target.client
+    async with target.app() as app:
+        key = await deployment_key(target, app)
+        v1 = await release(target, app, "1.0.0")
+        v2 = await release(target, app, "1.0.0", is_mandatory=True, description="two")
+        await cp.releases.promote(app, "Staging", "Production")
+        promoted = (await cp.releases.history(app, "Production"))[-1]
+        fresh = {"deploymentKey": await deployment_key(target, app, "Production"),
+                 "appVersion": "1.0.0"}
+        await device.expect_update(fresh, offer(promoted, "1.0.0"))
+        on_promoted = {**fresh, "label": "v1", "packageHash": str(v2.package_hash)}
+        await device.expect_update(on_promoted, no_update())
+        await cp.releases.rollback(app, "Staging")
+        v3 = (await cp.releases.history(app, "Staging"))[-1]
+        on_v1 = {"deploymentKey": key, "appVersion": "1.0.0", "label": "v1",
+                 "packageHash": str(v1.package_hash)}
+        await device.expect_update(on_v1, no_update())
+        await device.expect_update({**on_v1, "label": "v2", "packageHash": str(v2.package_hash)},
+                                   offer(v3, "1.0.0"))
+        await device.expect_update({"deploymentKey": key, "appVersion": "1.0.0"},
+                                   offer(v3, "1.0.0", rolled_up=True))
+    device.assert_same()
+
+
 async def test_refused_update_checks(target: Target) -> None:
     """Malformed checks are 400 with the server's (sanitized) texts; an unknown key is 404."""
     device = await device_for(target)
