@@ -191,7 +191,7 @@ class Device:
             self.compare(f"update check {dict(query)} {route}", got, (status, text))
 
     async def report(
-        self, kind: str, body: Mapping[str, str], want: Answer, *, sdk: str | None = "3.1.5",
+        self, kind: str, body: Mapping[str, Any], want: Answer, *, sdk: str | None = "3.1.5",
         route: str = "/reportStatus",
     ) -> None:
         headers = {} if sdk is None else {"X-CodePush-SDK-Version": sdk}
@@ -402,6 +402,98 @@ async def test_refused_update_checks(target: Target) -> None:
             await device.http.get(f"/updateCheck?deploymentKey={key}&appVersion=1.0.0&appVersion=1.0.0")
         )
         device.compare("repeated appVersion", repeated, (400, MSG_BAD_VERSION))
+    device.assert_same()
+
+
+async def test_odd_update_checks(target: Target) -> None:
+    """Spellings a device should not send, answered as express and the server's code do.
+
+    The key is trimmed (InputSanitizer) and ``deploymentKey`` wins over ``deployment_key``;
+    a repeated (or bracketed) key is an array whose ``trim`` throws: 500. The binary version
+    is echoed as sent when node-semver takes it (" 1.0.0 ", "v1.0.0", "1.0+b"); paths are
+    case-insensitive and take a trailing slash.
+    """
+    device = await device_for(target)
+    async with target.app() as app:
+        key = await deployment_key(target, app)
+        v1 = await release(target, app, "1.0.0")
+        q = f"appVersion=1.0.0&deploymentKey={key}"
+        offered = [
+            (f"/updateCheck?appVersion=1.0.0&deploymentKey=%20{key}%20", "1.0.0"),
+            (f"/updateCheck?appVersion=1.0.0&deployment_key=%20{key}%20", "1.0.0"),
+            (f"/updateCheck?{q}&deployment_key=NotTheKey0000000", "1.0.0"),
+            (f"/updateCheck?{q}&clientUniqueId=a&clientUniqueId=b", "1.0.0"),
+            (f"/updateCheck?{q}&clientUniqueId={'x' * 4000}", "1.0.0"),
+            (f"/updateCheck/?{q}", "1.0.0"),
+            (f"/UpdateCheck?{q}", "1.0.0"),
+            (f"/updateCheck?deploymentKey={key}&appVersion=%201.0.0%20", " 1.0.0 "),
+            (f"/updateCheck?deploymentKey={key}&appVersion=v1.0.0", "v1.0.0"),
+            (f"/updateCheck?deploymentKey={key}&appVersion=1.0%2Bb", "1.0+b"),
+            (f"/updateCheck?deploymentKey={key}&appVersion=7.0.0&isCompanion=TRUE", "7.0.0"),
+        ]
+        for path, version in offered:
+            got = await device.answer(await device.http.get(path))
+            device.compare(f"GET {path[:120]}", got, (200, {"updateInfo": offer(v1, version)}))
+        not_companion = no_update("1.0.0", run_binary=True)
+        path = f"/updateCheck?deploymentKey={key}&appVersion=7.0.0&isCompanion=true&isCompanion=true"
+        got = await device.answer(await device.http.get(path))
+        device.compare(f"GET {path}", got, (200, {"updateInfo": not_companion}))
+        for version in ("=1.0.0", "01.0.0", "1.0.0.0", "1%2Bb", "001"):
+            path = f"/updateCheck?deploymentKey={key}&appVersion={version}"
+            got = await device.answer(await device.http.get(path))
+            device.compare(f"GET {path}", got, (400, MSG_BAD_VERSION))
+        for path in (f"/updateCheck?{q}&deploymentKey={key}", f"/updateCheck?appVersion=1.0.0&deploymentKey[]={key}"):
+            response = await device.http.get(path)
+            device.compare(f"GET {path} (status)", (response.status_code, None), (500, None))
+    device.assert_same()
+
+
+async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
+    """Report bodies a device should not send, and how the server counts what it takes.
+
+    JSON that does not parse (or a scalar) leaves ``req.body`` null: 500; an array has no
+    fields: 400; over 10 kB: 413. What is taken is counted under ``String(label ||
+    appVersion)`` (an array label as its text, a number as its digits, a form's
+    ``label[a]`` object as "[object Object]"); a key that is not ``v\\d+`` shows its other
+    counters as ``null`` (the converter adds to a missing field).
+    """
+    if target.traits.metrics_need_redis:
+        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+    device = await device_for(target)
+    async with target.app() as app:
+        key = await deployment_key(target, app)
+        for kind, content, status in (
+            ("deploy", b"{nope", 500), ("download", b"{nope", 500), ("deploy", b'"x"', 500),
+            ("deploy", b"[1,2]", 400),
+            ("deploy", json.dumps({"deploymentKey": key, "appVersion": "1.0.0",
+                                   "clientUniqueId": "x" * 11000}).encode(), 413),
+        ):
+            response = await device.http.post(
+                f"/reportStatus/{kind}", content=content,
+                headers={**SDK, "content-type": "application/json"},
+            )
+            device.compare(f"{kind} report {content[:40]!r}", (response.status_code,), (status,))
+        base = {"deploymentKey": key, "appVersion": "1.0.0", "clientUniqueId": "c"}
+        await device.report("deploy", {**base, "label": ["v1"],
+                                       "status": "DeploymentSucceeded"}, OK)
+        await device.report("deploy", {**base, "label": "v1", "status": 5},
+                            (400, "Invalid status: 5"))
+        await device.report("deploy", {**base, "label": ""}, OK)
+        await device.report("deploy", {**base, "appVersion": 1}, OK)
+        await device.report("download", {"deploymentKey": key, "label": 7}, OK)
+        form = f"deploymentKey={key}&appVersion=1.0.0&label[a]=v9&status=DeploymentSucceeded"
+        response = await device.http.post(
+            "/reportStatus/deploy", content=form.encode(),
+            headers={**SDK, "content-type": "application/x-www-form-urlencoded"},
+        )
+        device.compare("form report with label[a]", await device.answer(response), OK)
+        await device.expect_metrics(app, "Staging", {
+            "v1": label_counts(active=1, installed=1),
+            "1.0.0": {"active": 1, "installed": None},
+            "1": {"active": 1, "installed": None},
+            "7": {"active": 0, "downloaded": None},
+            "[object Object]": {"active": 1, "installed": None},
+        })
     device.assert_same()
 
 
