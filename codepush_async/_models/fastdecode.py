@@ -135,8 +135,6 @@ def _map_body(
     ]
 
 
-
-
 def _construct(
     cls: type, values: list[str], namespace: dict[str, Any], indent: str, p: str
 ) -> list[str]:
@@ -204,8 +202,13 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
 
 
 def _namespace() -> dict[str, Any]:
-    return {"M": _ABSENT, "new": object.__new__, "fromtimestamp": datetime.fromtimestamp,
-            "utc": timezone.utc, "str_tuple": _str_tuple}
+    return {
+        "M": _ABSENT,
+        "new": object.__new__,
+        "fromtimestamp": datetime.fromtimestamp,
+        "utc": timezone.utc,
+        "str_tuple": _str_tuple,
+    }
 
 
 def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:

@@ -489,14 +489,17 @@ class Store:
         installed: int = 0,
         failed: int = 0,
     ) -> None:
-        """Add to the four counters of ``label`` (the ones device reports move)."""
+        """Add to the counters of ``label`` that device reports move (``active`` is always
+        created, so the label is listed; the others only when changed, as Redis would have
+        them)."""
+        self.increment_metric(deployment.key, label, ACTIVE, active)
         for status, by in (
-            (ACTIVE, active),
             (DOWNLOADED, downloaded),
             (DEPLOYMENT_SUCCEEDED, installed),
             (DEPLOYMENT_FAILED, failed),
         ):
-            self.increment_metric(deployment.key, label, status, by)
+            if by:
+                self.increment_metric(deployment.key, label, status, by)
 
     def metric_fields(self, deployment: Deployment) -> dict[str, int]:
         """The deployment's counters as Redis answers ``HGETALL``."""

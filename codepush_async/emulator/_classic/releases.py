@@ -367,7 +367,7 @@ class ReleaseRoutes(ClassicBase):
         if not self.keeps_metrics:  # checked before the app: {} even for unknown deployments
             return json_response({"metrics": {}})
         _, deployment = self._app_and_deployment(ctx, COLLABORATOR)
-        return json_response({"metrics": rest_metrics(self.store.metrics_of(deployment))})
+        return json_response({"metrics": rest_metrics(self.store.metric_fields(deployment))})
 
     # Blobs (emulator-specific download route, unauthenticated like a public blob URL)
 

@@ -13,10 +13,10 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from .._node.coercion import js_sort_key, locale_key
-from .._store import AccessKey, App, BlobStore, Deployment, MetricCounters, Package
+from .._store import AccessKey, App, BlobStore, Deployment, Package
 
 HIDDEN_KEY = "(hidden)"
-_LABEL_KEY = re.compile(r"^v[0-9]+$")
+_LABEL_KEY = re.compile(r"^v[0-9]+\Z")
 
 CORS_ORIGIN = "http://localhost:4000"
 _CORS_HEADERS = {
@@ -280,17 +280,41 @@ def created_access_key(key: AccessKey) -> dict[str, Any]:
 # Metrics
 
 
-def rest_metrics(metrics: Mapping[str, MetricCounters]) -> dict[str, Any]:
-    """Labels (``v3``) get all four counters; app versions only ``active``."""
-    out: dict[str, Any] = {}
-    for label, counters in metrics.items():
-        if _LABEL_KEY.match(label):
-            out[label] = {
-                "active": counters.active,
-                "downloaded": counters.downloaded,
-                "failed": counters.failed,
-                "installed": counters.installed,
-            }
-        else:
-            out[label] = {"active": counters.active}
-    return out
+_REST_COUNTER = {
+    "Active": "active",
+    "Downloaded": "downloaded",
+    "DeploymentSucceeded": "installed",
+    "DeploymentFailed": "failed",
+}
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+
+
+def _js_key_order(name: str) -> tuple[int, int]:
+    """Where a key lands in a JavaScript object: array indices first (ascending), then the
+    rest in insertion order (``sorted`` is stable)."""
+    if _ARRAY_INDEX.fullmatch(name) and int(name) < 2**32 - 1:
+        return (0, int(name))
+    return (1, 0)
+
+
+def rest_metrics(fields: Mapping[str, int]) -> dict[str, Any]:
+    """``toRestDeploymentMetrics`` over the Redis fields (``"v3:Active": 2``): labels (``v3``)
+    get all four counters; anything else starts with only ``active``, and a counter it lacks
+    becomes ``undefined + n``, NaN, which JSON writes as null (every app version an install
+    report names shows ``"installed": null``)."""
+    out: dict[str, dict[str, int | None]] = {}
+    for name, value in fields.items():
+        parts = name.split(":")
+        label = parts[0]
+        if label not in out:
+            out[label] = (
+                {"active": 0, "downloaded": 0, "failed": 0, "installed": 0}
+                if _LABEL_KEY.match(label)
+                else {"active": 0}
+            )
+        counter = _REST_COUNTER.get(parts[1]) if len(parts) > 1 else None
+        if counter is not None:
+            counters = out[label]
+            current = counters.get(counter)
+            counters[counter] = None if current is None else current + value
+    return {label: out[label] for label in sorted(out, key=_js_key_order)}
