@@ -14,6 +14,9 @@
 // node js_tools.js --whitespace
 //   prints {"regex": [...], "trim": [...]}: every code point /\s/ matches and trim() removes
 //   (the whitespace node-semver collapses and trims).
+// node js_tools.js --rollout <cases JSON file: [[clientId, rollout, releaseTag], ...]>
+//   prints [[hash, selected], ...]: the official server's utils/rollout-selector.ts
+//   (getHashCode of `${clientId}-${releaseTag}`, isSelectedForRollout), copied verbatim.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -69,6 +72,35 @@ function whitespace() {
     if (char.trim() === "") trim.push(code);
   }
   return { regex, trim };
+}
+
+// microsoft/code-push-server api/script/utils/rollout-selector.ts, types removed.
+function getHashCode(input) {
+  let hash = 0;
+  if (input.length === 0) {
+    return hash;
+  }
+  for (let i = 0; i < input.length; i++) {
+    const chr = input.charCodeAt(i);
+    hash = (hash << 5) - hash + chr;
+  }
+  return hash;
+}
+
+function isSelectedForRollout(clientId, rollout, releaseTag) {
+  const identifier = clientId + "-" + releaseTag;
+  const hashValue = getHashCode(identifier);
+  return Math.abs(hashValue) % 100 < rollout;
+}
+
+if (process.argv[2] === "--rollout") {
+  const cases = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+  const answers = cases.map(([id, rollout, tag]) => [
+    getHashCode(id + "-" + tag),
+    isSelectedForRollout(id, rollout, tag),
+  ]);
+  process.stdout.write(JSON.stringify(answers));
+  process.exit(0);
 }
 
 if (process.argv[2] === "--whitespace") {
