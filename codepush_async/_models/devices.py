@@ -6,6 +6,9 @@ import enum
 
 import attrs
 
+from .entities import _Model
+from .reprs import short_repr
+
 __all__ = ["CheckReason", "SkippedRelease", "UpdateCheck", "UpdateExplanation"]
 
 
@@ -25,11 +28,12 @@ class CheckReason(str, enum.Enum):
 
 
 @attrs.frozen
-class UpdateCheck:
+class UpdateCheck(_Model):
     """The server's answer to a device's update check (``cp.devices.check``).
 
     ``label``, ``package_hash`` and ``download_url`` are ``None`` when the server sends
     them empty (nothing offered); ``target_binary_range`` is the range the server names.
+    Its repr is short and leaves ``download_url`` out (blob stores sign URLs in it).
     """
 
     is_available: bool
@@ -74,9 +78,20 @@ class UpdateCheck:
                     f"{self.app_version}): the device runs its binary's bundle.")
         return "the device already runs the newest release for its binary."
 
+    def __repr__(self) -> str:
+        available = self.is_available
+        return short_repr(
+            "UpdateCheck",
+            self.reason.value,
+            ("label", self.label),
+            ("size", self.package_size if available else None),
+            "mandatory" if available and self.is_mandatory else None,
+            ("binary", self.app_version or None),
+        )
+
 
 @attrs.frozen
-class SkippedRelease:
+class SkippedRelease(_Model):
     """A release newer than the one offered, and why this device was not given it."""
 
     label: str
@@ -86,7 +101,7 @@ class SkippedRelease:
 
 
 @attrs.frozen
-class UpdateExplanation:
+class UpdateExplanation(_Model):
     """Why a device got its answer (``cp.devices.explain``).
 
     ``rule`` is one of ``"update"``, ``"mandatory-rollup"``, ``"up-to-date"``,
@@ -100,3 +115,7 @@ class UpdateExplanation:
     release: str | None
     text: str
     skipped: tuple[SkippedRelease, ...] = ()
+
+    def __repr__(self) -> str:
+        return short_repr("UpdateExplanation", self.rule, ("release", self.release),
+                          ("skipped", len(self.skipped) or None))

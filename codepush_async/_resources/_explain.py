@@ -123,11 +123,13 @@ def explain(check: UpdateCheck, history: Sequence[Package], device: Device) -> U
     newer = list(reversed(history[start + 1:]))
     skipped = tuple(SkippedRelease(p.label or "", _skip_rule(p, device)) for p in newer)
     reason = check.reason
-    if reason in _BY_REASON:
+    if reason in _BY_REASON and (check.should_run_binary_version or not skipped):
         return UpdateExplanation(check, _BY_REASON[reason], None, check.why, skipped)
     if skipped:
         first = skipped[0]
         text = f"{_rule_text(first.rule, newer[0], device)}, {_outcome(check)}"
+        if check.update_app_version:
+            text += f" A store update to binary {check.app_version} would get newer releases."
         return UpdateExplanation(check, first.rule, first.label, text, skipped)
     rule, release, text = _without_skips(check, history, device, offered)
     return UpdateExplanation(check, rule, release, text, skipped)

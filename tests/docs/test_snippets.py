@@ -35,6 +35,9 @@ PRINTS = {
     "docs/snippets/errors_handling.py": "identical to the current release",
     "docs/snippets/emulator_in_process.py": "POST /apps 500",
     "docs/snippets/compatibility_webhook.py": "MyApp Production v3",
+    "docs/snippets/devices_check.py": "UPDATE v1 an update to v1 is offered",
+    "docs/snippets/devices_explain.py": "range v3\nv3 targets binary 2.0.0",
+    "docs/snippets/devices_download_release.py": "production.zip",
 }
 
 # Snippets another test runs (it must name the snippet's file), by their path from ROOT.

@@ -61,6 +61,10 @@ SAMPLES: dict[type, object] = {
     RolloutBreached: RolloutBreached(_METRICS, "rollback", 0.25, 25),
     RolloutHalted: RolloutHalted("no metrics", 25, None),
     RolloutOutcome: RolloutOutcome.from_events([RolloutCompleted("v1", 100)]),
+    codepush_async.UpdateExplanation: codepush_async.UpdateExplanation(
+        codepush_async.UpdateCheck(True, False, False, "v1", "h", "https://b/v1?sig=s", 10,
+                                   "1.0.0", "", False, "1.0.0"),
+        "update", "v1", "v1 is offered."),
 }
 
 

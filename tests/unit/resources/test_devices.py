@@ -330,3 +330,10 @@ def test_rollout_selection_follows_the_hash() -> None:
     assert is_selected_for_rollout("device", 33, "1") is (abs(rollout_hash("device-1")) % 100 < 33)
     assert not is_selected_for_rollout("undefined", 25, "v2")
     assert is_selected_for_rollout("undefined", 26, "v2")
+
+
+def test_an_update_check_shows_on_one_line_without_its_signed_url() -> None:
+    update = UpdateCheck(True, False, False, "v3", "h3", "https://blobs/v3?sig=s3cr3t", 2048,
+                         "1.0.0", "notes", True, "1.0.x")
+    assert repr(update) == "<UpdateCheck UPDATE, label v3, size 2.0 KiB, mandatory, binary 1.0.0>"
+    assert "s3cr3t" not in repr(update)

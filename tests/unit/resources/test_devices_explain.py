@@ -117,6 +117,14 @@ def test_up_to_date_and_up_to_date_below_skipped_releases() -> None:
     assert explain(NOTHING, history, device(None, package_hash="h-v2")).release == "v3"
 
 
+def test_an_up_to_date_device_told_to_update_its_binary_is_told_which_release() -> None:
+    history = [release("v1"), release("v2", app_version="2.0.0")]
+    check = attrs.evolve(NOTHING, update_app_version=True, app_version="2.0.0")
+    result = explain(check, history, device())
+    assert (result.rule, result.release) == ("range", "v2")
+    assert result.text.endswith("A store update to binary 2.0.0 would get newer releases.")
+
+
 def test_a_device_that_sends_no_package_hash_is_reoffered_its_own_release() -> None:
     history = [release("v1"), release("v2")]
     result = explain(offer("v2"), history, device("v2", package_hash=None))
