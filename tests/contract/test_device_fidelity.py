@@ -4,11 +4,11 @@ Each scenario builds a small history and compares every answer with the one the 
 server's rules give, written out here from its source (``routes/acquisition.ts``,
 ``utils/acquisition.ts`` ``getUpdatePackageInfo``, ``utils/rollout-selector.ts``,
 ``redis-manager.ts``, ``utils/converter.ts`` ``toRestDeploymentMetrics``) and checked on the
-official server with Redis (``nox -s official``; ``/work/scratch``-free: the findings are
-quoted in the docstrings). Rollout selection is computed by node running the server's own
-``isSelectedForRollout``. Answers are compared whole (status and body: a key the server
-leaves out must be left out), both route spellings, and tallied per target for the run's
-summary ("answers compared, differences").
+official server with Redis and blob URLs (``nox -s official``, traits ``official-redis``).
+Rollout selection is computed by node running the server's own ``isSelectedForRollout``.
+Answers are compared whole (status and body: a key the server leaves out must be left out),
+on both route spellings, and tallied per target for the run's summary ("answers compared,
+differences").
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .conftest import Target, tally
 
 pytestmark = pytest.mark.anyio
 
-SDK = {"X-CodePush-SDK-Version": "3.1.5"}  # npm code-push 3.1.5: the modern metrics path
+SDK_VERSION = "3.1.5"  # npm code-push 3.1.5: >= 1.5.2-beta, the modern metrics path
+SDK = {"X-CodePush-SDK-Version": SDK_VERSION}
 ACCEPT = "application/vnd.code-push.v2+json"
 UPDATE_CHECK = {"camel": "/updateCheck", "snake": "/v0.1/public/codepush/update_check"}
 SNAKE_QUERY = {
@@ -157,18 +158,22 @@ class Device:
         self.tally = tally(target)
         self.differences: list[str] = []
 
-    def compare(self, what: str, got: Answer, want: Answer) -> None:
+    def compare(self, what: str, got: Any, want: Any) -> None:
+        """Count one answer compared; a difference is kept for ``assert_same``."""
         self.tally.compared += 1
         if got != want:
             self.tally.differences += 1
             self.differences.append(f"{what}\n    got  {got!r}\n    want {want!r}")
 
     def assert_same(self) -> None:
+        """Every answer was the expected one (all differences listed, not just the first)."""
         assert not self.differences, "\n".join(
             [f"{len(self.differences)} answers differ:", *self.differences]
         )
 
-    async def answer(self, response: httpx.Response) -> Answer:
+    @staticmethod
+    def answer(response: httpx.Response) -> Answer:
+        """Status and body: parsed when JSON, else the text."""
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.status_code, response.json()
         return response.status_code, response.text
@@ -176,7 +181,7 @@ class Device:
     async def check(self, route: str, query: Mapping[str, str]) -> Answer:
         if route == "snake":
             query = {SNAKE_QUERY[name]: value for name, value in query.items()}
-        return await self.answer(await self.http.get(UPDATE_CHECK[route], params=query))
+        return self.answer(await self.http.get(UPDATE_CHECK[route], params=query))
 
     async def expect_update(self, query: Mapping[str, str], info: Mapping[str, Any]) -> None:
         """Both spellings of the check answer ``info`` (200)."""
@@ -191,12 +196,12 @@ class Device:
             self.compare(f"update check {dict(query)} {route}", got, (status, text))
 
     async def report(
-        self, kind: str, body: Mapping[str, Any], want: Answer, *, sdk: str | None = "3.1.5",
+        self, kind: str, body: Mapping[str, Any], want: Answer, *, sdk: str | None = SDK_VERSION,
         route: str = "/reportStatus",
     ) -> None:
         headers = {} if sdk is None else {"X-CodePush-SDK-Version": sdk}
         response = await self.http.post(f"{route}/{kind}", json=dict(body), headers=headers)
-        self.compare(f"{kind} report {dict(body)} sdk={sdk}", await self.answer(response), want)
+        self.compare(f"{kind} report {dict(body)} sdk={sdk}", self.answer(response), want)
 
     async def expect_metrics(self, app: str, deployment: str, want: Mapping[str, Any]) -> None:
         """``GET .../metrics`` as the server's converter gives it (raw: ``null`` counts kept)."""
@@ -204,7 +209,7 @@ class Device:
             f"/apps/{quote(app, safe='')}/deployments/{quote(deployment, safe='')}/metrics",
             headers={"Authorization": f"Bearer {self.target.access_key}", "Accept": ACCEPT},
         )
-        got = await self.answer(response)
+        got = self.answer(response)
         self.compare(f"metrics of {deployment}", got, (200, {"metrics": dict(want)}))
 
 
@@ -398,7 +403,7 @@ async def test_refused_update_checks(target: Target) -> None:
             await device.expect_refusal(query, 400, MSG_BAD_VERSION)
         unknown = {"deploymentKey": "Unknown" + "0" * 25, "appVersion": "1.0.0"}
         await device.expect_refusal(unknown, 404, "Not Found")
-        repeated = await device.answer(
+        repeated = device.answer(
             await device.http.get(f"/updateCheck?deploymentKey={key}&appVersion=1.0.0&appVersion=1.0.0")
         )
         device.compare("repeated appVersion", repeated, (400, MSG_BAD_VERSION))
@@ -432,15 +437,15 @@ async def test_odd_update_checks(target: Target) -> None:
             (f"/updateCheck?deploymentKey={key}&appVersion=7.0.0&isCompanion=TRUE", "7.0.0"),
         ]
         for path, version in offered:
-            got = await device.answer(await device.http.get(path))
+            got = device.answer(await device.http.get(path))
             device.compare(f"GET {path[:120]}", got, (200, {"updateInfo": offer(v1, version)}))
         not_companion = no_update("1.0.0", run_binary=True)
         path = f"/updateCheck?deploymentKey={key}&appVersion=7.0.0&isCompanion=true&isCompanion=true"
-        got = await device.answer(await device.http.get(path))
+        got = device.answer(await device.http.get(path))
         device.compare(f"GET {path}", got, (200, {"updateInfo": not_companion}))
         for version in ("=1.0.0", "01.0.0", "1.0.0.0", "1%2Bb", "001"):
             path = f"/updateCheck?deploymentKey={key}&appVersion={version}"
-            got = await device.answer(await device.http.get(path))
+            got = device.answer(await device.http.get(path))
             device.compare(f"GET {path}", got, (400, MSG_BAD_VERSION))
         for path in (f"/updateCheck?{q}&deploymentKey={key}", f"/updateCheck?appVersion=1.0.0&deploymentKey[]={key}"):
             response = await device.http.get(path)
@@ -486,7 +491,7 @@ async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
             "/reportStatus/deploy", content=form.encode(),
             headers={**SDK, "content-type": "application/x-www-form-urlencoded"},
         )
-        device.compare("form report with label[a]", await device.answer(response), OK)
+        device.compare("form report with label[a]", device.answer(response), OK)
         await device.expect_metrics(app, "Staging", {
             "v1": label_counts(active=1, installed=1),
             "1.0.0": {"active": 1, "installed": None},
