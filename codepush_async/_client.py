@@ -84,16 +84,13 @@ def _check_serialize(serialize_releases: Any) -> bool:
 def _headers(extra: Mapping[str, str], access_key: Secret, http: HttpSession) -> dict[str, str]:
     """The SDK's headers for every request, under the caller's ``extra`` ones."""
     backend = http.backend
-    return merge_headers(
-        extra,
-        {
-            "Accept": ACCEPT,
-            "User-Agent": f"codepush-async/{__version__} ({_PLATFORM}; {backend.name} "
-            f"{backend.version})",
-            "X-CodePush-SDK-Version": __version__,
-            "Authorization": Secret(f"Bearer {access_key}"),
-        },
-    )
+    return merge_headers(extra, {
+        "Accept": ACCEPT,
+        "User-Agent": f"codepush-async/{__version__} ({_PLATFORM}; {backend.name} "
+                      f"{backend.version})",
+        "X-CodePush-SDK-Version": __version__,
+        "Authorization": Secret(f"Bearer {access_key}"),
+    })
 
 
 class Devices(DevicesResource):
@@ -161,9 +158,8 @@ class AsyncCodePush(_StatusConstants, FlatAliases):
             headers=_headers(extra_headers, secret, http),
             access_key=secret,
             clock=checked_clock,
-            life=Lifecycle(
-                _describe(http.server_url, wire_dialect.name), owns_connections=http_client is None
-            ),
+            life=Lifecycle(_describe(http.server_url, wire_dialect.name),
+                           owns_connections=http_client is None),
             release_gate=ReleaseGate(serialize),
             limiter=RateLimiter(checked_clock),
             flavor=known_flavor,

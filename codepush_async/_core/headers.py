@@ -13,18 +13,16 @@ from typing import Any
 
 __all__ = ["RESERVED_HEADERS", "check_headers", "merge_headers"]
 
-RESERVED_HEADERS = frozenset(
-    {
-        "accept",
-        "authorization",
-        "content-encoding",
-        "content-length",
-        "content-type",
-        "host",
-        "transfer-encoding",
-        "x-codepush-sdk-version",
-    }
-)
+RESERVED_HEADERS = frozenset({
+    "accept",
+    "authorization",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "host",
+    "transfer-encoding",
+    "x-codepush-sdk-version",
+})
 
 # RFC 9110 token characters; values: visible ASCII, spaces and tabs inside, no CR/LF/NUL.
 _NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -56,7 +54,9 @@ def check_headers(value: Any) -> dict[str, str]:
             )
         lower = name.lower()
         if lower in RESERVED_HEADERS:
-            raise ValueError(f"headers must not set {name!r}: the SDK sets it for every request")
+            raise ValueError(
+                f"headers must not set {name!r}: the SDK sets it for every request"
+            )
         if lower in seen:
             raise ValueError(f"headers names {name!r} twice (header names ignore case)")
         seen.add(lower)

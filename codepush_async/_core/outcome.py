@@ -60,7 +60,9 @@ def answer_from(route: Route, response: WireResponse) -> Answer:
     )
 
 
-def may_have_acted(error: CodePushError, not_acting: Collection[int] = SAFE_WRITE_STATUSES) -> bool:
+def may_have_acted(
+    error: CodePushError, not_acting: Collection[int] = SAFE_WRITE_STATUSES
+) -> bool:
     """Whether the server may have acted on the request that ended in ``error``.
 
     Not when the request never reached it, nor when it answered a status of

@@ -63,9 +63,8 @@ class Requester:
     def learn_flavor(self, flavor: Flavor) -> None:
         """Take ``flavor`` as the server's, unless one is known already."""
         if self.state.flavor is None:
-            logger.info(
-                "the server at %s behaves like the %s server", self.state.http.server_url, flavor
-            )
+            logger.info("the server at %s behaves like the %s server",
+                        self.state.http.server_url, flavor)
             self.state.flavor = flavor
 
     async def server_flavor(self) -> Flavor:
@@ -122,11 +121,8 @@ class Requester:
         attempt ``attempt`` failed with ``error``; ``None`` when ``error`` is final."""
         if not is_retryable(error, (self.retry_policy or DEFAULT_RETRY).retry_statuses):
             return None
-        requested = (
-            parse_retry_after(error.headers, self.now())
-            if isinstance(error, APIStatusError)
-            else None
-        )
+        requested = (parse_retry_after(error.headers, self.now())
+                     if isinstance(error, APIStatusError) else None)
         return retry_wait(self.retry_policy, attempt, requested)
 
     def release_slot(self) -> AbstractAsyncContextManager[object]:
@@ -168,21 +164,14 @@ class Requester:
                 return answer_from(route, outcome)
             error = self._error_from(outcome)
             if maybe_done and _is_gone(route, error):
-                logger.info(
-                    "%s %s: gone after an unanswered attempt; taken as done",
-                    request.method,
-                    request.path,
-                )
+                logger.info("%s %s: gone after an unanswered attempt; taken as done",
+                            request.method, request.path)
                 return Answer(None, f"$.{route.unwrap}", error.status_code)
             wait = self._wait_before_retry(error, request, attempt, resend)
             maybe_done = maybe_done or may_have_acted(error)
             logger.info(
                 "%s %s: attempt %d failed (%s); retrying in %.3fs",
-                request.method,
-                request.path,
-                attempt,
-                error.status_code,
-                wait,
+                request.method, request.path, attempt, error.status_code, wait,
             )
             await self.sleep(wait)
 
@@ -211,23 +200,11 @@ class Requester:
         try:
             response = await self.state.http.send(request, timeout)
         except APIConnectionError as error:
-            logger.debug(
-                "%s %s -> no response (attempt %d, %.3fs): %s",
-                request.method,
-                request.path,
-                attempt,
-                time.monotonic() - started,
-                error.message,
-            )
+            logger.debug("%s %s -> no response (attempt %d, %.3fs): %s", request.method,
+                         request.path, attempt, time.monotonic() - started, error.message)
             return error
-        logger.debug(
-            "%s %s -> %s (attempt %d, %.3fs)",
-            request.method,
-            request.path,
-            response.status_code,
-            attempt,
-            time.monotonic() - started,
-        )
+        logger.debug("%s %s -> %s (attempt %d, %.3fs)", request.method, request.path,
+                     response.status_code, attempt, time.monotonic() - started)
         return response
 
     def _error_from(self, outcome: Outcome) -> CodePushError:

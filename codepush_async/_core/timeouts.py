@@ -61,6 +61,8 @@ def to_timeouts(value: Timeouts | float | None) -> Timeouts:
     if value is None:
         return Timeouts(connect=None, read=None, write=None, pool=None)
     if not _is_seconds(value):
-        raise ValueError(f"timeout must be finite seconds > 0, a Timeouts or None, got {value!r}")
+        raise ValueError(
+            f"timeout must be finite seconds > 0, a Timeouts or None, got {value!r}"
+        )
     seconds = float(value)
     return Timeouts(connect=seconds, read=seconds, write=seconds, pool=seconds)

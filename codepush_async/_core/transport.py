@@ -55,9 +55,7 @@ _DOWNLOAD_CHUNK = 64 * 1024
 # aiohttp's default (8 KiB) refuses a Location naming the longest names a server accepts.
 _MAX_HEADER_LINE = 64 * 1024
 _EXTRAS = {
-    "aiohttp": "codepush-async[aiohttp]",
-    "httpx2": "codepush-async[httpx2]",
-    "httpx": "httpx",
+    "aiohttp": "codepush-async[aiohttp]", "httpx2": "codepush-async[httpx2]", "httpx": "httpx"
 }
 # The transport and client classes of each backend: what a caller's object is checked against.
 _CLASSES = {
@@ -80,12 +78,8 @@ def _not_sent(name: str, module: Any) -> tuple[type[Exception], ...]:
             module.InvalidURL,
             module.NonHttpUrlClientError,
         )
-    return (
-        module.ConnectError,
-        module.ConnectTimeout,
-        module.PoolTimeout,
-        module.UnsupportedProtocol,
-    )
+    return (module.ConnectError, module.ConnectTimeout, module.PoolTimeout,
+            module.UnsupportedProtocol)
 
 
 class Backend:
@@ -160,7 +154,9 @@ def resolve_backend(backend: str, given: object = None, proxy: object = None) ->
     aiohttp, then httpx2, then httpx.
     """
     if backend not in ("auto", *BACKENDS):
-        raise ValueError(f"backend must be 'auto', 'aiohttp', 'httpx' or 'httpx2', got {backend!r}")
+        raise ValueError(
+            f"backend must be 'auto', 'aiohttp', 'httpx' or 'httpx2', got {backend!r}"
+        )
     owners = _owners(given) if given is not None else []
     if backend == "auto":
         backend = owners[0] if owners else _fastest(proxy)
@@ -182,9 +178,7 @@ def _has_userinfo(text: str) -> bool:
 def _server_url_text(server_url: object) -> str:
     """``server_url`` stripped, refused before parsing when empty or carrying user info."""
     if not isinstance(server_url, str) or not server_url.strip():
-        raise ValueError(
-            "server_url must be a non-empty URL such as 'https://codepush.example.com'"
-        )
+        raise ValueError("server_url must be a non-empty URL such as 'https://codepush.example.com'")
     text = server_url.strip()
     if _has_userinfo(text):  # checked first: no message below may echo it
         raise ValueError(
@@ -262,17 +256,12 @@ class _HttpxSession(_Session):
         self._module = module
         self._not_sent = backend.not_sent
         self._base = self._parse(server_url)
-        _check_type(
-            transport,
-            module.AsyncBaseTransport,
-            "transport",
-            f"an {name}.AsyncBaseTransport (e.g. {name}.AsyncHTTPTransport)",
-        )
+        _check_type(transport, module.AsyncBaseTransport, "transport",
+                    f"an {name}.AsyncBaseTransport (e.g. {name}.AsyncHTTPTransport)")
         _check_type(http_client, module.AsyncClient, "http_client", f"an {name}.AsyncClient")
         if proxy is not None and not isinstance(proxy, (module.Proxy, module.URL)):
-            _check_proxy_text(
-                proxy, ("http", "https", "socks5", "socks5h"), "an http://, https:// or socks5://"
-            )
+            _check_proxy_text(proxy, ("http", "https", "socks5", "socks5h"),
+                              "an http://, https:// or socks5://")
         self.base_path = self._base.raw_path.decode("ascii").rstrip("/")
         self._timeout_for: tuple[Timeouts, Any] | None = None
         self._owns_client = http_client is None
@@ -421,12 +410,8 @@ class _AiohttpSession(_Session):
         self._not_sent = backend.not_sent
         self._yarl = importlib.import_module("yarl")
         self._base = self._parse(server_url)
-        _check_type(
-            transport,
-            module.BaseConnector,
-            "transport",
-            "an aiohttp.BaseConnector (e.g. aiohttp.TCPConnector)",
-        )
+        _check_type(transport, module.BaseConnector, "transport",
+                    "an aiohttp.BaseConnector (e.g. aiohttp.TCPConnector)")
         _check_type(http_client, module.ClientSession, "http_client", "an aiohttp.ClientSession")
         if proxy is not None:
             _check_proxy_text(proxy, ("http", "https"), "an http:// or https://")
@@ -465,19 +450,15 @@ class _AiohttpSession(_Session):
     def _open(self) -> Any:
         """Our session, made on first use: aiohttp binds it to the running event loop."""
         if _under_trio():
-            raise RuntimeError(
-                "backend='aiohttp' runs on asyncio only: use backend='httpx' "
-                "(or 'httpx2') under trio"
-            )
+            raise RuntimeError("backend='aiohttp' runs on asyncio only: use backend='httpx' "
+                               "(or 'httpx2') under trio")
         module = self._module
         connector = self._connector or module.TCPConnector(limit=100, keepalive_timeout=5.0)
         # trust_env stays off: it would read ~/.netrc on every request and could replace the
         # Bearer header; the proxy from the environment was taken in __init__.
         client = module.ClientSession(
-            connector=connector,
-            trust_env=False,
-            max_line_size=_MAX_HEADER_LINE,
-            max_field_size=_MAX_HEADER_LINE,
+            connector=connector, trust_env=False,
+            max_line_size=_MAX_HEADER_LINE, max_field_size=_MAX_HEADER_LINE,
         )
         _no_silent_resend(client)
         self._client = client
@@ -513,11 +494,7 @@ class _AiohttpSession(_Session):
             raise self._error(request, exc) from _bare(exc)
 
     async def _stream(
-        self,
-        client: Any,
-        request: WireRequest,
-        url: Any,
-        body: StreamingContent,
+        self, client: Any, request: WireRequest, url: Any, body: StreamingContent,
         timeouts: Timeouts,
     ) -> WireResponse:
         """Send a streamed body, each chunk within the write timeout."""
@@ -530,20 +507,14 @@ class _AiohttpSession(_Session):
                     raise self._error(request, exc) from _bare(exc)
             raise _own(data.error)  # the body's own error (a file that changed), as httpx does
         raise _connection_error(  # the write deadline passed
-            APITimeoutError, request, TimeoutError("writing the request body timed out"), ()
-        )
+            APITimeoutError, request, TimeoutError("writing the request body timed out"), ())
 
     async def _exchange(
         self, client: Any, request: WireRequest, url: Any, data: Any, timeouts: Timeouts
     ) -> WireResponse:
         async with client.request(
-            request.method,
-            url,
-            headers=request.headers,
-            data=data,
-            timeout=self._timeout(timeouts),
-            allow_redirects=False,
-            proxy=self._proxy,
+            request.method, url, headers=request.headers, data=data,
+            timeout=self._timeout(timeouts), allow_redirects=False, proxy=self._proxy,
         ) as response:
             try:
                 content = await response.read()

@@ -135,7 +135,9 @@ class Table:
             return f'<{tag} style="text-align:left;vertical-align:top">{body}</{tag}>'
 
         head = "".join(cell(h, "th") for h in self.headers)
-        body = "".join("<tr>" + "".join(cell(c, "td") for c in row) + "</tr>" for row in self.rows)
+        body = "".join(
+            "<tr>" + "".join(cell(c, "td") for c in row) + "</tr>" for row in self.rows
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def text(self) -> str:
@@ -194,7 +196,9 @@ class ModelList(Displayed, list[M], Generic[M]):
         super().__init__(items)
         self.item_type = item_type
 
-    def to_records(self, *, by_alias: bool = False, mode: Mode = "python") -> list[dict[str, Any]]:
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
         """One dict per item, for ``pandas.DataFrame(items.to_records())``."""
         return to_records(self, by_alias=by_alias, mode=mode)
 
@@ -223,7 +227,9 @@ class ModelMap(Displayed, dict[str, M], Generic[M]):
         self.key_name = key_name
         self.item_type = item_type
 
-    def to_records(self, *, by_alias: bool = False, mode: Mode = "python") -> list[dict[str, Any]]:
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
         """One dict per entry, its key first under ``key_name``."""
         return to_records(self, by_alias=by_alias, mode=mode, key_name=self.key_name)
 
@@ -232,7 +238,9 @@ class ModelMap(Displayed, dict[str, M], Generic[M]):
         item_type = type(values[0]) if values else self.item_type
         columns = columns_for(item_type) if item_type else ()
         key_column: Column = (self.key_name.replace("_", " ").title(), str)
-        rows = tuple((key, *(get(value) for _, get in columns)) for key, value in self.items())
+        rows = tuple(
+            (key, *(get(value) for _, get in columns)) for key, value in self.items()
+        )
         return Table(tuple(h for h, _ in (key_column, *columns)), rows)
 
     def __reduce__(self) -> Any:
@@ -272,11 +280,9 @@ def to_records(
 def _text_lines(row: list[list[str]], widths: list[int]) -> list[str]:
     """One table row as text lines, its cells padded to ``widths`` (a cell may wrap)."""
     return [
-        "| "
-        + " | ".join(
+        "| " + " | ".join(
             (cell[n] if n < len(cell) else "").ljust(width)
             for cell, width in zip(row, widths, strict=True)
-        )
-        + " |"
+        ) + " |"
         for n in range(max(len(cell) for cell in row))
     ]

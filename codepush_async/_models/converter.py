@@ -156,9 +156,7 @@ def _camel_structure_factory(conv: cattrs.Converter) -> Callable[[type], Callabl
     def factory(cls: type) -> Callable[..., Any]:
         renames = {f.name: override(rename=to_camel(f.name)) for f in attrs.fields(cls)}
         base: Callable[..., Any] = make_dict_structure_fn(
-            cls,
-            conv,
-            **renames,  # type: ignore[arg-type]
+            cls, conv, **renames  # type: ignore[arg-type]
         )
 
         def structure(value: Any, tp: type) -> Any:

@@ -246,13 +246,9 @@ class Deployment(_Model):
 
     def __repr__(self) -> str:
         package = self.package
-        current = (
-            "no release"
-            if package is None
-            else (
-                f"current {package.label or '(no label)'}"
-                + (f" (app {package.app_version})" if package.app_version else "")
-            )
+        current = "no release" if package is None else (
+            f"current {package.label or '(no label)'}"
+            + (f" (app {package.app_version})" if package.app_version else "")
         )
         return short_repr("Deployment", repr(self.name), ("key", self.key), current)
 

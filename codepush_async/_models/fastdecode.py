@@ -135,6 +135,8 @@ def _map_body(
     ]
 
 
+
+
 def _construct(
     cls: type, values: list[str], namespace: dict[str, Any], indent: str, p: str
 ) -> list[str]:
@@ -202,13 +204,8 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
 
 
 def _namespace() -> dict[str, Any]:
-    return {
-        "M": _ABSENT,
-        "new": object.__new__,
-        "fromtimestamp": datetime.fromtimestamp,
-        "utc": timezone.utc,
-        "str_tuple": _str_tuple,
-    }
+    return {"M": _ABSENT, "new": object.__new__, "fromtimestamp": datetime.fromtimestamp,
+            "utc": timezone.utc, "str_tuple": _str_tuple}
 
 
 def _mapping(tp: Any, conv: cattrs.Converter) -> Callable[..., Any]:

@@ -51,10 +51,8 @@ def short_repr(name: str, *parts: Part) -> str:
             label, value = part
             if value is None:
                 continue
-            shown = (
-                format_size(value)
-                if label == "size" and isinstance(value, int)
-                else (format_value(value))
+            shown = format_size(value) if label == "size" and isinstance(value, int) else (
+                format_value(value)
             )
             words.append(f"{label} {shown}")
         elif part is not None:

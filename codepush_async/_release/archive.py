@@ -60,10 +60,8 @@ def _resolved(link: Path, directory: Path) -> Path:
     try:
         return link.resolve(strict=True)
     except (RuntimeError, OSError) as error:  # RuntimeError: a loop, before Python 3.13
-        raise ValueError(
-            f"contents: symlink {link} in {directory} cannot be followed "
-            f"(a loop, or a missing target): {error}"
-        ) from None
+        raise ValueError(f"contents: symlink {link} in {directory} cannot be followed "
+                         f"(a loop, or a missing target): {error}") from None
 
 
 def _utf8(name: str, path: Path) -> str:
@@ -71,10 +69,8 @@ def _utf8(name: str, path: Path) -> str:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(
-            f"contents: the name of {os.fsencode(path)!r} is not valid UTF-8: "
-            "zip entry and upload names are UTF-8; rename it"
-        ) from None
+        raise ValueError(f"contents: the name of {os.fsencode(path)!r} is not valid UTF-8: "
+                         "zip entry and upload names are UTF-8; rename it") from None
     return name
 
 
@@ -86,7 +82,8 @@ def _skip_directory_links(here: Path, dirnames: list[str], directory: Path, root
             target = _resolved(link, directory)
             if not _inside(target, root):
                 raise ValueError(f"contents: symlink {link} points outside {directory}")
-            logger.warning("skipping directory symlink %s -> %s (inside the package)", link, target)
+            logger.warning("skipping directory symlink %s -> %s (inside the package)",
+                           link, target)
     dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
 
 
@@ -123,7 +120,8 @@ def collect_files(directory: Path, prefix: str | None = None) -> list[tuple[Path
         for name in filenames:
             path = here / name
             if _is_shipped(path, directory, root):
-                found.append((path, _utf8(f"{lead}{path.relative_to(directory).as_posix()}", path)))
+                found.append((path, _utf8(f"{lead}{path.relative_to(directory).as_posix()}",
+                                          path)))
     if not found:
         raise ValueError(f"contents: directory {directory} contains no files")
     found.sort(key=lambda item: item[1])
@@ -169,3 +167,4 @@ def zip_directory(
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
+

@@ -110,19 +110,17 @@ def _unverifiable(changed: PackageChangedError) -> OutcomeUnknownError:
     )
 
 
-def check_stored(stored: Package, expected: str | None, *, app: str, deployment: str) -> Package:
+def check_stored(
+    stored: Package, expected: str | None, *, app: str, deployment: str
+) -> Package:
     """``stored`` if its ``packageHash`` is ``expected``; else ``ReleaseIntegrityError``.
 
     ``expected=None`` (the server's algorithm for this content is unknown) checks nothing.
     An answer without a hash cannot be trusted either: it is an error as well.
     """
     if expected is None:
-        logger.info(
-            "release %s of %s/%s: this server's package hash cannot be checked",
-            stored.label,
-            app,
-            deployment,
-        )
+        logger.info("release %s of %s/%s: this server's package hash cannot be checked",
+                    stored.label, app, deployment)
         return stored
     if stored.package_hash != expected:
         raise ReleaseIntegrityError(

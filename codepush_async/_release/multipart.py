@@ -150,13 +150,9 @@ class MultipartBody:
 
     def _tail(self) -> bytes:
         return (
-            (
-                f"\r\n--{self.boundary}\r\n"
-                'Content-Disposition: form-data; name="packageInfo"\r\n\r\n'
-            ).encode()
-            + self.package_info
-            + f"\r\n--{self.boundary}--\r\n".encode()
-        )
+            f"\r\n--{self.boundary}\r\n"
+            'Content-Disposition: form-data; name="packageInfo"\r\n\r\n'
+        ).encode() + self.package_info + f"\r\n--{self.boundary}--\r\n".encode()
 
     @property
     def length(self) -> int:

@@ -138,25 +138,19 @@ def _check_entry(info: zipfile.ZipInfo) -> None:
     """What devices unzip: STORED or DEFLATED, unencrypted, a UTF-8 name, no symlink."""
     name = info.orig_filename
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise UnsafePackageError(
-            f"the entry {name!r} uses compression method "
-            f"{info.compress_type}: devices unzip STORED and DEFLATED only"
-        )
+        raise UnsafePackageError(f"the entry {name!r} uses compression method "
+                                 f"{info.compress_type}: devices unzip STORED and DEFLATED only")
     if info.flag_bits & _ENCRYPTED:
         raise UnsafePackageError(f"the entry {name!r} is encrypted")
     if not (info.flag_bits & _UTF8 or name.isascii()):
-        raise UnsafePackageError(
-            f"the name of the entry {name!r} is not marked UTF-8: "
-            "Android and iOS decode it differently"
-        )
+        raise UnsafePackageError(f"the name of the entry {name!r} is not marked UTF-8: "
+                                 "Android and iOS decode it differently")
     if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
-        raise UnsafePackageError(
-            f"the entry {name!r} is a symlink: iOS links, Android writes a file"
-        )
+        raise UnsafePackageError(f"the entry {name!r} is a symlink: iOS links, Android writes "
+                                 "a file")
     if info.compress_type == zipfile.ZIP_STORED and info.flag_bits & _DESCRIPTOR:
-        raise UnsafePackageError(
-            f"the entry {name!r} is STORED with a data descriptor: Android cannot unzip it"
-        )
+        raise UnsafePackageError(f"the entry {name!r} is STORED with a data descriptor: "
+                                 "Android cannot unzip it")
 
 
 def _read_exact(handle: BinaryIO, size: int, what: str) -> bytes:
@@ -174,19 +168,14 @@ def _local_header(handle: BinaryIO, info: zipfile.ZipInfo) -> None:
     encoding = "utf-8" if flags & _UTF8 else "cp437"
     raw_name = _read_exact(handle, name_size, "a local name")
     handle.seek(extra_size, os.SEEK_CUR)
-    same = (
-        signature == _LOCAL_SIGNATURE
-        and raw_name == info.orig_filename.encode(encoding)
-        and method == info.compress_type
-        and flags & _READ_FLAGS == info.flag_bits & _READ_FLAGS
-    )
+    same = (signature == _LOCAL_SIGNATURE and raw_name == info.orig_filename.encode(encoding)
+            and method == info.compress_type
+            and flags & _READ_FLAGS == info.flag_bits & _READ_FLAGS)
     if same and not flags & _DESCRIPTOR:
         same = (crc, packed, size) == (info.CRC, info.compress_size, info.file_size)
     if not same:
-        raise UnsafePackageError(
-            f"the local header of {info.orig_filename!r} differs from the "
-            "central directory: Android and iOS would unzip other files"
-        )
+        raise UnsafePackageError(f"the local header of {info.orig_filename!r} differs from the "
+                                 "central directory: Android and iOS would unzip other files")
 
 
 def _packed(handle: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -238,13 +227,10 @@ def _descriptor_end(handle: BinaryIO, info: zipfile.ZipInfo) -> int:
         marker = handle.read(4)
         fields = handle.read(12) if marker == _DESCRIPTOR_SIGNATURE else marker + handle.read(8)
         if len(fields) != 12 or struct.unpack("<3L", fields) != (
-            info.CRC,
-            info.compress_size,
-            info.file_size,
+            info.CRC, info.compress_size, info.file_size
         ):
-            raise UnsafePackageError(
-                f"the data descriptor of {info.orig_filename!r} differs from the central directory"
-            )
+            raise UnsafePackageError(f"the data descriptor of {info.orig_filename!r} differs "
+                                     "from the central directory")
     return handle.tell()
 
 
@@ -257,7 +243,8 @@ def _entries(handle: BinaryIO) -> tuple[list[zipfile.ZipInfo], int]:
         start = archive.start_dir
     declared = sum(info.file_size for info in entries)
     if declared > MAX_UNPACKED_SIZE:
-        raise UnsafePackageError(f"its files would take {declared} bytes, over {MAX_UNPACKED_SIZE}")
+        raise UnsafePackageError(f"its files would take {declared} bytes, over "
+                                 f"{MAX_UNPACKED_SIZE}")
     for info in entries:
         _check_entry(info)
     check_names(info.orig_filename for info in entries)
@@ -292,10 +279,8 @@ def _read_zip(handle: BinaryIO, package: InstalledPackage) -> InstalledPackage:
     position = 0
     for info in entries:
         if info.header_offset != position:
-            raise UnsafePackageError(
-                f"it has {info.header_offset - position} bytes before "
-                f"{info.orig_filename!r} that Android would unzip"
-            )
+            raise UnsafePackageError(f"it has {info.header_offset - position} bytes before "
+                                     f"{info.orig_filename!r} that Android would unzip")
         _local_header(handle, info)
         chunks = _inflated(handle, info)
         if info.is_dir():
@@ -337,18 +322,8 @@ def _check_encodable(names: Iterable[str]) -> None:
             raise UnsafePackageError(f"the name {os.fsencode(name)!r} is not valid UTF-8") from None
 
 
-_FAILURES = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    OSError,
-    ValueError,
-    EOFError,
-    RuntimeError,
-    NotImplementedError,
-    struct.error,
-    zlib.error,
-    IndexError,
-)
+_FAILURES = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+             RuntimeError, NotImplementedError, struct.error, zlib.error, IndexError)
 
 
 def read_package(path: Path, signature_entry: str) -> InstalledPackage:
@@ -369,3 +344,4 @@ def read_package(path: Path, signature_entry: str) -> InstalledPackage:
         raise UnsafePackageError(
             f"it is neither a directory nor a zip a device can unzip ({error})"
         ) from error
+

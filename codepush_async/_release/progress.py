@@ -44,7 +44,9 @@ class _ProgressContent:
             await result
 
 
-def with_progress(content: StreamingContent, callback: ProgressCallback | None) -> StreamingContent:
+def with_progress(
+    content: StreamingContent, callback: ProgressCallback | None
+) -> StreamingContent:
     """``content`` reporting to ``callback`` (sync or async); unchanged if there is none."""
     if callback is None:
         return content

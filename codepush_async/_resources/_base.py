@@ -82,13 +82,9 @@ class Resource:
         answer = await self._requester.call(
             operation, params, body, stream=stream, timeout=timeout, resend=resend
         )
-        if (
-            read_back is not None
-            and self._requester.flavor != OFFICIAL
-            and (
-                answer.value is MISSING
-                or (isinstance(answer.value, dict) and not all(k in answer.value for k in required))
-            )
+        if read_back is not None and self._requester.flavor != OFFICIAL and (
+            answer.value is MISSING
+            or (isinstance(answer.value, dict) and not all(k in answer.value for k in required))
         ):
             self._requester.learn_flavor(COMMUNITY)
             return await read_back()
@@ -137,10 +133,8 @@ class Resource:
                 raise
             self._requester.learn_flavor(COMMUNITY)
             return await find()
-        if (
-            self._requester.flavor != OFFICIAL
-            and isinstance(answer.value, dict)
-            and ("isFulfilled" in answer.value)
+        if self._requester.flavor != OFFICIAL and isinstance(answer.value, dict) and (
+            "isFulfilled" in answer.value
         ):
             self._requester.learn_flavor(COMMUNITY)
             return await find()

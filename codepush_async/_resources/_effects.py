@@ -31,14 +31,8 @@ logger = logging.getLogger("codepush_async")
 
 def _identity(package: Package) -> tuple[Any, ...]:
     """What a history entry keeps for life (a patch changes none of it)."""
-    return (
-        package.label,
-        package.package_hash,
-        package.upload_time,
-        package.release_method,
-        package.original_label,
-        package.original_deployment,
-    )
+    return (package.label, package.package_hash, package.upload_time, package.release_method,
+            package.original_label, package.original_deployment)
 
 
 def same_entry(a: Package, b: Package) -> bool:

@@ -184,11 +184,8 @@ class ReleasesResource(Resource):
             rollout=rollout,
         )
         check_bool(no_duplicate_release_error, "no_duplicate_release_error")
-        limit = (
-            self._requester.max_package_size
-            if max_package_size is None
-            else check_size_limit(max_package_size)
-        )
+        limit = (self._requester.max_package_size if max_package_size is None
+                 else check_size_limit(max_package_size))
         source = check_contents(contents)
         if on_progress is not None and not callable(on_progress):
             raise ValueError(f"on_progress must be callable, got {type(on_progress).__name__}")
@@ -232,9 +229,7 @@ class ReleasesResource(Resource):
             functools.partial(_may_be_ours, app_version=app_version),
         )
         return await write_proven(
-            self._requester,
-            effect,
-            functools.partial(self._release_attempt, upload, effect),
+            self._requester, effect, functools.partial(self._release_attempt, upload, effect),
             resend_lost=True,
         )
 
@@ -375,13 +370,8 @@ class ReleasesResource(Resource):
                 "patch needs at least one of app_version, description, is_mandatory, "
                 "is_disabled or rollout: there is nothing to change"
             )
-        wanted = {
-            "app_version": app_version,
-            "description": description,
-            "is_mandatory": is_mandatory,
-            "is_disabled": is_disabled,
-            "rollout": rollout,
-        }
+        wanted = {"app_version": app_version, "description": description,
+                  "is_mandatory": is_mandatory, "is_disabled": is_disabled, "rollout": rollout}
         mark = await self._mark(app, deployment)
         if label is None and self._requester.takes_in_path("releases.patch", "label"):
             label = _latest(mark).label  # /api/v1 needs one
@@ -391,17 +381,14 @@ class ReleasesResource(Resource):
             info.setdefault("appVersion", None)  # it fails without the key; null keeps it
         target = mark.labelled(label)
         effect = Effect(
-            f"patch of {app}/{deployment} {label or '(latest)'}",
-            mark,
+            f"patch of {app}/{deployment} {label or '(latest)'}", mark,
             functools.partial(self.history, app, deployment),
             functools.partial(_patched, target, wanted),
         )
         read_label = label if label is not None or target is None else target.label
-        return await write_proven(
-            self._requester,
-            effect,
-            lambda _: self._patch_answer(app, deployment, read_label, params, info, community),
-        )
+        return await write_proven(self._requester, effect, lambda _: self._patch_answer(
+            app, deployment, read_label, params, info, community
+        ))
 
     async def _patch_answer(
         self,
@@ -504,27 +491,17 @@ class ReleasesResource(Resource):
         what = f"promote of {app}/{source} to {destination}"
         self._requester.check_supported("releases.promote")  # before the reads it needs
         sources = Mark(tuple(await self.history(app, source)))
-        effect = self._effect(
-            what,
-            app,
-            destination,
-            await self._mark(app, destination),
-            ReleaseMethod.PROMOTE,
-            sources.labelled(label),
-        )
-        promoted = await write_proven(
-            self._requester,
-            effect,
-            lambda _: self._get(
-                Package,
-                "releases.promote",
-                params,
-                info,
-                read_back=functools.partial(self._answered, effect),
-                required=("packageHash",),  # the community server answers with a database row
-                resend=False,
-            ),
-        )
+        effect = self._effect(what, app, destination, await self._mark(app, destination),
+                              ReleaseMethod.PROMOTE, sources.labelled(label))
+        promoted = await write_proven(self._requester, effect, lambda _: self._get(
+            Package,
+            "releases.promote",
+            params,
+            info,
+            read_back=functools.partial(self._answered, effect),
+            required=("packageHash",),  # the community server answers with a database row
+            resend=False,
+        ))
         try:
             expected = await self._promoted_source(
                 app, source, sources, label or promoted.original_label
@@ -547,20 +524,12 @@ class ReleasesResource(Resource):
         copied: Package | None,
     ) -> Effect:
         """A promote's or rollback's effect: a new entry by ``method`` holding ``copied``."""
-
         async def find(history: Sequence[Package]) -> Package | None:
             if copied is None:  # nothing to copy: the server refuses it
                 return None
-            return next(
-                (
-                    p
-                    for p in mark.new_in(history)
-                    if p.release_method in (method, None)
-                    and p.package_hash == copied.package_hash
-                    and p.original_label in (copied.label, None)
-                ),
-                None,
-            )
+            return next((p for p in mark.new_in(history) if p.release_method in (method, None)
+                         and p.package_hash == copied.package_hash
+                         and p.original_label in (copied.label, None)), None)
 
         return Effect(what, mark, functools.partial(self.history, app, deployment), find)
 
@@ -593,24 +562,16 @@ class ReleasesResource(Resource):
             await find_deployment(self, app, deployment)  # it crashes (500) on an unknown one
         mark = await self._mark(app, deployment)
         effect = self._effect(
-            f"rollback of {app}/{deployment}",
-            app,
-            deployment,
-            mark,
-            ReleaseMethod.ROLLBACK,
+            f"rollback of {app}/{deployment}", app, deployment, mark, ReleaseMethod.ROLLBACK,
             _rollback_target(mark, target_release),
         )
-        return await write_proven(
-            self._requester,
-            effect,
-            lambda _: self._get(
-                Package,
-                operation,
-                params,
-                read_back=functools.partial(self._answered, effect),
-                resend=False,
-            ),
-        )
+        return await write_proven(self._requester, effect, lambda _: self._get(
+            Package,
+            operation,
+            params,
+            read_back=functools.partial(self._answered, effect),
+            resend=False,
+        ))
 
 
 def _rollback_target(mark: Mark, label: str | None) -> Package | None:

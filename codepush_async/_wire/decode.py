@@ -122,15 +122,8 @@ def _make_wire_converter(*, fast: bool = False) -> cattrs.Converter:
     if fast:  # before the hooks below, which wrap what it generates
         add_fast_structuring(
             conv,
-            (
-                App,
-                CollaboratorProperties,
-                Deployment,
-                DiffPackage,
-                Package,
-                dict[str, DiffPackage],
-                dict[str, CollaboratorProperties],
-            ),
+            (App, CollaboratorProperties, Deployment, DiffPackage, Package,
+             dict[str, DiffPackage], dict[str, CollaboratorProperties]),
             null_default={Package: ("rollout",)},  # what _package_from_wire does
         )
     conv.register_structure_hook(AccessKey, _access_key_from_wire(conv))
@@ -169,11 +162,9 @@ def decode(payload: Any, tp: type[T], *, where: str, status_code: int) -> T:
     try:
         return converter.structure(payload, tp)
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as exc:
-        detail = (
-            cattrs.transform_error(exc, path=where)
-            if isinstance(exc, cattrs.BaseValidationError)
-            else [f"{exc} @ {where}"]
-        )
+        detail = cattrs.transform_error(exc, path=where) if isinstance(
+            exc, cattrs.BaseValidationError
+        ) else [f"{exc} @ {where}"]
         first = detail[0] if detail else f"invalid value @ {where}"
         reason, _, field = first.rpartition(" @ ")
         raise ResponseDecodeError(

@@ -50,14 +50,8 @@ _CONFLICT_CAUSES: tuple[tuple[re.Pattern[str], type[ConflictError]], ...] = (
     (re.compile(r"100% rollout before|to an unfinished rollout", re.I), RolloutInProgressError),
     (re.compile(r"\brollout value\b", re.I), RolloutUpdateError),
     (re.compile(r"\brollback\b|remove the owner|can't delete yourself", re.I), ConflictError),
-    (
-        re.compile(
-            r"\balready (exists?|owns|is|a collaborator)\b|\bexist!|\bdoes exist\b|"
-            r"transfer to yourself",
-            re.I,
-        ),
-        AlreadyExistsError,
-    ),
+    (re.compile(r"\balready (exists?|owns|is|a collaborator)\b|\bexist!|\bdoes exist\b|"
+                r"transfer to yourself", re.I), AlreadyExistsError),
 )
 
 _TAG = re.compile(r"<[^>]*>")

@@ -29,23 +29,11 @@ FLAVORS = ("auto", OFFICIAL, COMMUNITY)
 # The community server's 406 texts, by meaning (first match wins).
 _RULES_406: tuple[tuple[re.Pattern[str], type[APIStatusError]], ...] = (
     (re.compile(r"permission deny", re.I), ForbiddenError),
-    (
-        re.compile(
-            r"identical|already exists?\b|already is|\bexist!|does exist|"
-            r"transfer to yourself|can't delete yourself",
-            re.I,
-        ),
-        ConflictError,
-    ),
-    (
-        re.compile(
-            r"not exists?\b|does not exist|does not find|not found|is not a collaborator|"
-            # "no release yet", "no version to roll back to"
-            r"您之前还没有发布过版本|没有可供回滚的版本",
-            re.I,
-        ),
-        NotFoundError,
-    ),
+    (re.compile(r"identical|already exists?\b|already is|\bexist!|does exist|"
+                r"transfer to yourself|can't delete yourself", re.I), ConflictError),
+    (re.compile(r"not exists?\b|does not exist|does not find|not found|is not a collaborator|"
+                # "no release yet", "no version to roll back to"
+                r"您之前还没有发布过版本|没有可供回滚的版本", re.I), NotFoundError),
 )
 
 
@@ -59,8 +47,6 @@ def class_for_406(message: str) -> type[APIStatusError]:
 
 def is_missing_route(error: Exception) -> bool:
     """A bare ``404 Not Found``: the server has no such endpoint (not "no such resource")."""
-    return (
-        isinstance(error, NotFoundError)
-        and error.http_status == 404
-        and (error.body.strip() == "Not Found")
+    return isinstance(error, NotFoundError) and error.http_status == 404 and (
+        error.body.strip() == "Not Found"
     )

@@ -66,9 +66,11 @@ class CodePushEmulator:
     Time comes from ``clock`` (epoch seconds), so tests can expire keys and rate-limit windows
     without sleeping.
 
-    ``dialect`` is ``"classic"`` (the official server's routes) or ``"v1"`` (``/api/v1``, see
-    docs/v1-wire.md). ``redis=False`` answers classic metrics as the official server does
-    without Redis (its default deployment): ``{}`` for every deployment, even an unknown one.
+    ``dialect`` is ``"classic"`` (the official server's routes, the devices' acquisition routes
+    included) or ``"v1"`` (``/api/v1``, see docs/v1-wire.md). Classic metrics come from device
+    reports as the server's Redis keeps them; ``redis=False`` answers them as the official
+    server does without Redis (its default deployment): ``{}`` for every deployment, even an
+    unknown one, and reports count nothing.
     ``rate_limit`` requests per ``rate_limit_window`` seconds default to
     100/900 (classic: releases and ``/authenticated``) or 1000/3600 (v1: every request, per
     token); ``rate_limit=None`` disables limiting.
@@ -246,7 +248,8 @@ class CodePushEmulator:
         active: int = 0,
         owner: str | None = None,
     ) -> None:
-        """Add to a deployment's metrics for a label (``v2``) or an app version (``1.0.0``).
+        """Add to a deployment's metrics for a label (``v2``) or an app version (``1.0.0``),
+        the same counters device reports move.
 
         Counts are deltas (negative ``active`` models devices moving away from a release).
         """

@@ -30,7 +30,7 @@ ACTIVE = "Active"
 DOWNLOADED = "Downloaded"
 DEPLOYMENT_SUCCEEDED = "DeploymentSucceeded"
 DEPLOYMENT_FAILED = "DeploymentFailed"
-_COUNTER_OF_STATUS = {
+COUNTER_OF_STATUS = {  # Redis field kinds and the REST counters they add to
     ACTIVE: "active",
     DOWNLOADED: "downloaded",
     DEPLOYMENT_SUCCEEDED: "installed",
@@ -513,7 +513,7 @@ class Store:
         for name, value in self.metric_fields(deployment).items():
             parts = name.split(":")
             counters = out.setdefault(parts[0], MetricCounters())
-            counter = _COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
+            counter = COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
             if counter is not None:
                 setattr(counters, counter, getattr(counters, counter) + value)
         return out

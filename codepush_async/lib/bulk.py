@@ -112,15 +112,9 @@ class ItemResult(_Model):
         return None if self.error is None else f"{type(self.error).__name__}: {self.error}"
 
     def __repr__(self) -> str:
-        return call_repr(
-            "ItemResult",
-            target=str(self.target),
-            status=self.status,
-            error=self.cause,
-            reason=self.reason,
-            attempts=self.attempts,
-            elapsed=round(self.elapsed, 3),
-        )
+        return call_repr("ItemResult", target=str(self.target), status=self.status,
+                         error=self.cause, reason=self.reason, attempts=self.attempts,
+                         elapsed=round(self.elapsed, 3))
 
 
 _ITEM_COLUMNS: tuple[Column, ...] = (
@@ -182,16 +176,13 @@ class BulkResult(_Model, Displayed):
 
     def __repr__(self) -> str:
         counts = Counter(item.status for item in self.items)
-        return call_repr(
-            "BulkResult",
-            operation=self.operation,
-            done=counts[DONE],
-            skipped=counts[SKIPPED],
-            failed=counts[FAILED],
-            planned=counts[PLANNED] or None,
-        )
+        return call_repr("BulkResult", operation=self.operation, done=counts[DONE],
+                         skipped=counts[SKIPPED], failed=counts[FAILED],
+                         planned=counts[PLANNED] or None)
 
-    def to_records(self, *, by_alias: bool = False, mode: Mode = "python") -> list[dict[str, Any]]:
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
         """One dict per item, for ``pandas.DataFrame(result.to_records())``."""
         return to_records(self.items, by_alias=by_alias, mode=mode)
 
@@ -225,7 +216,9 @@ _Result = Callable[..., "ItemResult"]
 # Write errors after which the server may hold the wanted state (someone else reached it,
 # or this write did before its answer was lost): settled by reading, never by resending.
 _SETTLED_BY_READING = (ConflictError, ServerError, APIConnectionError)
-_WRITERS: weakref.WeakValueDictionary[tuple[Any, ...], anyio.Lock] = weakref.WeakValueDictionary()
+_WRITERS: weakref.WeakValueDictionary[tuple[Any, ...], anyio.Lock] = (
+    weakref.WeakValueDictionary()
+)
 
 
 def _writer_lock(server_url: str, target: Target) -> anyio.Lock:
@@ -267,10 +260,8 @@ def _check_write_options(options: dict[str, Any]) -> None:
             check_name(value, name)
         elif name in ("app_version", "target_binary_version"):
             if not is_valid_range(check_name(value, name)):
-                raise ValueError(
-                    f"{name} must be a semver version or range such as '1.2.3', "
-                    f"'1.2.x' or '^1.2.0', got {value!r}"
-                )
+                raise ValueError(f"{name} must be a semver version or range such as '1.2.3', "
+                                 f"'1.2.x' or '^1.2.0', got {value!r}")
         elif name == "max_package_size":
             check_size_limit(value)
         elif name == "on_progress" and not callable(value):
@@ -318,11 +309,8 @@ def _find_label(history: Sequence[Package], label: str, where: str) -> Package:
 
 
 def _same_content(a: Package | None, b: Package | None) -> bool:
-    return (
-        a is not None
-        and b is not None
-        and a.package_hash is not None
-        and (a.package_hash == b.package_hash)
+    return a is not None and b is not None and a.package_hash is not None and (
+        a.package_hash == b.package_hash
     )
 
 
@@ -354,10 +342,8 @@ def _check_selection(apps: Selection, deployment: str | None, require_match: boo
     if isinstance(apps, str) or callable(apps):
         return []
     if isinstance(apps, (bytes, bytearray)) or not isinstance(apps, Iterable):
-        raise ValueError(
-            "apps must be an fnmatch pattern, a list of names or a "
-            f"predicate over App, got {type(apps).__name__}"
-        )
+        raise ValueError("apps must be an fnmatch pattern, a list of names or a "
+                         f"predicate over App, got {type(apps).__name__}")
     return [_check_name(n, "an app name") for n in apps]
 
 
@@ -375,9 +361,8 @@ def _choose(apps: Selection, names: list[str], known: list[App]) -> tuple[list[A
 
 
 def _check_have_deployment(chosen: list[App], deployment: str) -> None:
-    lacking = [
-        a.name for a in chosen if a.deployments is not None and deployment not in a.deployments
-    ]
+    lacking = [a.name for a in chosen
+               if a.deployments is not None and deployment not in a.deployments]
     if lacking:
         raise ValueError(f"apps without a {deployment!r} deployment: {', '.join(lacking)}")
 
@@ -441,14 +426,9 @@ class Bulk(Generic[ClientT]):
         """
         _check_name(source, "source")
         items = _normalize(targets, _check_name(dest, "dest"))
-        overrides: dict[str, Any] = {
-            "rollout": rollout,
-            "description": description,
-            "is_mandatory": is_mandatory,
-            "is_disabled": is_disabled,
-            "label": label,
-            "app_version": app_version,
-        }
+        overrides: dict[str, Any] = {"rollout": rollout, "description": description,
+                     "is_mandatory": is_mandatory, "is_disabled": is_disabled,
+                     "label": label, "app_version": app_version}
         _check_write_options(overrides)
         releases = self._cp.releases
 
@@ -460,15 +440,12 @@ class Bulk(Generic[ClientT]):
                 history = await releases.history(target.app, source)
                 package = _find_label(history, label, f"{target.app}/{source}")
             if _same_content(package, dst.package):
-                return _Decision(
-                    dst.package, reason="the destination's current release already has this package"
-                )
-            return _Decision(
-                dst.package,
-                lambda: releases.promote(target.app, source, dest, **overrides),
+                return _Decision(dst.package, reason="the destination's current release "
+                                 "already has this package")
+            return _Decision(dst.package, lambda: releases.promote(
+                target.app, source, dest, **overrides),
                 reread=lambda: self._current(target.app, dest),
-                wanted=lambda now: _same_content(package, now),
-            )
+                wanted=lambda now: _same_content(package, now))
 
         return await self._run("promote", items, read, concurrency, dry_run, on_item)
 
@@ -493,13 +470,9 @@ class Bulk(Generic[ClientT]):
         A ``rollout`` or ``is_disabled`` for the community server, which never reports
         them, is always written: a read there cannot tell that the release has it.
         """
-        wanted: dict[str, Any] = {
-            "rollout": rollout,
-            "is_disabled": is_disabled,
-            "is_mandatory": is_mandatory,
-            "description": description,
-            "app_version": app_version,
-        }
+        wanted: dict[str, Any] = {"rollout": rollout, "is_disabled": is_disabled,
+                  "is_mandatory": is_mandatory, "description": description,
+                  "app_version": app_version}
         changes = {k: v for k, v in wanted.items() if v is not None}
         if not changes:
             raise ValueError(
@@ -521,22 +494,17 @@ class Bulk(Generic[ClientT]):
             return _find_label(history, label, f"{target.app}/{deployment}")
 
         def has_all(package: Package | None) -> bool:
-            return (
-                judged_by_reads
-                and package is not None
-                and all(_has(package, field, value) for field, value in changes.items())
-            )
+            return judged_by_reads and package is not None and all(
+                _has(package, field, value) for field, value in changes.items())
 
         async def read(target: Target) -> _Decision:
             current = await release_of(target)
             if has_all(current):
                 return _Decision(current, reason="the release already has every given value")
-            return _Decision(
-                current,
-                lambda: releases.patch(target.app, deployment, label, **changes),
+            return _Decision(current, lambda: releases.patch(
+                target.app, deployment, label, **changes),
                 reread=lambda: release_of(target),
-                wanted=lambda now: _same_release(now, current) and has_all(now),
-            )
+                wanted=lambda now: _same_release(now, current) and has_all(now))
 
         return await self._run("patch", items, read, concurrency, dry_run, on_item)
 
@@ -571,39 +539,26 @@ class Bulk(Generic[ClientT]):
         releases = self._cp.releases
         # Unknown options and bad values fail here, before any request, as for one release.
         inspect.signature(releases.release).bind(
-            "app", deployment, contents, target_binary_version, **release_options
-        )
+            "app", deployment, contents, target_binary_version, **release_options)
         _check_write_options({**release_options, "target_binary_version": target_binary_version})
         limit = release_options.get("max_package_size") or self._cp.max_package_size
-        async with prepare_release(
-            contents, max_package_size=limit, private_key=private_key, clock=self._cp.clock
-        ) as prepared:
+        async with prepare_release(contents, max_package_size=limit, private_key=private_key,
+                                   clock=self._cp.clock) as prepared:
 
             def has_it(package: Package | None) -> bool:
                 return package is not None and (
                     package.package_hash == prepared.package_hash
-                    and package.app_version == target_binary_version
-                )
+                    and package.app_version == target_binary_version)
 
             async def read(target: Target) -> _Decision:
                 current = await self._current(target.app, deployment)
                 if has_it(current):
-                    return _Decision(
-                        current,
-                        reason="the current release already has this package for this version",
-                    )
-                return _Decision(
-                    current,
-                    lambda: releases.release(
-                        target.app,
-                        deployment,
-                        prepared.contents,
-                        target_binary_version,
-                        **release_options,
-                    ),
-                    reread=lambda: self._current(target.app, deployment),
-                    wanted=has_it,
-                )
+                    return _Decision(current, reason="the current release already has this "
+                                     "package for this version")
+                return _Decision(current, lambda: releases.release(
+                    target.app, deployment, prepared.contents, target_binary_version,
+                    **release_options), reread=lambda: self._current(target.app, deployment),
+                    wanted=has_it)
 
             return await self._run("release", items, read, concurrency, dry_run, on_item)
 
@@ -632,10 +587,8 @@ class Bulk(Generic[ClientT]):
 
         async def read(target: Target) -> _Decision:
             current = await self._current(target.app, deployment)
-            if (
-                target_release is None
-                and current is not None
-                and (current.release_method == ReleaseMethod.ROLLBACK)
+            if target_release is None and current is not None and (
+                current.release_method == ReleaseMethod.ROLLBACK
             ):
                 return _Decision(current, reason="the current release is already a rollback")
             history = await releases.history(target.app, deployment)
@@ -643,22 +596,16 @@ class Bulk(Generic[ClientT]):
                 restored = _previous(history, current)
             else:
                 restored = _find_label(history, target_release, f"{target.app}/{deployment}")
-                if (
-                    _same_content(current, restored)
-                    and current is not None
-                    and (current.label != target_release)
+                if _same_content(current, restored) and current is not None and (
+                    current.label != target_release
                 ):
-                    return _Decision(
-                        current,
-                        reason=f"the current release already has {target_release}'s package",
-                    )
+                    return _Decision(current, reason=f"the current release already has "
+                                     f"{target_release}'s package")
             label = target_release or (restored.label if restored is not None else None)
-            return _Decision(
-                current,
-                lambda: releases.rollback(target.app, deployment, label),
+            return _Decision(current, lambda: releases.rollback(
+                target.app, deployment, label),
                 reread=lambda: self._current(target.app, deployment),
-                wanted=lambda now: _rolled_back(now, current, restored),
-            )
+                wanted=lambda now: _rolled_back(now, current, restored))
 
         return await self._run("rollback", items, read, concurrency, dry_run, on_item)
 
@@ -678,7 +625,8 @@ class Bulk(Generic[ClientT]):
         async def read(target: Target) -> _Decision:
             return _Decision(None, lambda: fn(self._cp, target))
 
-        return await self._run("run", items, read, concurrency, False, on_item, exclusive=False)
+        return await self._run("run", items, read, concurrency, False, on_item,
+                               exclusive=False)
 
     async def _current(self, app: str, deployment: str) -> Package | None:
         return (await self._cp.deployments.get(app, deployment)).package
@@ -716,22 +664,10 @@ class Bulk(Generic[ClientT]):
             async with limiter:
                 started = time.perf_counter()
 
-                def result(
-                    status: Status,
-                    value: Any = None,
-                    error: Exception | None = None,
-                    attempts: int = 0,
-                    reason: str | None = None,
-                ) -> ItemResult:
-                    return ItemResult(
-                        target,
-                        status,
-                        value,
-                        error,
-                        attempts,
-                        time.perf_counter() - started,
-                        reason,
-                    )
+                def result(status: Status, value: Any = None, error: Exception | None = None,
+                           attempts: int = 0, reason: str | None = None) -> ItemResult:
+                    return ItemResult(target, status, value, error, attempts,
+                                      time.perf_counter() - started, reason)
 
                 lock = _writer_lock(self._cp.server_url, target) if exclusive else None
                 async with lock or contextlib.nullcontext():
@@ -748,7 +684,9 @@ class Bulk(Generic[ClientT]):
         if callback_errors:
             raise callback_errors[0]
         assert all(item is not None for item in settled)
-        return BulkResult(tuple(item for item in settled if item is not None), operation=operation)
+        return BulkResult(
+            tuple(item for item in settled if item is not None), operation=operation
+        )
 
 
 async def _settle(read: _Read, target: Target, dry_run: bool, result: _Result) -> ItemResult:
@@ -771,20 +709,15 @@ async def _write(decision: _Decision, result: _Result) -> ItemResult:
         try:
             value = await decision.write()
         except IdenticalReleaseError:  # the server says the target already has it
-            return result(
-                SKIPPED,
-                decision.current,
-                attempts=1,
-                reason="the server calls it identical to the current release",
-            )
+            return result(SKIPPED, decision.current, attempts=1,
+                          reason="the server calls it identical to the current release")
         except _SETTLED_BY_READING as error:
             return await _settle_by_reading(decision, error, result)
         except Exception as error:  # reported per item, never hidden
             return result(FAILED, error=error, attempts=1)
     if value is None and decision.current is not None:  # a patch that changed nothing
-        return result(
-            SKIPPED, decision.current, attempts=1, reason="the server reports nothing changed"
-        )
+        return result(SKIPPED, decision.current, attempts=1,
+                      reason="the server reports nothing changed")
     return result(DONE, value, attempts=1)
 
 
@@ -799,24 +732,15 @@ async def _settle_by_reading(
         now = None
     if decision.wanted is None or now is None or not decision.wanted(now):
         return result(FAILED, error=error, attempts=1)
-    return result(
-        SKIPPED,
-        now,
-        attempts=1,
-        reason=(
-            f"the server already holds the wanted state (reached by another writer, or by this "
-            f"write before its answer: {type(error).__name__}: {error})"
-        ),
-    )
+    return result(SKIPPED, now, attempts=1, reason=(
+        f"the server already holds the wanted state (reached by another writer, or by this "
+        f"write before its answer: {type(error).__name__}: {error})"))
 
 
 def _rolled_back(now: Package | None, read: Package | None, restored: Package | None) -> bool:
     """Whether ``now`` is a rollback, newer than ``read``, that restored ``restored``."""
-    return (
-        now is not None
-        and now.release_method == ReleaseMethod.ROLLBACK
-        and (_same_content(restored, now) and not _same_release(now, read))
-    )
+    return now is not None and now.release_method == ReleaseMethod.ROLLBACK and (
+        _same_content(restored, now) and not _same_release(now, read))
 
 
 def _has(package: Package, field: str, value: Any) -> bool:

@@ -54,13 +54,13 @@ logger = logging.getLogger("codepush_async")
 
 BreachAction = Literal["rollback", "disable", "halt"]
 NoMetricsAction = Literal["halt", "advance"]
-RolloutStatus = Literal["completed", "rolled_back", "disabled", "halted", "superseded", "cancelled"]
+RolloutStatus = Literal[
+    "completed", "rolled_back", "disabled", "halted", "superseded", "cancelled"
+]
 _BREACH_ACTIONS = ("rollback", "disable", "halt")
 _NO_METRICS_ACTIONS = ("halt", "advance")
 _BREACH_STATUS: dict[str, RolloutStatus] = {
-    "rollback": "rolled_back",
-    "disable": "disabled",
-    "halt": "halted",
+    "rollback": "rolled_back", "disable": "disabled", "halt": "halted"
 }
 _COUNTERS = ("downloaded", "installed", "failed")
 
@@ -82,10 +82,8 @@ def _check_count(value: object, name: str) -> int:
 def _describe(metrics: UpdateMetrics | None) -> str:
     if metrics is None:
         return "no metrics"
-    return (
-        f"{metrics.downloaded or 0} downloaded, {metrics.installed or 0} installed, "
-        f"{metrics.failed or 0} failed"
-    )
+    return (f"{metrics.downloaded or 0} downloaded, {metrics.installed or 0} installed, "
+            f"{metrics.failed or 0} failed")
 
 
 @attrs.frozen
@@ -144,9 +142,8 @@ def _too_little_data(gate: HealthGate, growth: UpdateMetrics) -> tuple[str, str]
 
 def _growth(metrics: UpdateMetrics, baseline: UpdateMetrics) -> UpdateMetrics:
     """What the counters gained since ``baseline`` (``active`` as read: it is no counter)."""
-    gained = {
-        name: (getattr(metrics, name) or 0) - (getattr(baseline, name) or 0) for name in _COUNTERS
-    }
+    gained = {name: (getattr(metrics, name) or 0) - (getattr(baseline, name) or 0)
+              for name in _COUNTERS}
     return UpdateMetrics(active=metrics.active, **gained)
 
 
@@ -246,10 +243,8 @@ class RolloutStepped(_Model):
     def __str__(self) -> str:
         if self.growth is None or self.metrics is None:
             return f"rollout raised to {self.rollout}% ({_describe(self.metrics)})"
-        return (
-            f"rollout raised to {self.rollout}% (this step: {_describe(self.growth)}; "
-            f"{self.metrics.downloaded or 0} downloaded in all)"
-        )
+        return (f"rollout raised to {self.rollout}% (this step: {_describe(self.growth)}; "
+                f"{self.metrics.downloaded or 0} downloaded in all)")
 
 
 @attrs.frozen
@@ -280,23 +275,13 @@ class RolloutBreached(_Model):
     growth: UpdateMetrics | None = attrs.field(default=None, kw_only=True)
 
     def __str__(self) -> str:
-        done = (
-            self.action
-            if self.error is None
-            else (
-                f"{self.action} FAILED ({type(self.error).__name__}: {self.error}); "
-                f"the release is still live at {self.rollout}%"
-            )
-        )
-        seen = (
-            _describe(self.metrics)
-            if self.growth is None
-            else (f"this step: {_describe(self.growth)}; in all: {_describe(self.metrics)}")
-        )
-        return (
-            f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
-            f"({seen}); {done}"
-        )
+        done = self.action if self.error is None else (
+            f"{self.action} FAILED ({type(self.error).__name__}: {self.error}); "
+            f"the release is still live at {self.rollout}%")
+        seen = _describe(self.metrics) if self.growth is None else (
+            f"this step: {_describe(self.growth)}; in all: {_describe(self.metrics)}")
+        return (f"health gate breached at {self.rollout}%: {self.failure_rate:.2%} failed "
+                f"({seen}); {done}")
 
 
 class RolloutActionError(CodePushError):
@@ -399,25 +384,21 @@ class RolloutOutcome(_Model, Displayed):
             (e.rollout for e in reversed(events) if not isinstance(e, RolloutSuperseded)), None
         )
         stepped = [e.metrics for e in events if isinstance(e, RolloutStepped) and e.metrics]
-        status, reason, metrics, label = _ending(
-            events[-1], stepped[-1] if stepped else None, label
-        )
+        status, reason, metrics, label = _ending(events[-1], stepped[-1] if stepped else None,
+                                                 label)
         return cls(status, label, rollout, metrics, tuple(events), reason)
 
     def __repr__(self) -> str:
-        return call_repr(
-            "RolloutOutcome",
-            status=self.status,
-            label=self.label,
-            rollout=self.rollout,
-            reason=self.reason,
-            events=len(self.events),
-        )
+        return call_repr("RolloutOutcome", status=self.status, label=self.label,
+                         rollout=self.rollout, reason=self.reason, events=len(self.events))
 
-    def to_records(self, *, by_alias: bool = False, mode: Mode = "python") -> list[dict[str, Any]]:
+    def to_records(
+        self, *, by_alias: bool = False, mode: Mode = "python"
+    ) -> list[dict[str, Any]]:
         """One dict per event, its kind first under ``event`` (``"RolloutStepped"``, ...)."""
         return [
-            {"event": type(event).__name__, **unstructure(event, by_alias=by_alias, mode=mode)}
+            {"event": type(event).__name__,
+             **unstructure(event, by_alias=by_alias, mode=mode)}
             for event in self.events
         ]
 
@@ -655,12 +636,8 @@ class _Run:
         """No metrics at all for the release: halt, or advance as the plan allows."""
         if self.plan.on_no_metrics == "halt":
             raise _Stop(RolloutHalted("no metrics", self.rollout, None))
-        logger.warning(
-            "rollout of %s/%s %s: no metrics; advancing as the plan allows",
-            self.app,
-            self.deployment,
-            self.label,
-        )
+        logger.warning("rollout of %s/%s %s: no metrics; advancing as the plan allows",
+                       self.app, self.deployment, self.label)
 
     async def _passes(self, metrics: UpdateMetrics, growth: UpdateMetrics) -> bool:
         """Whether the step's own data lets the release widen; too little holds the step."""
@@ -716,9 +693,8 @@ class _Run:
         except _Stop:
             raise
         except Exception as error:  # the breach is still reported, with why it stands
-            raise _ActionFailed(
-                RolloutBreached(metrics, action, rate, self.rollout, error=error, growth=growth)
-            ) from error
+            raise _ActionFailed(RolloutBreached(
+                metrics, action, rate, self.rollout, error=error, growth=growth)) from error
         raise _Stop(RolloutBreached(metrics, action, rate, self.rollout, growth=growth))
 
     async def _act(self, action: BreachAction) -> None:
@@ -733,9 +709,8 @@ class _Run:
             self.flight.append(f"disabling {label} after a breach")
             await self._cp.releases.patch(app, deployment, label, is_disabled=True)
         self.flight.clear()
-        logger.warning(
-            "rollout of %s/%s %s breached its health gate: %s", app, deployment, label, action
-        )
+        logger.warning("rollout of %s/%s %s breached its health gate: %s", app, deployment,
+                       label, action)
 
     async def _owned(self) -> Package:
         """The release as the server holds it now, if the plan still owns it: the run ends
@@ -743,25 +718,17 @@ class _Run:
         current = (await self._cp.deployments.get(self.app, self.deployment)).package
         if current is None or current.label != self.label:
             if current is not None and current.release_method == ReleaseMethod.ROLLBACK:
-                raise _Stop(
-                    RolloutHalted(
-                        f"someone else rolled the deployment back ({current.label} restores "
-                        f"{current.original_label})",
-                        self.rollout,
-                        self.last,
-                    )
-                )
+                raise _Stop(RolloutHalted(
+                    f"someone else rolled the deployment back ({current.label} restores "
+                    f"{current.original_label})", self.rollout, self.last))
             raise _Stop(RolloutSuperseded(self.label, None if current is None else current.label))
         if current.is_disabled:
-            raise _Stop(RolloutHalted("someone else disabled the release", self.rollout, self.last))
+            raise _Stop(RolloutHalted("someone else disabled the release", self.rollout,
+                                      self.last))
         if current.rollout != self.rollout:
-            raise _Stop(
-                RolloutHalted(
-                    f"someone else changed the rollout from {self.rollout}% to {current.rollout}%",
-                    current.rollout,
-                    self.last,
-                )
-            )
+            raise _Stop(RolloutHalted(
+                f"someone else changed the rollout from {self.rollout}% to {current.rollout}%",
+                current.rollout, self.last))
         return current
 
     async def _raise_to(self, rollout: int) -> int:
@@ -773,14 +740,9 @@ class _Run:
         self.flight.clear()
         landed = rollout if updated is None else updated.rollout
         if landed != rollout:
-            raise _Stop(
-                RolloutHalted(
-                    f"someone else changed the rollout to {landed}% as the plan raised it to "
-                    f"{rollout}%",
-                    landed,
-                    self.last,
-                )
-            )
+            raise _Stop(RolloutHalted(
+                f"someone else changed the rollout to {landed}% as the plan raised it to "
+                f"{rollout}%", landed, self.last))
         return landed
 
     def _until(self) -> datetime:
@@ -814,18 +776,12 @@ class _Run:
             logger.warning(
                 "rollout of %s/%s %s cancelled while %s: the change may have landed; "
                 "run the plan again to resume from what the server holds",
-                self.app,
-                self.deployment,
-                self.label,
-                self.flight[-1],
+                self.app, self.deployment, self.label, self.flight[-1],
             )
         else:
             logger.warning(
                 "rollout of %s/%s %s cancelled at %d%%: the server is left as it is; "
-                "run the plan again to resume",
-                self.app,
-                self.deployment,
-                self.label,
+                "run the plan again to resume", self.app, self.deployment, self.label,
                 self.rollout,
             )
 
@@ -833,22 +789,11 @@ class _Run:
         """The log line of a run stopped by ``error`` (a refusal never landed)."""
         refused = isinstance(error, APIStatusError) and 400 <= error.http_status < 500
         if self.flight and not refused:
-            logger.warning(
-                "rollout of %s/%s %s stopped by %s while %s: the change may "
-                "have landed; run the plan again to resume from what the "
-                "server holds",
-                self.app,
-                self.deployment,
-                self.label,
-                type(error).__name__,
-                self.flight[-1],
-            )
+            logger.warning("rollout of %s/%s %s stopped by %s while %s: the change may "
+                           "have landed; run the plan again to resume from what the "
+                           "server holds", self.app, self.deployment, self.label,
+                           type(error).__name__, self.flight[-1])
         else:
-            logger.warning(
-                "rollout of %s/%s %s stopped at %d%% by %s; run the plan again to resume",
-                self.app,
-                self.deployment,
-                self.label,
-                self.rollout,
-                type(error).__name__,
-            )
+            logger.warning("rollout of %s/%s %s stopped at %d%% by %s; run the plan "
+                           "again to resume", self.app, self.deployment, self.label,
+                           self.rollout, type(error).__name__)

@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from codepush_async.emulator import CodePushEmulator, ManualClock
+from codepush_async.emulator._node.express_query import js_query_string, parse_query
+from codepush_async.emulator._node.semver import gtr
 
 from ._helpers import OWNER_EMAIL, auth, create_app, release
 
@@ -824,3 +826,64 @@ async def test_hostile_reports_cannot_grow_memory_without_bound(
         body = {"deploymentKey": dep.key, "appVersion": "1.0.0", "clientUniqueId": client_id}
         assert (await report(device, "deploy", body)).status_code == 200
     assert dep.emu.store.active_labels[dep.key] == {"a": "1.0.0", "b": "1.0.0"}
+
+
+# The Node.js pieces the rules lean on, against answers recorded from node (qs 6.13.0 as
+# Express 4 calls it, semver 7.6.3: the versions the official server's lockfile installs).
+
+QS_STRINGS = [
+    ("label=v1&label=v2", "v1,v2"),
+    ("label[]=v1", "v1"),
+    ("label[1]=b&label[0]=a", "a,b"),
+    ("label[x]=v1", "[object Object]"),
+    ("label=v1&label[x]=2", "v1,[object Object]"),
+    ("label", ""),
+    ("label=%E0%A4%A", "%E0%A4%A"),
+    ("label=a+b%20c", "a b c"),
+    ("label[21]=x", "[object Object]"),
+    ("label[0]=x&label[0]=y", "x,y"),
+    ("[label]=v1", "v1"),
+    ("label=1&label[]=2", "1,2"),
+    ("label%5B%5D=1&label%5b%5d=2", "1,2"),
+    ("label[b][c][d][e][f][g]=1", "[object Object]"),
+    ("a=1&&label=&label=v3", ",v3"),
+    ("label=v1&label=v2&label=v3&label[]=v4", "v1,v2,v3,v4"),
+    ("other=1", "undefined"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), QS_STRINGS)
+def test_query_values_read_as_express_reads_them(query: str, expected: str) -> None:
+    """``String(qs.parse(query, {allowPrototypes: true}).label)``."""
+    assert js_query_string(parse_query(query).get("label")) == expected
+
+
+GTR = [
+    ("2.0.0", "1.0.0", True),
+    ("1.0.0", "1.0.0", False),
+    ("0.9.0", "1.0.0", False),
+    ("2.0.0", "^1.0.0", True),
+    ("1.5.0", "^1.0.0", False),
+    ("3.0.0", "1.x || 2.x", True),
+    ("2.5.0", "1.x || >=3.0.0", False),
+    ("5.0.0", "*", False),
+    ("2.0.0", "<1.0.0", True),
+    ("2.0.0", ">1.0.0", False),
+    ("1.0.0-beta", "1.0.0", False),
+    ("2.0.0-beta", "1.x", True),
+    ("1.2.3", "1.2.3 - 1.2.2", False),
+    ("2.0.0", "~1.2.3", True),
+    ("1.0.0", "<0.0.0-0", True),
+    ("1.0.0", ">=0.5.0 <0.9.0", True),
+    ("0.7.0", "<=0.6.0 || >=0.8.0", False),
+    ("1.0.0", "1.0.0-rc.1", True),
+    ("1.0.0-rc.2", "1.0.0-rc.1", True),
+    ("3.0.0", "<=2.0.0", True),
+    ("2.0.0", "<=2.0.0", False),
+    ("2.0.1", "2.0.0 - 2.0.0", False),
+]
+
+
+@pytest.mark.parametrize(("version", "range_text", "expected"), GTR)
+def test_gtr_as_node_semver(version: str, range_text: str, expected: bool) -> None:
+    assert gtr(version, range_text) is expected

@@ -19,13 +19,14 @@ from starlette.responses import Response
 from .._node import semver as _semver
 from .._node.coercion import js_string, js_truthy
 from .._node.express_query import (
+    JsTypeError,
     first_truthy,
     js_query_string,
     parse_query,
     sanitized_deployment_key,
 )
 from .._node.rollout_selector import is_selected_for_rollout
-from .._store import DEPLOYMENT_FAILED, DEPLOYMENT_SUCCEEDED, DOWNLOADED
+from .._store import ACTIVE, DEPLOYMENT_FAILED, DEPLOYMENT_SUCCEEDED, DOWNLOADED
 from .base import ClassicBase, blobs_url
 from .update_check import UpdateAnswer, UpdateRequest, update_package_info
 from .validation import is_valid_key
@@ -61,7 +62,7 @@ Query = dict[str, object]
 AcquisitionHandler = Callable[[Request, Query, object], Awaitable[Response]]
 
 
-class BodyIsNull(TypeError):
+class BodyIsNull(JsTypeError):
     """``req.body`` is null (unparsable JSON): reading a field throws, Express answers 500."""
 
 
@@ -140,7 +141,7 @@ class AcquisitionRoutes(ClassicBase):
             query = parse_query(request.scope.get("query_string", b"").decode("latin-1"))
             query["deploymentKey"] = sanitized_deployment_key(query)  # the InputSanitizer
             return await handler(request, query, body)
-        except TypeError:
+        except JsTypeError:
             return send_status(500)
 
     # Update checks
@@ -223,10 +224,10 @@ class AcquisitionRoutes(ClassicBase):
         current = js_string(
             label if js_truthy(label) else _either(body, "appVersion", "app_version")
         )
-        self.store.increment_metric(key, current, "Active")
+        self.store.increment_metric(key, current, ACTIVE)
         self.store.increment_metric(key, current, DEPLOYMENT_SUCCEEDED)
         if js_truthy(previous_key) and js_truthy(previous):
-            self.store.increment_metric(previous_key, js_string(previous), "Active", -1)
+            self.store.increment_metric(previous_key, js_string(previous), ACTIVE, -1)
 
     def _record_legacy(self, body: object, key: str, client_id: str) -> None:
         """The deprecated per-device path (devices sending no SDK version, or one older than
@@ -248,9 +249,9 @@ class AcquisitionRoutes(ClassicBase):
     def _move_active(self, key: str, client_id: str, to: str, previous: str | None) -> None:
         """``updateActiveAppForClient``."""
         self.store.set_active_label(key, client_id, to)
-        self.store.increment_metric(key, to, "Active")
+        self.store.increment_metric(key, to, ACTIVE)
         if previous:
-            self.store.increment_metric(key, previous, "Active", -1)
+            self.store.increment_metric(key, previous, ACTIVE, -1)
 
     async def _report_download(self, request: Request, query: Query, body: object) -> Response:
         deployment_key = _either(body, "deploymentKey", "deployment_key")

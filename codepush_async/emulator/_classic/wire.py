@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from .._node.coercion import js_sort_key, locale_key
-from .._store import AccessKey, App, BlobStore, Deployment, Package
+from .._store import COUNTER_OF_STATUS, AccessKey, App, BlobStore, Deployment, Package
 
 HIDDEN_KEY = "(hidden)"
 _LABEL_KEY = re.compile(r"^v[0-9]+\Z")
@@ -280,12 +280,6 @@ def created_access_key(key: AccessKey) -> dict[str, Any]:
 # Metrics
 
 
-_REST_COUNTER = {
-    "Active": "active",
-    "Downloaded": "downloaded",
-    "DeploymentSucceeded": "installed",
-    "DeploymentFailed": "failed",
-}
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
@@ -312,7 +306,7 @@ def rest_metrics(fields: Mapping[str, int]) -> dict[str, Any]:
                 if _LABEL_KEY.match(label)
                 else {"active": 0}
             )
-        counter = _REST_COUNTER.get(parts[1]) if len(parts) > 1 else None
+        counter = COUNTER_OF_STATUS.get(parts[1]) if len(parts) > 1 else None
         if counter is not None:
             counters = out[label]
             current = counters.get(counter)

@@ -27,6 +27,10 @@ class JsObject:
     keys: dict[str, object] = field(default_factory=dict)
 
 
+class JsTypeError(TypeError):
+    """What the server's JavaScript throws on a value of the wrong type (Express answers 500)."""
+
+
 class _Hole:
     """An array slot qs never filled (``utils.compact`` removes them)."""
 
@@ -190,12 +194,12 @@ def first_truthy(query: dict[str, object], *names: str) -> object:
 
 def sanitized_deployment_key(query: dict[str, object]) -> object:
     """The server's ``InputSanitizer``: ``deploymentKey`` becomes the trimmed
-    ``deploymentKey || deployment_key``; raises TypeError (a 500) when that is not a string."""
+    ``deploymentKey || deployment_key``; raises JsTypeError (a 500) when that is not a string."""
     value = first_truthy(query, "deploymentKey", "deployment_key")
     if value is None or value == "":
         return value
     if not isinstance(value, str):
-        raise TypeError("text.trim is not a function")
+        raise JsTypeError("text.trim is not a function")
     return js_trim(value)
 
 

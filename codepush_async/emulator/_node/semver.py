@@ -16,6 +16,7 @@ with the port the emulator would refuse and accept other releases than the serve
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -362,6 +363,16 @@ def parse_range(text: object) -> Range:
     """Parse a range string the way ``new semver.Range(text)`` does, or raise."""
     if not isinstance(text, str):
         raise InvalidSemver("not a string")
+    return _cached_range(text) if len(text) <= _MAX_LENGTH else _parse_range_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_range(text: str) -> Range:
+    """Short ranges are parsed once (every update check tests the history's ranges)."""
+    return _parse_range_text(text)
+
+
+def _parse_range_text(text: str) -> Range:
     raw = _WS_RE.sub(" ", _trim(text))
     sets = [_parse_set(_trim(part)) for part in raw.split("||")]
     sets = [s for s in sets if s]
