@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -28,7 +30,9 @@ from .._exceptions import (
 )
 from .._wire.codec import WireResponse
 from .._wire.errors import error_from_response
+from .._wire.flavors import COMMUNITY
 from .hashing import package_hash
+from .integrity import community_package_hash
 from .progress import ProgressCallback
 
 __all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
@@ -36,6 +40,7 @@ __all__ = ["DIFF_MANIFEST", "PackageToFetch", "download_package"]
 DIFF_MANIFEST = "hotcodepush.json"
 """The entry that marks a diff package (only what changed since the device's release)."""
 _ERROR_BODY_LIMIT = 64 * 1024
+_DIFF_MANIFEST_LIMIT = 16 * 1024 * 1024
 
 
 class PackageToFetch:
@@ -98,16 +103,23 @@ async def download_package(
     package: PackageToFetch,
     dest: str | os.PathLike[str],
     *,
-    headers: dict[str, str],
     on_progress: ProgressCallback | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Download ``package`` to ``dest`` and check its hash; the final path.
 
-    Retried from zero as a read; a hash mismatch is ``ReleaseIntegrityError`` and leaves
-    nothing at ``dest``.
+    A diff package (only what changed since the device's release) is applied on ``base``,
+    the zip of that release, as the React Native plugin applies it; the full package is
+    what is checked and saved.
+
+    Sent with the client's headers less the access key and the SDK version (a blob store
+    is another host). Retried from zero as a read; a hash mismatch is
+    ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
     """
+    headers = requester.anonymous_headers({"Accept": "*/*", "X-CodePush-SDK-Version": None})
     path, is_folder = _destination(dest)
     _check_progress(on_progress)
+    base_path = _check_base(base)
     requester.state.check_open()
     handle, temp_name = tempfile.mkstemp(prefix=f".{package.name}.", suffix=".part",
                                          dir=path if is_folder else path.parent)
@@ -115,7 +127,9 @@ async def download_package(
     temp = Path(temp_name)
     try:
         await _fetch(requester, package, temp, headers, _Progress(on_progress))
-        actual = await anyio.to_thread.run_sync(package_hash, temp)
+        if base_path is not None and _is_diff(temp):
+            await anyio.to_thread.run_sync(_apply_diff, temp, base_path)
+        actual = await anyio.to_thread.run_sync(_server_hash, temp, requester.flavor)
         if actual != package.expected_hash:
             raise _mismatch(package, actual, temp)
         target = _final(path, is_folder, package, temp)
@@ -124,6 +138,11 @@ async def download_package(
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
     return target
+
+
+def _server_hash(path: Path, flavor: str | None) -> str:
+    """The hash the server gave this package: the community server hashes a zip its own way."""
+    return (flavor == COMMUNITY and community_package_hash(path)) or package_hash(path)
 
 
 class _Progress:
@@ -209,13 +228,63 @@ async def _status_error(requester: Requester, response: StreamedResponse) -> Cod
     return error_from_response(answer, now=requester.now(), secrets=requester.secrets)
 
 
+def _check_base(base: Any) -> Path | None:
+    if base is None:
+        return None
+    if not isinstance(base, (str, os.PathLike)) or not zipfile.is_zipfile(base):
+        raise ValueError(f"base must be the path of the device's release zip, got {base!r}")
+    return Path(base)
+
+
 def _is_diff(path: Path) -> bool:
+    """A zip holding ``hotcodepush.json`` at its root: a diff package."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return any(name.replace("\\", "/").split("/")[-1] == DIFF_MANIFEST
-                       for name in archive.namelist())
+            return DIFF_MANIFEST in archive.NameToInfo
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
+
+
+def _deleted_files(diff: zipfile.ZipFile) -> set[str]:
+    """The entries the diff removes from its base (``{"deletedFiles": [...]}``)."""
+    info = diff.getinfo(DIFF_MANIFEST)
+    if info.file_size > _DIFF_MANIFEST_LIMIT:
+        raise ValueError(f"the diff package's {DIFF_MANIFEST} is too large to read")
+    try:
+        deleted = json.loads(diff.read(info)).get("deletedFiles", [])
+    except (ValueError, AttributeError):
+        deleted = None
+    if not isinstance(deleted, list) or not all(isinstance(n, str) for n in deleted):
+        raise ValueError(f"the diff package's {DIFF_MANIFEST} does not list deletedFiles")
+    return set(deleted)
+
+
+def _apply_diff(diff_path: Path, base: Path) -> None:
+    """Replace the diff at ``diff_path`` by the full package: ``base`` less the deleted and
+    replaced entries, plus the diff's entries; copied entry by entry (bounded memory)."""
+    merged = diff_path.with_name(diff_path.name + ".full")
+    try:
+        with zipfile.ZipFile(diff_path) as diff, zipfile.ZipFile(base) as old:
+            dropped = _deleted_files(diff) | set(diff.NameToInfo)
+            with zipfile.ZipFile(merged, "w", zipfile.ZIP_DEFLATED) as out:
+                _copy_entries(old, [i for i in old.infolist() if i.filename not in dropped], out)
+                _copy_entries(diff, [i for i in diff.infolist() if i.filename != DIFF_MANIFEST],
+                              out)
+        os.replace(merged, diff_path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(merged)
+
+
+def _copy_entries(
+    source: zipfile.ZipFile, infos: list[zipfile.ZipInfo], out: zipfile.ZipFile
+) -> None:
+    for info in infos:
+        if info.is_dir():
+            out.writestr(info.filename, b"")
+            continue
+        with source.open(info) as entry, out.open(info.filename, "w") as copy:
+            shutil.copyfileobj(entry, copy)
 
 
 def _mismatch(package: PackageToFetch, actual: str, temp: Path) -> ReleaseIntegrityError:
@@ -223,8 +292,9 @@ def _mismatch(package: PackageToFetch, actual: str, temp: Path) -> ReleaseIntegr
         message = (
             f"the download is a diff package (it holds {DIFF_MANIFEST}): only what changed "
             f"since the device's release, so it cannot be checked against packageHash "
-            f"{package.expected_hash} without that base (it hashes to {actual}); check "
-            "without package_hash to get the full package"
+            f"{package.expected_hash} without that base (it hashes to {actual}); pass "
+            "base= (the zip of the release the device runs), or check without package_hash "
+            "to get the full package"
         )
     else:
         message = (

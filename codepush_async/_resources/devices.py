@@ -134,11 +134,14 @@ def _field(info: Mapping[str, Any], name: str, route: str, where: str, status: i
     return None if value == "" and name in _EMPTY_IS_NONE else value
 
 
-def decode_update_check(answer: Answer, route: str) -> UpdateCheck:
-    """The ``UpdateCheck`` an update check's answer carries, or ``ResponseDecodeError``."""
+def decode_update_check(
+    answer: Answer, route: str, secrets: tuple[str, ...] = ()
+) -> UpdateCheck:
+    """The ``UpdateCheck`` an update check's answer carries, or ``ResponseDecodeError``
+    (quoting the body without ``secrets``)."""
     info, where, status = answer.value, answer.where, answer.status_code
     if info is MISSING:
-        raise missing_value_error(where, status, answer.content)
+        raise missing_value_error(where, status, answer.content, secrets)
     if not isinstance(info, dict):
         raise ResponseDecodeError(
             f"Unexpected response from the server: {where} must be an object, "
@@ -200,7 +203,7 @@ class DevicesResource(Resource):
         answer = await self._requester.call(
             operation, params, headers=self._headers(_check_sdk_version(sdk_version))
         )
-        return decode_update_check(answer, route)
+        return decode_update_check(answer, route, self._requester.secrets)
 
     async def explain(
         self,
@@ -222,6 +225,7 @@ class DevicesResource(Resource):
         """
         device = Device(check_app_version(app_version), check_text(client_id, "client_id"),
                         check_text(label, "label"), check_text(package_hash, "package_hash"))
+        self._requester.check_supported("devices.check")
         key = (await DeploymentsResource(self._requester).get(app, deployment)).key
         if not key:
             raise ResponseDecodeError(
@@ -313,12 +317,15 @@ class DevicesResource(Resource):
         dest: str | os.PathLike[str],
         *,
         on_progress: ProgressCallback | None = None,
+        base: str | os.PathLike[str] | None = None,
     ) -> Path:
         """Download the package ``update`` offers to ``dest`` (a file, or a folder to name
         ``<label>.zip`` in) and check it hashes to ``update.package_hash``.
 
         Streams to disk (flat memory), reports ``on_progress(done, total)``, sends no access
-        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``.
+        key; a mismatch is ``ReleaseIntegrityError`` and leaves nothing at ``dest``. A diff
+        package (offered to a check that sent ``package_hash``) is applied on ``base``, the
+        zip of the release the device runs; without it, it cannot be checked.
         """
         if not isinstance(update, UpdateCheck):
             raise ValueError(f"update must be an UpdateCheck, got {type(update).__name__}")
@@ -326,5 +333,5 @@ class DevicesResource(Resource):
             raise ValueError(f"nothing to download: {update.why}")
         package = PackageToFetch(update.download_url, update.package_hash, update.label)
         return await download_package(
-            self._requester, package, dest, headers=self._headers(None), on_progress=on_progress
+            self._requester, package, dest, on_progress=on_progress, base=base
         )

@@ -331,10 +331,7 @@ class ReleasesResource(Resource):
         check_optional_name(label, "label")
         found = await find_package(self, app, deployment, label)
         package = PackageToFetch(found.blob_url, found.package_hash, found.label)
-        headers = self._requester.anonymous_headers({"Accept": "*/*"})
-        return await download_package(
-            self._requester, package, dest, headers=headers, on_progress=on_progress
-        )
+        return await download_package(self._requester, package, dest, on_progress=on_progress)
 
     async def clear_history(self, app: str, deployment: str) -> None:
         """Delete every release of the deployment (Owner only); labels restart at v1."""

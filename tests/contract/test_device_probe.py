@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from codepush_async import CheckReason, ReleaseIntegrityError
+from codepush_async import CheckReason, NotFoundError, ReleaseIntegrityError
 from codepush_async._release.hashing import package_hash
 from codepush_async._wire.rollout import is_selected_for_rollout
 from tests.contract.conftest import Target
@@ -148,3 +148,9 @@ async def test_explain_names_a_disabled_release_and_a_mandatory_rollup(target: T
         why = await cp.devices.explain(app, "Production", "1.0.0", client_id="c", label="v1",
                                        package_hash=v1.package_hash)
         assert (why.rule, why.release, why.check.label) == ("mandatory-rollup", "v2", "v4")
+
+
+async def test_an_unknown_deployment_key_is_not_found(target: Target) -> None:
+    cp = target.client
+    with pytest.raises(NotFoundError):
+        await cp.devices.check("no-such-deployment-key-0123456789", "1.0.0")

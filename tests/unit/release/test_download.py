@@ -25,6 +25,7 @@ from codepush_async import (
     UpdateCheck,
 )
 from codepush_async._release.hashing import package_hash
+from codepush_async._release.integrity import community_package_hash
 from codepush_async.emulator import CodePushEmulator
 from tests.conftest import ACCESS_KEY, FakeClock
 
@@ -138,6 +139,8 @@ async def test_a_big_download_streams_with_flat_memory_and_progress(
     head = server.heads[0]
     assert head.startswith("GET /blobs/abc?sig=s3cr3t-token HTTP/1.1")
     assert "authorization" not in head.lower()
+    assert "x-codepush-sdk-version" not in head.lower()
+    assert "accept: */*" in head.lower().split("\r\n")
     assert ACCESS_KEY not in head
 
 
@@ -245,3 +248,72 @@ async def test_a_release_downloads_from_its_blob_url_without_the_access_key(
     assert len(blobs) == 2
     assert all("authorization" not in r.headers for r in blobs)
     assert all("authorization" in r.headers for r in emu.requests if r not in blobs)
+
+
+async def test_a_community_server_package_is_checked_with_its_hash(
+    backend: str, tmp_path: Path
+) -> None:
+    body = zipped({"bundle/index.js": b"one", "bundle/": b""})
+    community = community_package_hash(body)
+    assert community is not None
+    assert community != package_hash(body)
+    async with BlobServer([(200, body), (200, body)]) as server:
+        update = attrs.evolve(offered(server.url, body), package_hash=community)
+        async with AsyncCodePush(ACCESS_KEY, "http://127.0.0.1:9", backend=backend,
+                                 flavor="community") as cp:
+            path = await cp.devices.download(update, tmp_path)
+        assert path.read_bytes() == body
+        async with AsyncCodePush(ACCESS_KEY, "http://127.0.0.1:9", backend=backend,
+                                 flavor="official") as cp:
+            with pytest.raises(ReleaseIntegrityError):
+                await cp.devices.download(update, tmp_path / "other.zip")
+
+
+BASE = {"CodePush/": b"", "CodePush/index.js": b"one", "CodePush/a.png": b"png",
+        "CodePush/old.txt": b"gone"}
+NEW = {"CodePush/": b"", "CodePush/index.js": b"two", "CodePush/a.png": b"png",
+       "CodePush/new.txt": b"added"}
+DIFF = {"hotcodepush.json": b'{"deletedFiles":["CodePush/old.txt"]}',
+        "CodePush/index.js": b"two", "CodePush/new.txt": b"added"}
+
+
+async def test_a_diff_package_is_applied_on_its_base_then_checked(
+    client: AsyncCodePush, tmp_path: Path
+) -> None:
+    base = tmp_path / "base.zip"
+    base.write_bytes(zipped(BASE))
+    out = tmp_path / "out"
+    out.mkdir()
+    async with BlobServer([(200, zipped(DIFF)), (200, zipped(DIFF))]) as server:
+        update = offered(server.url, zipped(NEW), label="v2")
+        path = await client.devices.download(update, out, base=base)
+        assert path == out / "v2.zip"
+        assert package_hash(path) == update.package_hash
+        with zipfile.ZipFile(path) as archive:
+            assert {n: archive.read(n) for n in archive.namelist()} == NEW
+        wrong = tmp_path / "wrong.zip"
+        wrong.write_bytes(zipped({"CodePush/index.js": b"other"}))
+        with pytest.raises(ReleaseIntegrityError, match="hashes to"):
+            await client.devices.download(update, out / "again.zip", base=wrong)
+    assert leftovers(out) == ["v2.zip"]
+
+
+@pytest.mark.parametrize("manifest", [b"[]", b'{"deletedFiles": "x"}', b"not json"])
+async def test_a_diff_with_a_bad_manifest_is_refused(
+    client: AsyncCodePush, tmp_path: Path, manifest: bytes
+) -> None:
+    base = tmp_path / "base.zip"
+    base.write_bytes(zipped(BASE))
+    async with BlobServer([(200, zipped({**DIFF, "hotcodepush.json": manifest}))]) as server:
+        with pytest.raises(ValueError, match="deletedFiles"):
+            await client.devices.download(offered(server.url, zipped(NEW)), tmp_path / "o.zip",
+                                          base=base)
+    assert leftovers(tmp_path) == ["base.zip"]
+
+
+async def test_a_base_that_is_not_a_zip_is_refused_before_any_request(
+    client: AsyncCodePush, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="base must be"):
+        await client.devices.download(offered("http://127.0.0.1:9/x"), tmp_path,
+                                      base=tmp_path / "missing.zip")

@@ -11,6 +11,7 @@ from codepush_async import (
     APIConnectionError,
     AsyncCodePush,
     CheckReason,
+    CodePushError,
     OutcomeUnknownError,
     ResponseDecodeError,
     ServerError,
@@ -19,6 +20,7 @@ from codepush_async import (
 )
 from codepush_async._wire.rollout import is_selected_for_rollout, rollout_hash
 from tests._backend import httpx
+from tests._tracebacks import leaks
 from tests.conftest import ACCESS_KEY, SERVER, FakeClock, Recorder
 
 pytestmark = pytest.mark.anyio
@@ -179,6 +181,8 @@ async def test_the_v1_dialect_has_no_device_routes(recorder: Recorder) -> None:
             await client.devices.check(KEY, "1.0.0")
         with pytest.raises(UnsupportedOperationError):
             await client.devices.report_download(KEY, "v1", client_id="d")
+        with pytest.raises(UnsupportedOperationError):
+            await client.devices.explain("App", "Production", "1.0.0")
     assert recorder.requests == []
 
 
@@ -337,3 +341,25 @@ def test_an_update_check_shows_on_one_line_without_its_signed_url() -> None:
                          "1.0.0", "notes", True, "1.0.x")
     assert repr(update) == "<UpdateCheck UPDATE, label v3, size 2.0 KiB, mandatory, binary 1.0.0>"
     assert "s3cr3t" not in repr(update)
+
+
+# The server never gets the access key from a device call; these bodies quote it anyway.
+@pytest.mark.parametrize(("status", "body"), [
+    (500, f"boom {ACCESS_KEY}".encode()),
+    (200, b"not json " + ACCESS_KEY.encode()),
+])
+async def test_a_failed_device_call_keeps_the_access_key_out_of_the_traceback(
+    status: int, body: bytes
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body)
+
+    async with AsyncCodePush(ACCESS_KEY, SERVER, transport=httpx.MockTransport(answer),
+                             retry=None, flavor="official") as client:
+        with pytest.raises(CodePushError) as caught:
+            await client.devices.check(KEY, "1.0.0")
+        assert leaks(caught.value, ACCESS_KEY) == []
+        if status != 200:  # a report answered 200 succeeds, whatever its body
+            with pytest.raises(CodePushError) as caught:
+                await client.devices.report_deploy(KEY, "1.0.0", client_id="d")
+            assert leaks(caught.value, ACCESS_KEY) == []
