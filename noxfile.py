@@ -97,15 +97,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_official(session: nox.Session, workdir: str, *, unique_tempfile: bool) -> dict[str, str]:
-    """Start a fresh official server (built once into ``workdir``); its URL, keys, e-mails."""
+def _start_official(
+    session: nox.Session, workdir: str, *, unique_tempfile: bool, redis: bool = False
+) -> dict[str, str]:
+    """Start a fresh official server (built once into ``workdir``); its URL, keys, e-mails.
+
+    ``redis``: with Redis beside it (device reports become metrics, answers are cached) and
+    blob URLs that download the packages as released (the script's ``OFFICIAL_REDIS=1
+    OFFICIAL_BLOB_URLS=1``).
+    """
     env = {"OFFICIAL_UNIQUE_TEMPFILE": "1"} if unique_tempfile else {}
+    if redis:
+        env |= {"OFFICIAL_REDIS": "1", "OFFICIAL_BLOB_URLS": "1"}
     out = session.run(
         "bash", str(OFFICIAL_SCRIPT), "start", workdir, str(_free_port()),
         external=True, silent=True, env=env,
     )
     state = dict(line.split("=", 1) for line in str(out).splitlines() if "=" in line)
-    session.log(f"official server {state.get('COMMIT', '?')[:7]} at {state['URL']}")
+    with_redis = f", Redis at {state['REDIS']}" if state.get("REDIS") else ""
+    session.log(f"official server {state.get('COMMIT', '?')[:7]} at {state['URL']}{with_redis}")
     return state
 
 
@@ -121,16 +131,39 @@ def _official_missing() -> str | None:
     return None
 
 
+def _redis_missing() -> str | None:
+    for tool in ("redis-server", "openssl"):
+        if shutil.which(tool) is None:
+            return f"{tool} is needed for the official server's Redis (apt-get install {tool})"
+    return None
+
+
+def _ensure_redis(session: nox.Session) -> bool:
+    """redis-server (apt-get, as root, when missing): True when present; CI fails without it."""
+    missing = _redis_missing()
+    if missing is not None and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "redis-server", "openssl", external=True)
+        missing = _redis_missing()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            session.error(f"CI needs the official server with Redis: {missing}")
+        session.warn(f"not running the device scenarios on the official server: {missing}")
+    return missing is None
+
+
 @nox.session
 def official(session: nox.Session) -> None:
-    """The SDK against the official microsoft/code-push-server (JsonStorage, no Redis).
+    """The SDK against the official microsoft/code-push-server (JsonStorage; Redis for devices).
 
     ``../shared/tools/official-server.sh`` builds it from its source snapshot (npm registry)
     into ``$OFFICIAL_DIR`` (default ``~/.cache/codepush-async/official-server``) and starts
     it on 127.0.0.1: the contract suite and the quickstart run with its test-rig switch
-    ``OFFICIAL_UNIQUE_TEMPFILE=1`` (deterministic results), the upload race test without it
-    (the real server). Stopped by PID even when tests fail. Without the source it skips;
-    in CI (``CI=true``) it fails instead.
+    ``OFFICIAL_UNIQUE_TEMPFILE=1`` (deterministic results), the device scenarios on a server
+    of their own with Redis (``redis-server``, installed with apt-get when missing, as root)
+    and working blob URLs, the upload race test without the switch (the real server).
+    Stopped by PID even when tests fail. Without the source it skips; in CI (``CI=true``) it
+    fails instead, as it does without Redis.
     """
     missing = _official_missing()
     if missing is not None and os.geteuid() == 0 and OFFICIAL_SCRIPT.is_file():
@@ -151,13 +184,20 @@ def official(session: nox.Session) -> None:
         for path in Path("tests/contract").glob("test_*.py")
         if "target: Target" in path.read_text(encoding="utf-8")
     )
+    own = set(_OWN_OFFICIAL_SERVER) | set(_DEVICE_SCENARIOS)
     # It allows 100 releases per 15 minutes per process: the release-heavy identity
-    # scenarios get a server of their own (a restart resets its in-memory limiter).
-    groups = [[s for s in scenarios if s not in _OWN_OFFICIAL_SERVER], list(_OWN_OFFICIAL_SERVER)]
+    # scenarios get a server of their own (a restart resets its in-memory limiter), and the
+    # device scenarios one with Redis and working blob URLs.
+    groups = [
+        ([s for s in scenarios if s not in own], "official-json", False),
+        (list(_OWN_OFFICIAL_SERVER), "official-json", False),
+    ]
+    if _ensure_redis(session):
+        groups.append(([s for s in _DEVICE_SCENARIOS if Path(s).is_file()], "official-redis", True))
     try:
-        for group in groups:
-            server = _start_official(session, workdir, unique_tempfile=True)
-            session.run("pytest", *group, *session.posargs, env=_contract_env(server))
+        for group, traits, redis in groups:
+            server = _start_official(session, workdir, unique_tempfile=True, redis=redis)
+            session.run("pytest", *group, *session.posargs, env=_contract_env(server, traits))
         session.run(
             "python", "examples/quickstart.py",
             env={"CODEPUSH_SERVER_URL": server["URL"], "CODEPUSH_ACCESS_KEY": server["KEY"]},
@@ -170,16 +210,22 @@ def official(session: nox.Session) -> None:
 
 
 _OWN_OFFICIAL_SERVER = ("tests/contract/test_identity.py",)
+# The device side (update checks, reports, metrics, downloads, rollouts on device metrics).
+_DEVICE_SCENARIOS = (
+    "tests/contract/test_device_fidelity.py",
+    "tests/contract/test_device_probe.py",
+    "tests/contract/test_rollouts_on_devices.py",
+)
 
 
-def _contract_env(server: dict[str, str]) -> dict[str, str]:
+def _contract_env(server: dict[str, str], traits: str) -> dict[str, str]:
     """The variables that point the contract scenarios at a started official server."""
     return {
         "CODEPUSH_TEST_SERVER_URL": server["URL"],
         "CODEPUSH_TEST_ACCESS_KEY": server["KEY"],
         "CODEPUSH_TEST_OTHER_EMAIL": server["EMAIL2"],
         "CODEPUSH_TEST_OTHER_ACCESS_KEY": server["KEY2"],
-        "CODEPUSH_TEST_SERVER_TRAITS": "official-json",
+        "CODEPUSH_TEST_SERVER_TRAITS": traits,
         "CODEPUSH_TEST_TARGETS": "real",
     }
 

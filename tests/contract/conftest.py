@@ -8,7 +8,9 @@ registered account for the collaborator and transfer scenarios).
 
 What a server does differently is declared once, as its ``Traits``
 (``CODEPUSH_TEST_SERVER_TRAITS`` names them for a real server; ``nox -s official``
-sets ``official-json``), and each scenario asserts that server's real behaviour.
+sets ``official-json``, and ``official-redis`` for its server with Redis and blob URLs), and
+each scenario asserts that server's real behaviour. The device scenarios tally the answers
+they compare per target (``tally``); the run's summary prints the counts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import uuid4
 
@@ -100,6 +102,12 @@ REAL_TRAITS = {
         new_owner_can_remove=False,
     ),
 }
+# The same server with Redis (metrics from device reports, the answer cache) and working
+# blob URLs (OFFICIAL_REDIS=1 OFFICIAL_BLOB_URLS=1): the device scenarios' server.
+REAL_TRAITS["official-redis"] = replace(
+    REAL_TRAITS["official-json"], name="official-redis", metrics_need_redis=False,
+    serves_blobs=True,
+)
 
 
 @dataclass
@@ -161,6 +169,13 @@ class Target:
             return await self.download(blob_url)
         assert blob_url.startswith("[object Object]/")  # JSON storage's broken URL
         return None
+
+    async def device_http(self) -> httpx.AsyncClient:
+        """A plain HTTP client on this server, as a device has: no access key (closed at teardown)."""
+        http = httpx.AsyncClient(
+            base_url=self.server_url, transport=self.transport, trust_env=False, timeout=30
+        )
+        return await self.stack.enter_async_context(http)
 
     async def download(self, url: str) -> bytes:
         """Fetch a package's ``blob_url`` the way a device would."""
@@ -231,3 +246,29 @@ async def target(request: pytest.FixtureRequest) -> AsyncIterator[Target]:
             yield await _real_target(stack)
         else:
             yield await _emulator_target(kind, stack)
+
+
+@dataclass
+class Tally:
+    """Answers a scenario compared with the expected ones, and how many differed."""
+
+    compared: int = 0
+    differences: int = 0
+
+
+TALLIES: dict[str, Tally] = {}
+
+
+def tally(target: Target) -> Tally:
+    """The running count for ``target``'s kind (``real`` is named by its traits)."""
+    kind = target.traits.name if target.kind == "real" else target.kind
+    return TALLIES.setdefault(kind, Tally())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per target: the device answers compared with their expected values."""
+    for kind, counts in sorted(TALLIES.items()):
+        terminalreporter.write_line(
+            f"device fidelity [{kind}]: {counts.compared} answers compared, "
+            f"{counts.differences} differences"
+        )
