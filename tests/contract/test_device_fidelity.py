@@ -494,17 +494,11 @@ async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
     device.assert_same()
 
 
-async def test_a_form_report_with_a_nested_label(
-    target: Target, request: pytest.FixtureRequest
-) -> None:
+async def test_a_form_report_with_a_nested_label(target: Target) -> None:
     """A form body is read by qs (``urlencoded({extended: true})``): ``label[a]=v9`` is an
     object, counted under its text "[object Object]"."""
     if target.traits.metrics_need_redis:
         pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
-    if target.emulator is not None:  # the emulator's one known difference from the server
-        request.applymarker(pytest.mark.xfail(
-            reason="the emulator reads form bodies flat (parse_qsl), not as qs", strict=True,
-        ))
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .._clock import Clock
 from .._node.body_parser import read_limited
+from .._node.express_query import form_body
 from .._node.express_routing import BadParam, Route, Router
 from .._store import Account, Store
 from .accounts import AccountRoutes
@@ -181,7 +181,7 @@ class ClassicDialect(AccountRoutes, AppRoutes, ReleaseRoutes, AcquisitionRoutes)
             raw = await read_limited(request, FORM_BODY_LIMIT)
             if raw is None:
                 return text(413, "request entity too large")
-            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return form_body(raw.decode("utf-8", "replace"))
         if content_type != "application/json":
             return {}
         raw = await read_limited(request, JSON_BODY_LIMIT)

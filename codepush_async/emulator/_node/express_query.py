@@ -182,6 +182,21 @@ def parse_query(raw: str) -> dict[str, object]:
     return {name: _compact(item) for name, item in query.items()}
 
 
+def form_body(raw: str) -> dict[str, object]:
+    """``req.body`` of a URL-encoded form, as body-parser's ``urlencoded({extended: true})``
+    reads it (qs, like the query; body-parser lets qs nest deeper and index longer arrays,
+    which no device sends): objects as JSON would give them."""
+    return {name: _plain(value) for name, value in parse_query(raw).items()}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, JsObject):
+        return {name: _plain(item) for name, item in value.keys.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 def first_truthy(query: dict[str, object], *names: str) -> object:
     """``query.a || query.b``: the first truthy value (JS truthiness), else the last one."""
     value: object = None
