@@ -20,7 +20,10 @@ import pytest
 import codepush_async
 from codepush_async.emulator import CodePushEmulator
 
-ROOT = Path(codepush_async.__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+"""The checkout (a clone or the unpacked sdist): examples, pyproject, the working folder."""
+PACKAGE_HOME = Path(codepush_async.__file__).resolve().parents[1]
+"""Where the package under test is imported from (the checkout, or site-packages)."""
 EMAIL = "ci@example.com"
 
 
@@ -47,7 +50,7 @@ def base_env(**variables: str | None) -> dict[str, str]:
     """The test process's environment without any CODEPUSH_ variable, plus ``variables``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CODEPUSH_", "_CODEPUSH_"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_HOME), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update({k: v for k, v in variables.items() if v is not None})
     return env
 
