@@ -12,7 +12,7 @@ APP = "Shop"
 # Binaries devices run: inside and outside every range the history uses.
 BINARIES = ("0.9.0", "1.0.0", "1.1.0", "1.2.0", "1.2.7", "2.0.0")
 CLIENT_IDS_AT_PARTIAL_ROLLOUT = 40
-Advance = Callable[[], None]
+Advance = Callable[[], object]
 
 
 class Releaser:

@@ -29,6 +29,7 @@ from .._exceptions import CodePushError, NotFoundError, RateLimitError, ReleaseI
 from .._models.entities import Deployment, Package, ReleaseMethod, _Model
 from .._models.reprs import call_repr
 from .._release.hashing import package_hash
+from .._release.integrity import community_package_hash
 from .._version import __version__
 from .._wire.flavors import COMMUNITY
 from .._wire.validate import check_bool, check_name, check_optional_name
@@ -374,12 +375,20 @@ def plan_steps(manifest: Mapping[str, Any]) -> list[Step]:
 # The replay
 
 
-def _same(step: Step, package: Package) -> bool:
+def _same(step: Step, package: Package, package_hash: str) -> bool:
     """Whether a destination release is this step's (label, package and method)."""
     wanted = _METHODS[step.method]
-    return (package.label == step.entry.label
-            and package.package_hash == step.entry.package_hash
+    return (package.label == step.entry.label and package.package_hash == package_hash
             and package.release_method in (None, wanted))
+
+
+def _community_hashes(folder: Path, entries: Iterable[Entry]) -> dict[str, str]:
+    """Each package's hash as the community server computes it (its own way, for a zip)."""
+    hashes = {}
+    for digest in _first_of_each_package(entries):
+        theirs = community_package_hash(_package_file(folder, digest))
+        hashes[digest] = theirs or digest
+    return hashes
 
 
 @attrs.define
@@ -398,7 +407,8 @@ class _Migration:
     new_keys: dict[str, str] = attrs.field(factory=dict)
     history: dict[str, list[Package]] = attrs.field(factory=dict)
     placed: list[Step] = attrs.field(factory=list)
-    ignores_keys: bool = False
+    community: bool = False
+    hashes: dict[str, str] = attrs.field(factory=dict)
     waits: int = 0
     waited: float = 0.0
 
@@ -419,11 +429,19 @@ class _Migration:
 
     async def run(self) -> MigrationReport:
         steps = plan_steps(self.manifest)
-        self.ignores_keys = await self.cp.resolve_flavor() == COMMUNITY
+        self.community = await self.cp.resolve_flavor() == COMMUNITY
+        if self.community and self.packages is not None:
+            self.hashes = await anyio.to_thread.run_sync(
+                _community_hashes, self.packages, _entries(self.manifest))
         existing = await self._existing()
         self._check_prefix(steps, existing)
+        app = self.manifest["app"]
+        if existing is None and self.community and not (app.get("os") and app.get("platform")):
+            raise MigrationError(
+                f"the community server needs an app's os and platform, which {self.source!r} "
+                f"does not name: create {self.name!r} there first with "
+                "cp.apps.create(name, os=..., platform=...), then run again")
         if existing is None and not self.dry_run:
-            app = self.manifest["app"]
             await self.cp.apps.create(self.name, os=app.get("os"), platform=app.get("platform"),
                                       manually_provision_deployments=True)
         await self._deployments(existing or {})
@@ -454,7 +472,9 @@ class _Migration:
             held = self.history.get(name, [])
             if name not in sources:
                 problem = f"it has a deployment {name!r} the backup lacks"
-            elif len(held) > len(planned) or not all(map(_same, planned, held)):
+            elif len(held) > len(planned) or not all(
+                    _same(step, package, self.stored_hash(step))
+                    for step, package in zip(planned, held, strict=False)):
                 problem = f"the history of {name!r} is not the backup's"
             elif not held and self._other_key(deployment.key, sources[name]):
                 problem = f"{name!r} has another key than the backup's"
@@ -464,9 +484,13 @@ class _Migration:
                 f"app {self.name!r} already exists on the destination and differs from "
                 f"{self.source!r} ({problem}): it is never merged; choose another to_name")
 
+    def stored_hash(self, step: Step) -> str:
+        """The package hash the destination gives this step's package."""
+        return self.hashes.get(step.entry.package_hash, step.entry.package_hash)
+
     def _other_key(self, held: str | None, kept: str | None) -> bool:
         """A key the destination should hold (it takes custom keys) but does not."""
-        return self.keep_keys and not self.ignores_keys and held != kept
+        return self.keep_keys and not self.community and held != kept
 
     async def _deployments(self, existing: Mapping[str, Deployment]) -> None:
         for source in self.manifest["deployments"]:
@@ -507,10 +531,10 @@ class _Migration:
             package = await self._waiting(lambda: self._write(step))
             if package.label is None:  # a rollback's answer names no label: read it
                 package = (await self.cp.releases.history(self.name, entry.deployment))[-1]
-            if package.package_hash != entry.package_hash:
+            if package.package_hash != self.stored_hash(step):
                 raise ReleaseIntegrityError(
                     app=self.name, deployment=entry.deployment, label=package.label,
-                    expected_hash=entry.package_hash, actual_hash=package.package_hash)
+                    expected_hash=self.stored_hash(step), actual_hash=package.package_hash)
         except CodePushError as error:
             await self.add(self._item(step, "failed", error=error))
             return False
@@ -597,6 +621,8 @@ class _Migration:
     async def _restore(self, entry: Entry, package: Package) -> bool:
         """Patch what differs from the source's final state (a rollback copies its target's)."""
         fields = _differences(entry, package)
+        if self.community:  # it reports rollout and disabled as constants: never patched
+            fields = {k: v for k, v in fields.items() if k not in ("rollout", "is_disabled")}
         if not fields or self.dry_run:
             return True
         try:
