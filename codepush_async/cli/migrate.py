@@ -100,20 +100,9 @@ def _report(session: Session,
             advance(len(seen), None)
 
         report = run(on_item)
-    emit(session, _document(report), None if session.as_json else _text(report))
+    emit(session, report.to_dict(mode="json"), None if session.as_json else _text(report))
     if report.failed:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
-
-
-def _document(report: MigrationReport) -> dict[str, Any]:
-    items = [{"deployment": i.deployment, "what": i.what, "action": i.action, "label": i.label,
-              "package_hash": i.package_hash, "note": i.note,
-              "error": None if i.error is None else f"{type(i.error).__name__}: {i.error}"}
-             for i in report.items]
-    return {"app": report.app, "destination_app": report.destination_app,
-            "dry_run": report.dry_run, "keys": dict(report.keys),
-            "new_keys": dict(report.new_keys), "rate_limit_waits": report.rate_limit_waits,
-            "waited": report.waited, "items": items}
 
 
 def _text(report: MigrationReport) -> str:

@@ -101,7 +101,7 @@ class MigrationReport(_Model):
 
     app: str
     destination_app: str
-    items: tuple[MigrationItem, ...]
+    items: tuple[MigrationItem, ...] = ()
     keys: Mapping[str, str] = attrs.field(factory=dict)
     new_keys: Mapping[str, str] = attrs.field(factory=dict)
     dry_run: bool = False
