@@ -184,7 +184,7 @@ def official(session: nox.Session) -> None:
         for path in Path("tests/contract").glob("test_*.py")
         if "target: Target" in path.read_text(encoding="utf-8")
     )
-    own = set(_OWN_OFFICIAL_SERVER) | set(_DEVICE_SCENARIOS)
+    own = set(_OWN_OFFICIAL_SERVER) | set(_DEVICE_SCENARIOS) | set(_MIGRATION_SCENARIOS)
     # It allows 100 releases per 15 minutes per process: the release-heavy identity
     # scenarios get a server of their own (a restart resets its in-memory limiter), and the
     # device scenarios one with Redis and working blob URLs.
@@ -194,6 +194,8 @@ def official(session: nox.Session) -> None:
     ]
     if _ensure_redis(session):
         groups.append(([s for s in _DEVICE_SCENARIOS if Path(s).is_file()], "official-redis", True))
+        # Migration onto the server and back (its releases in a rate-limit window of their own).
+        groups.append((list(_MIGRATION_SCENARIOS), "official-redis", True))
     try:
         for group, traits, redis in groups:
             server = _start_official(session, workdir, unique_tempfile=True, redis=redis)
@@ -210,6 +212,7 @@ def official(session: nox.Session) -> None:
 
 
 _OWN_OFFICIAL_SERVER = ("tests/contract/test_identity.py",)
+_MIGRATION_SCENARIOS = ("tests/contract/test_migration.py",)
 # The device side (update checks, reports, metrics, downloads, rollouts on device metrics).
 _DEVICE_SCENARIOS = (
     "tests/contract/test_device_fidelity.py",

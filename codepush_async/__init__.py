@@ -65,6 +65,14 @@ if TYPE_CHECKING:  # loaded on first use (module __getattr__ below), typed as us
     )
     from .lib.bulk import BulkError, BulkResult, ItemResult, Target
     from .lib.fleet import DeviceFleet, FailedCall, FleetReport
+    from .lib.migration import (
+        MigrationError,
+        MigrationItem,
+        MigrationReport,
+        copy_app,
+        export_app,
+        import_app,
+    )
     from .lib.rollouts import (
         HealthGate,
         RolloutActionError,
@@ -90,6 +98,11 @@ _LAZY = {
     ),
     **dict.fromkeys(("BulkError", "BulkResult", "ItemResult", "Target"), ".lib.bulk"),
     **dict.fromkeys(("DeviceFleet", "FailedCall", "FleetReport"), ".lib.fleet"),
+    **dict.fromkeys(
+        ("MigrationError", "MigrationItem", "MigrationReport", "copy_app", "export_app",
+         "import_app"),
+        ".lib.migration",
+    ),
     **dict.fromkeys(
         (
             "HealthGate", "RolloutActionError", "RolloutBreached", "RolloutCancelled",
@@ -134,6 +147,9 @@ __all__ = [
     "HistoryRow",
     "IdenticalReleaseError",
     "ItemResult",
+    "MigrationError",
+    "MigrationItem",
+    "MigrationReport",
     "ModelList",
     "ModelMap",
     "NotFoundError",
@@ -178,6 +194,9 @@ __all__ = [
     "WebhookEvent",
     "WebhookRelease",
     "__version__",
+    "copy_app",
+    "export_app",
+    "import_app",
     "parse_webhook",
     "prepare_release",
     "to_records",

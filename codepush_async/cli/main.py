@@ -6,7 +6,7 @@ import click
 
 from codepush_async import __version__
 
-from . import automation, devices, manage, releases, tools
+from . import automation, devices, manage, migrate, releases, tools
 from .base import output_options
 from .session import ACCESS_KEY_ENV, SERVER_URL_ENV, session_of
 from .tools import COMPLETE_VAR, PROG
@@ -35,7 +35,7 @@ def cli(ctx: click.Context, access_key: str | None, server_url: str | None, dial
     session.dialect, session.debug = dialect, debug
 
 
-for _module in (manage, releases, automation, devices, tools):
+for _module in (manage, releases, automation, devices, migrate, tools):
     _module.register(cli)
 
 

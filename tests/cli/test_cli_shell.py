@@ -18,7 +18,7 @@ from tests.cli.conftest import ROOT, Cli, base_env
 
 CLI_PACKAGE = Path(codepush_async.__file__).parent / "cli"
 COMMANDS = ["access-key", "app", "bulk", "check", "collaborator", "completion", "deployment",
-            "download", "emulator", "patch", "promote", "release", "rollback", "rollout",
+            "download", "emulator", "migrate", "patch", "promote", "release", "rollback", "rollout",
             "verify"]
 
 
@@ -28,9 +28,7 @@ def test_help_lists_every_command_and_the_exit_codes(cli: Cli) -> None:
     assert [line.split()[0] for line in listed.splitlines() if line.startswith("  ")
             and not line.startswith("   ")] == COMMANDS
     assert "Exit codes: 0 success, 1 the operation failed, 2 usage error, 3" in shown
-    # migrate: copy_app / export_app / import_app have not landed (issue 23)
-    assert cli("migrate", env=base_env(), code=2).err.endswith(
-        "Error: No such command 'migrate'.\n")
+    assert "copy    Copy APP from the server" in cli("migrate", env=base_env(), code=2).err
 
 
 def test_version(cli: Cli) -> None:
