@@ -64,8 +64,9 @@ def migrate_import(session: Session, directory: Path, to_name: str | None, new_k
 
 @command("copy", migrate_group)
 @click.argument("app")
-@click.option("--to-server-url", envvar=TO_SERVER_URL_ENV, metavar="URL", show_envvar=True,
-              required=True, help="The destination server's URL.")
+@click.option("--to-server-url", "--to-server", "to_server_url", envvar=TO_SERVER_URL_ENV,
+              metavar="URL", show_envvar=True, required=True,
+              help="The destination server's URL.")
 @click.option("--to-access-key", envvar=TO_ACCESS_KEY_ENV, metavar="KEY", show_envvar=True,
               required=True, help="The destination's access key (prefer the variable).")
 @TO_NAME

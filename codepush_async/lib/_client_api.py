@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .._core.clock import Clock
 from .._resources.apps import AppsResource
+from .._resources.collaborators import CollaboratorsResource
 from .._resources.deployments import DeploymentsResource
 from .._resources.devices import DevicesResource
 from .._resources.releases import ReleasesResource
@@ -23,6 +24,9 @@ class ClientAPI(Protocol):
 
     @property
     def apps(self) -> AppsResource: ...
+
+    @property
+    def collaborators(self) -> CollaboratorsResource: ...
 
     @property
     def deployments(self) -> DeploymentsResource: ...

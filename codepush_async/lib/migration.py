@@ -71,7 +71,8 @@ class MigrationError(CodePushError):
 class MigrationItem(_Model):
     """One step of a migration: a deployment created, a release replayed, skipped or failed.
 
-    ``what`` is ``"deployment"``, ``"release"``, ``"promote"``, ``"rollback"`` or ``"patch"``;
+    ``what`` is ``"deployment"``, ``"release"``, ``"promote"``, ``"rollback"``, ``"patch"``
+    or ``"collaborator"`` (its e-mail in ``note``; ``deployment`` is empty);
     ``note`` says where the destination could not do what the source did (a promote replayed
     as a release, a rollout completed to 100 % as the server demands, a key not kept).
     """
@@ -228,8 +229,15 @@ async def _read_app(cp: ClientAPI, app: str, history: History) -> dict[str, Any]
         "source_server": _public_url(cp.server_url), "history": history,
         "exported_at": datetime.fromtimestamp(cp.clock.now(), timezone.utc).isoformat(),
         "app": {"name": found.name, "os": found.os, "platform": found.platform},
+        "collaborators": await _collaborators(cp, app),
         "deployments": deployments,
     }
+
+
+async def _collaborators(cp: ClientAPI, app: str) -> list[str]:
+    """The e-mails of the app's collaborators (its owner is whoever imports it)."""
+    listed = await cp.collaborators.list(app)
+    return sorted(email for email, props in listed.items() if props.permission != "Owner")
 
 
 def _entries(manifest: Mapping[str, Any]) -> list[Entry]:
@@ -305,6 +313,7 @@ def read_backup(directory: str | os.PathLike[str], *, packages: bool = True) -> 
     try:
         entries = _entries(manifest)
         check_name(manifest["app"]["name"], "the backup's app name")
+        _check_emails(manifest.get("collaborators", []))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{folder}/{MANIFEST} is damaged: {error!r}") from None
     missing = [e.package_hash for e in _first_of_each_package(entries).values()
@@ -312,6 +321,11 @@ def read_backup(directory: str | os.PathLike[str], *, packages: bool = True) -> 
     if missing:
         raise ValueError(f"{folder} lacks the packages {', '.join(missing)}")
     return manifest
+
+
+def _check_emails(emails: Any) -> None:
+    if not isinstance(emails, list) or not all(isinstance(e, str) and e for e in emails):
+        raise ValueError("collaborators must be a list of e-mail addresses")
 
 
 # The plan
@@ -447,8 +461,37 @@ class _Migration:
         await self._deployments(existing or {})
         for step in steps:
             if not await self._step(step):
-                break
+                return self.report()
+        await self._collaborators()
         return self.report()
+
+    async def _collaborators(self) -> None:
+        """Add the source's collaborators that have an account on the destination."""
+        wanted = self.manifest.get("collaborators") or []
+        held = set() if self.dry_run and not await self._app_exists() else set(
+            await self.cp.collaborators.list(self.name))
+        for email in wanted:
+            if email in held:
+                await self.add(MigrationItem("", "collaborator", "skipped", note=email))
+            elif self.dry_run:
+                await self.add(MigrationItem("", "collaborator", "planned", note=email))
+            else:
+                await self.add(await self._collaborator(email))
+
+    async def _collaborator(self, email: str) -> MigrationItem:
+        try:
+            await self.cp.collaborators.add(self.name, email)
+        except NotFoundError:
+            return MigrationItem("", "collaborator", "skipped",
+                                 note=f"{email}: no account with this e-mail on the destination")
+        return MigrationItem("", "collaborator", "created", note=email)
+
+    async def _app_exists(self) -> bool:
+        try:
+            await self.cp.apps.get(self.name)
+        except NotFoundError:
+            return False
+        return True
 
     async def _existing(self) -> dict[str, Deployment] | None:
         """The destination app's deployments with their histories; ``None``: no such app."""

@@ -76,5 +76,8 @@ def test_copy_to_another_server_and_its_errors(
     assert "MigrationError: app 'Taken' already exists on the destination" in refused.err
     assert "MigrationError: no app 'Nope'" in unknown.err
     assert "--to-server-url" in missing.err
+    spelled = cli("migrate", "copy", "Cli Copy", "--to-server", url, "--to-name", "Spelled",
+                  "--new-keys", env=cli.env(CODEPUSH_TO_ACCESS_KEY=other_key))
+    assert "new key of Production: " + emu.deployment_key("Spelled", "Production") in spelled.out
     for ran in (copied, refused, unknown):
         assert other_key not in ran.out + ran.err

@@ -447,3 +447,42 @@ def test_migration_uses_only_the_clients_public_calls() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not imported & {"_transport", "_wire", "_ratelimit", "_retry", "_resources",
                            ".._resources", ".._core"}
+
+
+async def test_collaborators_with_an_account_on_the_destination_are_added(pair: Pair) -> None:
+    for emu in (pair.src, pair.dst):
+        emu.create_account("friend@example.com")
+    pair.src.create_account("gone@example.com")
+    for email in ("friend@example.com", "gone@example.com"):
+        await pair.source.collaborators.add(APP, email)
+
+    planned = await copy_app(pair.source, pair.destination, APP, dry_run=True)
+    report = await copy_app(pair.source, pair.destination, APP)
+    pair.dst.requests.clear()
+    again = await copy_app(pair.source, pair.destination, APP)
+
+    people = [(i.action, i.note) for i in planned.items if i.what == "collaborator"]
+    assert people == [("planned", "friend@example.com"), ("planned", "gone@example.com")]
+    people = [(i.action, i.note) for i in report.items if i.what == "collaborator"]
+    assert people == [
+        ("created", "friend@example.com"),
+        ("skipped", "gone@example.com: no account with this e-mail on the destination"),
+    ]
+    held = await pair.destination.collaborators.list(APP)
+    assert {email: p.permission for email, p in held.items()} == {
+        "me@example.com": "Owner", "friend@example.com": "Collaborator"}
+    assert [i.action for i in again.items if i.what == "collaborator"] == ["skipped", "skipped"]
+    assert [w for w in pair.writes() if "collaborators" in w] == [
+        f"POST /apps/{APP}/collaborators/gone%40example.com"]  # retried: it never landed
+
+
+async def test_a_backup_lists_collaborators_but_never_the_owner(
+    pair: Pair, tmp_path: Path
+) -> None:
+    pair.src.create_account("friend@example.com")
+    await pair.source.collaborators.add(APP, "friend@example.com")
+
+    folder = await export_app(pair.source, APP, tmp_path / "backup")
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["collaborators"] == ["friend@example.com"]
