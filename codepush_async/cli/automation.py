@@ -19,7 +19,7 @@ from codepush_async import (
 
 from .base import command, emit
 from .output import progress, write_json
-from .params import EXIT_INCOMPLETE, PERCENT, Duration, Rate, Steps
+from .params import EXIT_INCOMPLETE, Duration, Rate, Steps, release_options
 from .session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,10 +142,7 @@ def _summary(counts: dict[str, int]) -> str:
 @click.argument("destination")
 @bulk_options
 @click.option("--label", help="The source's release to promote (default: its latest).")
-@click.option("--rollout", type=PERCENT, help="The percentage of devices offered it.")
-@click.option("--description", help="A new description.")
-@click.option("--mandatory/--optional", "is_mandatory", default=None)
-@click.option("--disabled/--enabled", "is_disabled", default=None)
+@release_options
 def bulk_promote(session: Session, source: str, destination: str, pattern: str,
                  dry_run: bool, concurrency: int, **options: Any) -> None:
     """Promote SOURCE to DESTINATION in every chosen app."""
@@ -158,10 +155,7 @@ def bulk_promote(session: Session, source: str, destination: str, pattern: str,
 @click.argument("deployment")
 @bulk_options
 @click.option("--label", help="The release to change (default: each app's latest).")
-@click.option("--rollout", type=PERCENT, help="The percentage of devices offered it.")
-@click.option("--description", help="A new description.")
-@click.option("--mandatory/--optional", "is_mandatory", default=None)
-@click.option("--disabled/--enabled", "is_disabled", default=None)
+@release_options
 def bulk_patch(session: Session, deployment: str, pattern: str, dry_run: bool,
                concurrency: int, label: str | None, **options: Any) -> None:
     """Change DEPLOYMENT's release in every chosen app."""

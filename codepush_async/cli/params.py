@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -18,6 +19,8 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|min|d|h|m|s)")
 
 PERCENT = click.IntRange(1, 100)
 """A rollout percentage: 1 to 100."""
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_duration(text: str) -> float:
@@ -89,3 +92,17 @@ class Rate(click.ParamType):  # type: ignore[type-arg, unused-ignore]
         if not 0 <= rate <= 1:
             self.fail(f"a rate is from 0 to 1 (0% to 100%), got {value!r}", param, ctx)
         return rate
+
+
+def release_options(function: F) -> F:
+    """The options a release carries (release, promote, patch, and their bulk forms)."""
+    for option in reversed((
+        click.option("--description", help="The release's description."),
+        click.option("--mandatory/--optional", "is_mandatory", default=None,
+                     help="Whether devices must install it."),
+        click.option("--disabled/--enabled", "is_disabled", default=None,
+                     help="A disabled release is offered to no device."),
+        click.option("--rollout", type=PERCENT, help="The percentage of devices offered it."),
+    )):
+        function = option(function)
+    return function

@@ -12,24 +12,10 @@ from codepush_async import verify_release
 
 from .base import command, emit
 from .output import progress
-from .params import PERCENT
+from .params import release_options
 from .session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def release_options(function: F) -> F:
-    """The options a release carries (release, promote, patch)."""
-    for option in reversed((
-        click.option("--description", help="The release's description."),
-        click.option("--mandatory/--optional", "is_mandatory", default=None,
-                     help="Whether devices must install it."),
-        click.option("--disabled/--enabled", "is_disabled", default=None,
-                     help="A disabled release is offered to no device."),
-        click.option("--rollout", type=PERCENT, help="The percentage of devices offered it."),
-    )):
-        function = option(function)
-    return function
 
 
 def new_release_options(function: F) -> F:

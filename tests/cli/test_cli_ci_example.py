@@ -15,7 +15,7 @@ from tests.cli.conftest import ROOT, Cli
 SCRIPT = ROOT / "examples" / "ci_pipeline.sh"
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.skipif(shutil.which("bash") is None, reason="examples/ci_pipeline.sh is a bash script: install bash to run it")
 def test_the_ci_script_releases_promotes_and_reports_a_halted_rollout_as_3(
     cli: Cli, bundle: Path, tmp_path: Path
 ) -> None:

@@ -62,7 +62,8 @@ def test_a_patch_with_nothing_to_change_is_a_usage_error(cli: Cli) -> None:
 
 
 def test_verify_a_signed_release(cli: Cli, bundle: Path, tmp_path: Path) -> None:
-    pytest.importorskip("jwt")
+    pytest.importorskip(
+        "jwt", reason="signing needs the signing extra: pip install -e '.[signing]'")
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

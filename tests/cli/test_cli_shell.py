@@ -87,7 +87,8 @@ def test_the_console_script(cli: Cli) -> None:
 
 def test_the_console_script_entry_point(cli: Cli) -> None:
     """What pip installs as ``codepush-async`` (checked here even where it is not)."""
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = pytest.importorskip(
+        "tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib; run on 3.11+")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
     assert project["scripts"] == {"codepush-async": "codepush_async.cli:main"}
     assert project["optional-dependencies"]["cli"] == ["click>=8.1", "rich>=13"]

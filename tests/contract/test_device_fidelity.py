@@ -90,6 +90,9 @@ process.stdout.write(JSON.stringify(asked.map(([id, r, tag]) => isSelectedForRol
 Answer = tuple[int, Any]
 ROUTES: tuple[Literal["camel"], Literal["snake"]] = ("camel", "snake")
 
+NEEDS_REDIS = ("nox -s official runs this on the official server started with OFFICIAL_REDIS=1 "
+               "OFFICIAL_BLOB_URLS=1")
+
 
 def node_selects(asked: list[tuple[str, int, str]]) -> list[bool]:
     """What the server's ``isSelectedForRollout`` answers for each (id, rollout, tag), by node."""
@@ -462,7 +465,7 @@ async def test_odd_reports_and_the_metrics_they_make(target: Target) -> None:
     ``v\\d+`` shows its other counters as ``null`` (the converter adds to a missing field).
     """
     if target.traits.metrics_need_redis:
-        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+        pytest.skip(f"{target.traits.name} keeps no metrics without Redis: {NEEDS_REDIS}")
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app)
@@ -498,7 +501,7 @@ async def test_a_form_report_with_a_nested_label(target: Target) -> None:
     """A form body is read by qs (``urlencoded({extended: true})``): ``label[a]=v9`` is an
     object, counted under its text "[object Object]"."""
     if target.traits.metrics_need_redis:
-        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+        pytest.skip(f"{target.traits.name} keeps no metrics without Redis: {NEEDS_REDIS}")
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app)
@@ -606,7 +609,7 @@ async def test_reports_and_metrics_on_the_modern_path(target: Target) -> None:
     ``installed`` of ``null`` (the converter adds to an undefined field).
     """
     if target.traits.metrics_need_redis:
-        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+        pytest.skip(f"{target.traits.name} keeps no metrics without Redis: {NEEDS_REDIS}")
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app)
@@ -657,7 +660,7 @@ async def test_reports_and_metrics_on_the_legacy_path(target: Target) -> None:
     "active"; the same report again counts nothing; a failure counts ``failed``.
     """
     if target.traits.metrics_need_redis:
-        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+        pytest.skip(f"{target.traits.name} keeps no metrics without Redis: {NEEDS_REDIS}")
     device = await device_for(target)
     async with target.app() as app:
         key = await deployment_key(target, app, "Production")
@@ -691,7 +694,7 @@ async def test_the_client_reports_count(target: Target) -> None:
     same install twice counts once.
     """
     if target.traits.metrics_need_redis:
-        pytest.skip(f"{target.traits.name} keeps no metrics (no Redis)")
+        pytest.skip(f"{target.traits.name} keeps no metrics without Redis: {NEEDS_REDIS}")
     device = await device_for(target)
     devices = target.client.devices
     async with target.app() as app:
@@ -747,7 +750,7 @@ async def test_downloads_are_the_released_bytes(target: Target, tmp_path: Path) 
     """The offered ``downloadURL`` serves the released zip byte for byte: its size, its hash;
     ``cp.devices.download`` and ``cp.releases.download`` store exactly those bytes."""
     if not target.traits.serves_blobs:
-        pytest.skip(f"{target.traits.name} serves no blobs")
+        pytest.skip(f"{target.traits.name} serves no downloadable blobs: {NEEDS_REDIS}")
     device = await device_for(target)
     cp = target.client
     async with target.app() as app:

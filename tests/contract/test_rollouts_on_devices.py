@@ -97,7 +97,8 @@ async def rehearsal(
 ) -> AsyncIterator[Rehearsal]:
     if target.traits.metrics_need_redis or not target.traits.serves_blobs:
         pytest.skip(f"{target.traits.name} keeps no metrics or serves no packages: no device "
-                    "reports to judge a rollout on")
+                    "reports to judge a rollout on (nox -s official runs this on the official server "
+                    "started with OFFICIAL_REDIS=1 OFFICIAL_BLOB_URLS=1)")
     _forbid_record_metrics(target, monkeypatch)
     clock = FleetClock()
     cp = await target.connect(target.access_key, clock=clock)
